@@ -30,8 +30,12 @@ REMEDIATORS: dict[str, Remediator] = {
 }
 
 #: remediation ids rules emit that stand for several remediators: which one applies depends on
-#: the finding's evidence (see resolve_remediation_id)
-COMPOSITE = {"repair-cross-account-access"}
+#: the finding's evidence (see resolve_remediation_id) -> (the remediator, the findings it is
+#: planned for, in words: `rules show` says so, not "a manual step": new-user trial round 30)
+COMPOSITE: Mapping[str, tuple[str, str]] = {
+    "repair-cross-account-access": (
+        "grant-key-decrypt", "a finding on a secret (not a replica) whose key policy denies"),
+}
 
 
 def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:

@@ -117,7 +117,12 @@ def validate_options(options: CollectOptions) -> None:
     if options.central_account is not None:
         check_central_account(options.central_account)
     if options.org and options.accounts:
-        raise UsageError("give --org or --accounts, not both")
+        # which to keep, and what the other leaves out (new-user trial round 30: a subset of
+        # the organization with its SCPs was tried as --org --accounts A,B)
+        raise UsageError("give --org or --accounts, not both: --org scans every account of "
+                         "the organization, its SCPs and RCPs read; --accounts scans only the "
+                         "accounts it lists, their SCPs and RCPs not read (reads they would "
+                         "allow are CONDITIONAL)")
     if options.max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
     if options.max_attempts < 1:

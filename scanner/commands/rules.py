@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from scanner.engine.loader import (
     RuleScope,
@@ -117,6 +118,15 @@ def run(args: argparse.Namespace) -> int:
                     print(f"    {line}")
         what = f" mapped to {framework}" if framework else ""
         print(f"\n{len(rows)} rule{'s' if len(rows) != 1 else ''}{what}")
+        if framework is None:
+            # their findings stand beside the pack's in every report (new-user trial 30)
+            from scanner.engine.engine_rules import ENGINE_RULES
+            from scanner.textfit import wrap_to_width
+
+            print("\n".join(wrap_to_width(
+                "also produced by the scan itself: " + ", ".join(
+                    f"{r.id} ({r.evaluated})" for r in ENGINE_RULES.values())
+                + "; `secretgraph rules show ID` explains each", width, hyphens=False)))
         return 0
     if action == "show":
         return _show(args)
@@ -159,29 +169,48 @@ def _show(args: argparse.Namespace) -> int:
     (its remediation, and whether `remediate --apply` can do it), its compliance controls and
     references -- the morning reader of a finding had docs/rules.md or findings.json for that
     (new-user trial round 25: no `explain RULE`)."""
-    from scanner.engine.loader import automated_remediations
+    from scanner.engine.engine_rules import ENGINE_RULES
+    from scanner.engine.loader import automated_for_some, automated_remediations
     from scanner.suggest import suggest
     from scanner.textfit import terminal_safe, wrap_to_width
     from reports.table import terminal_width
 
     ruleset = load_ruleset(args.rules_dir)
     rule = ruleset.get(args.rule_id)
-    if rule is None:
+    # a rule the scan itself produces (its findings are in every report: new-user trial 30)
+    engine = ENGINE_RULES.get(args.rule_id) if rule is None else None
+    if rule is None and engine is None:
         raise UsageError(f"no rule {args.rule_id!r} (`secretgraph rules list` lists them)"
-                         + suggest(args.rule_id, [r.id for r in ruleset.rules]))
-    fix_id = str(rule.remediation.get("id", ""))
+                         + suggest(args.rule_id, [*(r.id for r in ruleset.rules),
+                                                  *ENGINE_RULES]))
+    fields: dict[str, Any]
+    if rule is not None:
+        remediation: dict[str, object] = dict(rule.remediation)
+        fields = {"id": rule.id, "title": rule.title, "severity": rule.severity.value,
+                  "resource": list(rule.resources), "description": rule.description,
+                  "rationale": rule.rationale,
+                  "parameters": {n: {"type": p.type, "default": p.default,
+                                     "description": p.description}
+                                 for n, p in rule.parameters.items()},
+                  "remediation": remediation,
+                  "compliance": {k: list(v) for k, v in rule.compliance.items()},
+                  "references": list(rule.references), "path": rule.path}
+    else:
+        assert engine is not None
+        remediation = dict(engine.remediation)
+        fields = {"id": engine.id, "title": engine.title, "severity": engine.severity.value,
+                  "resource": list(engine.resources), "description": engine.description,
+                  "rationale": engine.rationale, "parameters": {},
+                  "remediation": remediation, "compliance": {},
+                  "references": [], "path": None, "evaluated": engine.evaluated}
+    fix_id = str(remediation.get("id", ""))
     automated = fix_id in automated_remediations()
+    remediation["automated"] = automated
+    some = automated_for_some().get(fix_id)
+    if some is not None:
+        remediation["automated_for"] = f"{some[1]} ({some[0]})"
     if args.format == "json":
-        print(json.dumps({
-            "id": rule.id, "title": rule.title, "severity": rule.severity.value,
-            "resource": list(rule.resources), "description": rule.description,
-            "rationale": rule.rationale,
-            "parameters": {n: {"type": p.type, "default": p.default,
-                               "description": p.description}
-                           for n, p in rule.parameters.items()},
-            "remediation": {**dict(rule.remediation), "automated": automated},
-            "compliance": {k: list(v) for k, v in rule.compliance.items()},
-            "references": list(rule.references), "path": rule.path}, indent=2))
+        print(json.dumps(fields, indent=2))
         return 0
     width = max(60, terminal_width())
     out: list[str] = []
@@ -192,27 +221,37 @@ def _show(args: argparse.Namespace) -> int:
         out.extend("  " + line for line in wrap_to_width(
             " ".join(str(text).split()), width - 2, hyphens=False))
 
-    out.append(f"{rule.id}  {rule.severity.value}  ({', '.join(rule.resources)})")
-    out.extend(wrap_to_width(rule.title, width))
+    out.append(f"{fields['id']}  {fields['severity']}  ({', '.join(fields['resource'])})")
+    out.extend(wrap_to_width(str(fields["title"]), width))
     out.append("")
-    para("What it checks", rule.description)
-    para("Why it matters", rule.rationale)
-    if rule.parameters:
+    para("What it checks", str(fields["description"]))
+    para("Why it matters", str(fields["rationale"]))
+    if rule is not None and rule.parameters:
         out.append("Parameters (config rules.<id>.parameters):")
         for name, spec in rule.parameters.items():
             out.extend("  " + line for line in wrap_to_width(
                 f"{name} = {json.dumps(spec.default)} ({spec.accepts}): "
                 f"{' '.join(spec.description.split())}",
                 width - 2))
-    para("What to do", rule.remediation.get("description", ""))
-    how = (f"remediation {fix_id}: automated (`secretgraph remediate --in DIR` plans it, "
-           "`--apply` makes it)" if automated else
-           f"remediation {fix_id}: a manual step (`secretgraph remediate --in DIR` lists it)")
+    para("What to do", str(remediation.get("description", "")))
+    if automated:
+        how = (f"remediation {fix_id}: automated (`secretgraph remediate --in DIR` plans it, "
+               "`--apply` makes it)")
+    elif some is not None:
+        how = (f"remediation {fix_id}: automated for {some[1]} ({some[0]}: `secretgraph "
+               "remediate --in DIR` plans it, `--apply` makes it); a manual step otherwise")
+    elif engine is not None:
+        how = f"remediation {fix_id}: a manual step"
+    else:
+        how = (f"remediation {fix_id}: a manual step (`secretgraph remediate --in DIR` lists "
+               "it)")
     out.extend("  " + line for line in wrap_to_width(how, width - 2, hyphens=False))
-    if rule.compliance:
+    if engine is not None:
+        para("Produced by", f"the scan itself, not by a rule file ({engine.evaluated})")
+    if rule is not None and rule.compliance:
         para("Compliance", "; ".join(f"{k}: {', '.join(v)}" for k, v in
                                      rule.compliance.items()))
-    if rule.references:
+    if rule is not None and rule.references:
         out.append("References:")
         out.extend(f"  {ref}" for ref in rule.references)
     # a custom rule's text is the user's: no escape sequence reaches the terminal

@@ -13,7 +13,7 @@ from scanner.engine.attributes import COMMON, FREEFORM_MAPS, KIND_ATTRIBUTES
 from scanner.engine.conditions import OPERATORS
 from scanner.engine.loader import Ruleset, load_ruleset
 from scanner.engine.predicates import PREDICATES
-from scanner.engine.suppressions import EXPIRED_RULE_ID, EXPIRED_TITLE
+from scanner.engine.engine_rules import ENGINE_RULES
 
 FRAMEWORKS = {
     "aws-fsbp": "AWS Foundational Security Best Practices",
@@ -99,12 +99,12 @@ def render(ruleset: Ruleset) -> str:
                 f"{FRAMEWORKS.get(k, k)}: {', '.join(v)}" for k, v in r.compliance.items())]
         if r.references:
             out += ["", "*References:* " + ", ".join(f"<{u}>" for u in r.references)]
-    out += ["", "## Findings the engine itself produces", "",
-            f"* `{EXPIRED_RULE_ID}` (LOW, FAIL): {EXPIRED_TITLE}. An entry of the suppression "
-            "file is past its expiry date: it stops muting and is reported until renewed or "
-            "removed. Every scan evaluates it (it is always in `scan.rules`): a scan whose file "
-            "no longer holds the expired entry, or that reads no file, resolves the finding.",
-            "* A rule that raises on some resources yields ONE finding of that rule with status "
+    out += ["", "## Findings the engine itself produces", ""]
+    # `secretgraph rules show ID` shows each too (scanner.engine.engine_rules)
+    out += [f"* `{r.id}` ({r.severity.value}, {r.evaluated}): {r.title}. {r.description} "
+            f"*What to do* (`{r.remediation['id']}`): {r.remediation['description']}"
+            for r in ENGINE_RULES.values()]
+    out += ["* A rule that raises on some resources yields ONE finding of that rule with status "
             "UNKNOWN, resource type `Rule` and `evidence.rule_error: true`, naming the exception "
             "and how many resources were not assessed; the run goes on and the scan counts as "
             "incomplete (exit code 3 unless something worse).", "",

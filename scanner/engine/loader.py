@@ -66,6 +66,16 @@ def automated_remediations() -> frozenset[str]:
     return frozenset(REMEDIATORS)
 
 
+def automated_for_some() -> Mapping[str, tuple[str, str]]:
+    """The remediation ids `remediate --apply` carries out for some of their findings only:
+    id -> (the remediator, which findings, in words) (remediations.COMPOSITE)."""
+    try:
+        from remediations import COMPOSITE
+    except ImportError:  # the remediation package is optional for the engine
+        return {}
+    return COMPOSITE
+
+
 def _runs_on_findings() -> frozenset[str]:
     """The remediation ids `remediate --apply` carries out: the remediators', and the ids that
     resolve to one from a finding's evidence (remediations.COMPOSITE)."""

@@ -27,16 +27,17 @@ from scanner.findings import (
     Finding,
     PassSummary,
     ResourceRef,
-    Severity,
     Status,
     finding_id,
 )
+from scanner.engine.engine_rules import SUPPRESSION_EXPIRED
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
 from scanner.policy.arn import arn_account, is_account_id
 
-EXPIRED_RULE_ID = "suppression-expired"
-EXPIRED_TITLE = "Suppression entry has expired"
+EXPIRED_RULE_ID = SUPPRESSION_EXPIRED.id
+EXPIRED_TITLE = SUPPRESSION_EXPIRED.title
+EXPIRED_SEVERITY = SUPPRESSION_EXPIRED.severity
 #: The rules every scan evaluates whatever its rule pack, scope and flags: the engine itself
 #: reports an expired entry of the scan's suppression file, and a scan given no file has no
 #: entry that can expire -- it, too, judged that nothing had. ``scan.rules`` always lists
@@ -367,12 +368,12 @@ def _pass_results(suppressions: Suppressions | None, now: dt.datetime,
         arn = f"suppression:{e.key}" + ("" if keys[e.key] == 1 else f"|entry={e.index}")
         rows.append(Finding(
             id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
-            severity=Severity.LOW, status=Status.PASS,
+            severity=EXPIRED_SEVERITY, status=Status.PASS,
             resource=ResourceRef(type="Suppression", arn=arn,
                                  account_id=expired_account(e, meta),
                                  region=e.region if e.region and not _is_glob(e.region)
                                  else GLOBAL)))
-    summary = PassSummary(rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE, severity=Severity.LOW,
+    summary = PassSummary(rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE, severity=EXPIRED_SEVERITY,
                           count=len(rows), resources=tuple(r.resource.arn for r in rows)
                           if len(rows) <= PASS_RESOURCES_MAX else None)
     return summary, tuple(rows)
@@ -510,7 +511,7 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
     arn = f"suppression:{entry.key}{id_suffix}"
     return Finding(
         id=finding_id(EXPIRED_RULE_ID, arn), rule_id=EXPIRED_RULE_ID, title=EXPIRED_TITLE,
-        severity=Severity.LOW, status=Status.FAIL,
+        severity=EXPIRED_SEVERITY, status=Status.FAIL,
         # one concrete Region, else global: a glob ("us-*") is no Region -- Security Hub
         # refused it, and the finding could never be archived (review of the day's merges)
         resource=ResourceRef(type="Suppression", arn=arn, account_id=account,
@@ -522,9 +523,7 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
                  f"on {entry.expires.isoformat()} (reason: {entry.reason}); it no longer mutes "
                  f"anything ({matches} finding(s) it would match)"),
         evidence={"suppression": entry.describe(path), "would_match": matches},
-        remediation={"id": "renew-or-remove-suppression",
-                     "description": "Fix the findings, or renew the entry with a new expiry and "
-                                    "reason after review.", "automated": False},
+        remediation={**SUPPRESSION_EXPIRED.remediation, "automated": False},
         compliance={},
     )
 

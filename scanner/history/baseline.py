@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from scanner.policy.arn import is_account_id
+from scanner.engine.engine_rules import ACCESS_OUTSIDE_BASELINE
 from scanner.errors import InputError
 from scanner.findings import (
     PASS_RESOURCES_MAX,
     Finding,
     PassSummary,
     ResourceRef,
-    Severity,
     Status,
     finding_id,
 )
@@ -64,8 +64,9 @@ from scanner.model import Snapshot
 from scanner.policy.arn import arn_account, arn_region
 from scanner.yamlio import read_yaml
 
-RULE_ID = "access-outside-baseline"
-TITLE = "A principal outside the access baseline can read the secret"
+RULE_ID = ACCESS_OUTSIDE_BASELINE.id
+TITLE = ACCESS_OUTSIDE_BASELINE.title
+SEVERITY = ACCESS_OUTSIDE_BASELINE.severity
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -275,13 +276,12 @@ def baseline_results(access_report: Any, baseline: Baseline,
                 ("SecretReplica", replica_node(primary, region))
             out.append(Finding(
                 id=finding_id(RULE_ID, node or arn, principal), rule_id=RULE_ID, title=TITLE,
-                severity=Severity.HIGH, status=Status.UNKNOWN if unknown else Status.FAIL,
+                severity=SEVERITY,
+                status=Status.UNKNOWN if unknown else Status.FAIL,
                 resource=ResourceRef(type=rtype, arn=arn, account_id=account, region=region,
                                      node=node),
                 message=message, principal=principal, evidence=evidence,
-                remediation={"id": "review-reader", "description":
-                             "Remove the grant that lets this principal read the secret, or "
-                             "add it to the baseline after review."},
+                remediation=dict(ACCESS_OUTSIDE_BASELINE.remediation),
                 missing=(not_read or ("access gate verdict",)) if unknown else (),
             ))
         if len(out) == before and not sa.assessed:
@@ -292,28 +292,26 @@ def baseline_results(access_report: Any, baseline: Baseline,
             missing = [str(m) for m in sa.raw.get("missing") or ()] or ["access verdicts"]
             out.append(Finding(
                 id=finding_id(RULE_ID, pnode or arn), rule_id=RULE_ID, title=TITLE,
-                severity=Severity.HIGH, status=Status.UNKNOWN,
+                severity=SEVERITY, status=Status.UNKNOWN,
                 resource=ResourceRef(type=ptype, arn=arn, account_id=account, region=region,
                                      node=pnode),
                 message=f"the readers of this secret could not be assessed ("
                         f"{'; '.join(missing)}): whether all are in the baseline "
                         f"{baseline.path} is unknown",
                 evidence={"baseline": baseline.path, "missing": missing},
-                remediation={"id": "review-reader", "description":
-                             "Remove the grant that lets this principal read the secret, or "
-                             "add it to the baseline after review."},
+                remediation=dict(ACCESS_OUTSIDE_BASELINE.remediation),
                 missing=tuple(missing)))
         elif len(out) == before:  # no reader outside the baseline: the secret passes
             ptype, pnode = ("Secret", None) if primary is None else \
                 ("SecretReplica", replica_node(primary, region))
             passes.append(Finding(
                 id=finding_id(RULE_ID, pnode or arn), rule_id=RULE_ID, title=TITLE,
-                severity=Severity.HIGH, status=Status.PASS,
+                severity=SEVERITY, status=Status.PASS,
                 resource=ResourceRef(type=ptype, arn=arn, account_id=account, region=region,
                                      node=pnode),
                 message="", evidence={}))
     count = len(passes)
-    summary = PassSummary(rule_id=RULE_ID, title=TITLE, severity=Severity.HIGH, count=count,
+    summary = PassSummary(rule_id=RULE_ID, title=TITLE, severity=SEVERITY, count=count,
                           resources=tuple(p.resource.arn for p in passes)
                           if count <= PASS_RESOURCES_MAX else None)
     return BaselineResults(findings=tuple(out), passed=summary, passes=tuple(passes),

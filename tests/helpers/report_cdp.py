@@ -120,6 +120,21 @@ class Page:
                       unmodifiedText=char)
             self.send("Input.dispatchKeyEvent", type="keyUp", key=char)
 
+    #: the keys ``press`` knows: DOM key name -> (code, Windows virtual key code, typed text)
+    KEYS = {"Enter": ("Enter", 13, "\r"), "Tab": ("Tab", 9, ""), "Escape": ("Escape", 27, ""),
+            " ": ("Space", 32, " ")}
+
+    def press(self, key: str) -> None:
+        """One key pressed and released on whatever has the focus, as a keyboard does it."""
+        code, vk, text = self.KEYS[key]
+        self.send("Input.dispatchKeyEvent", type="rawKeyDown", key=key, code=code,
+                  windowsVirtualKeyCode=vk)
+        if text:
+            self.send("Input.dispatchKeyEvent", type="char", key=key, code=code, text=text,
+                      windowsVirtualKeyCode=vk)
+        self.send("Input.dispatchKeyEvent", type="keyUp", key=key, code=code,
+                  windowsVirtualKeyCode=vk)
+
     def set_viewport(self, width: int, height: int, mobile: bool = False) -> None:
         self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
                   deviceScaleFactor=1, mobile=mobile)

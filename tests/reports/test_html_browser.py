@@ -125,3 +125,24 @@ def test_the_rows_the_script_builds_show_no_bidi_or_control_character(
         assert p.problems() == []
     finally:
         p.close()
+
+
+def test_a_finding_opened_from_the_keyboard_keeps_the_focus_on_its_button(page: Page) -> None:
+    """New-user trial round 30, keyboard only: Enter on a row's Details button opened the
+    finding, and the focus fell to the page's body (the rows are built anew): a second Enter
+    did nothing, and a screen reader was left at the top of the page. The focus stays on the
+    row's button, now Hide, and Enter closes the finding again."""
+    active = "document.activeElement.closest('tr.sg-row') ? " \
+             "document.activeElement.closest('tr.sg-row').getAttribute('data-id') + ' ' + " \
+             "document.activeElement.textContent : document.activeElement.tagName"
+    page.evaluate("document.querySelectorAll('#sg-rows tr.sg-row button.toggle')[1].focus()")
+    row = page.evaluate("document.querySelectorAll('#sg-rows tr.sg-row')[1]"
+                        ".getAttribute('data-id')")
+    assert page.evaluate(active) == f"{row} Details"
+    page.press("Enter")
+    assert page.evaluate("document.querySelectorAll('#sg-rows tr.detail').length") == 1
+    assert page.evaluate(active) == f"{row} Hide"
+    page.press("Enter")
+    assert page.evaluate("document.querySelectorAll('#sg-rows tr.detail').length") == 0
+    assert page.evaluate(active) == f"{row} Details"
+    assert page.problems() == []

@@ -246,7 +246,15 @@
     if (!tr) { return; }
     var id = tr.getAttribute("data-id");
     if (state.open[id]) { delete state.open[id]; } else { state.open[id] = true; }
+    // the rows are built anew: the row's button keeps the focus it had (Enter on Details
+    // left it on the body, and a second Enter did nothing: new-user trial round 30)
+    var focused = tr.contains(document.activeElement);
     render();
+    if (!focused) { return; }
+    var again = Array.prototype.filter.call(tbody.querySelectorAll("tr.sg-row"), function (x) {
+      return x.getAttribute("data-id") === id;
+    });
+    if (again.length) { again[0].querySelector("button.toggle").focus(); }
   });
   render();
 
