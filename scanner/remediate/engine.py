@@ -155,6 +155,16 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
             "names none (scanned without --org, or of accounts in no organization)"
         raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
                          f"{of}: {_OTHER_SCAN}", path=path, field="estate.org_id")
+    if plan_estate.scan_id != current.scan_id:
+        # the same estate, another scan (tonight's, with last night's plan): what the plan
+        # promises -- no reader in the trust zone lost, none let in from outside -- was
+        # weighed on its own scan, and the re-read before the first change compares only the
+        # resources the plan changes (safe-fixes trial round 13: a plan applied with --in or
+        # --history naming a newer scan went ahead without a word)
+        raise InputError(f"plan was built from scan {plan_estate.scan_id}, not from the scan "
+                         f"given ({current.scan_id}): its predicted effects were weighed on "
+                         f"the estate as that scan read it; nothing was changed: "
+                         f"{_OTHER_SCAN}", path=path, field="estate.scan_id")
 
 
 #: what to do when the remediation role cannot be assumed (or its identity read) in an account
