@@ -30,7 +30,8 @@ from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
 from scanner.aws.errors import error_kind
-from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
+from scanner.changes import ApiCall, PlannedChange, canonical_json, differences, execute, \
+    matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     Terminated, UsageError
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
@@ -668,12 +669,28 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
 # --------------------------------------------------------------------------- undo
 
 
+def _conditions(change: PlannedChange) -> frozenset[str]:
+    """The state keys that are conditions of the change, not what it sets: planned with the
+    same value before and after (move-secret-to-cmk's ``target_key_state``,
+    ``target_key_policy_as_planned``, and the ``rotation_enabled`` its RotateSecret keeps on).
+    The apply checks them (drift); the change's calls leave them as they are and its undo puts
+    nothing of them back, so what became of them since is no change of the apply's to take
+    back over (safe-fixes trial round 13: the key the secret moved to, disabled since the
+    apply, refused the undo that moves the secret off it)."""
+    return frozenset(k for k, v in change.pre_state.items() if k in change.desired_state
+                     and canonical_json(change.desired_state[k]) == canonical_json(v))
+
+
 def _undo_expected_after(change: PlannedChange, after: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: after.get(k) for k in change.desired_state}
+    """What the change set, as the apply left it (its conditions left out)."""
+    kept = _conditions(change)
+    return {k: after.get(k) for k in change.desired_state if k not in kept}
 
 
 def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: before.get(k) for k in change.pre_state}
+    """What the change set, as it was before the apply (its conditions left out)."""
+    kept = _conditions(change)
+    return {k: before.get(k) for k in change.pre_state if k not in kept}
 
 
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
@@ -878,7 +895,8 @@ def _landed(e: JournalEntry, current: Mapping[str, Any]) -> bool:
     the change leads to."""
     if e.after is not None and matches(_undo_expected_after(e.change, e.after), current):
         return True
-    return e.status != "applied" and matches(e.change.desired_state, current)
+    return e.status != "applied" and matches(
+        _undo_expected_after(e.change, e.change.desired_state), current)
 
 
 def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWriter,
