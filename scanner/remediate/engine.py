@@ -123,6 +123,16 @@ def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> 
 _OTHER_SCAN = "give --in the scan the plan was built from, or build a new plan from this scan"
 _OTHER_CREDENTIALS = "run with credentials (--profile, --endpoint-url) of the estate the plan " \
     "was built for, or build a new plan from a scan of this one"
+#: the same for --undo: the journal's changes were made in its estate, and a plan of this one
+#: undoes nothing (safe-fixes trial round 13: it gave the apply's advice)
+_OTHER_CREDENTIALS_UNDO = "run the same --undo with the credentials (--profile, " \
+    "--endpoint-url) of the estate the apply changed"
+
+
+def _wrong_estate(run: str) -> str:
+    """What a run refused for acting in another estate says after "wrong estate"."""
+    advice = _OTHER_CREDENTIALS_UNDO if run == "--undo" else _OTHER_CREDENTIALS
+    return f"wrong estate; nothing was changed: {advice}"
 
 
 #: what to do when a resource could not be re-read before the first change (a read denied,
@@ -189,9 +199,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                              f"{_err(exc)}; {UNASSUMED_NEXT.format(run=run)}",
                              path=path) from None
         if str(actual) != account:
-            raise InputError(f"the credentials for account {account} act in {actual}: wrong "
-                             f"estate; {_OTHER_CREDENTIALS}", path=path,
-                             field="estate.account_ids")
+            raise InputError(f"the credentials for account {account} act in {actual}: "
+                             f"{_wrong_estate(run)}", path=path, field="estate.account_ids")
         if org_id is None:
             continue
         try:
@@ -206,9 +215,10 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                             "account identity", account, _err(exc))
                 continue
         if live_org != org_id:
-            raise InputError(f"account {account} is in organization {live_org or '(none)'}, the "
-                             f"plan is for {org_id}: wrong estate; {_OTHER_CREDENTIALS}",
-                             path=path,
+            whose = "the journal's changes were made in" if run == "--undo" else \
+                "the plan is for"
+            raise InputError(f"account {account} is in organization {live_org or '(none)'}, "
+                             f"{whose} {org_id}: {_wrong_estate(run)}", path=path,
                              field="estate.org_id")
 
 
