@@ -309,6 +309,9 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     """``undo_flags``: the flags an --undo of this apply needs (the role, the endpoint, ...),
     named after the journal in the line a stop midway prints."""
     now = now or datetime.now(timezone.utc)
+    # the plan's own limit (its config's) holds; a --config given here may only shorten it
+    if plan.max_age_hours is not None:
+        max_age_hours = min(max_age_hours, plan.max_age_hours)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
     result = RunResult()
