@@ -150,6 +150,23 @@ def _gone(exc: Exception) -> str | None:
     return f"no longer exists ({_err(exc)})" if error_kind(exc) == "not_found" else None
 
 
+def _region_off(exc: Exception, change: PlannedChange) -> str | None:
+    """The re-read's answer when the change's Region is not enabled for its account (an
+    opt-in Region disabled since the scan or the apply: OptInRequired, or a token rejected in
+    an opt-in Region -- the one classifier, scanner.aws.errors.error_kind): no IAM change
+    makes it readable (safe-fixes trial round 13: the refusal said the remediation role must
+    be able to read the resource). None for any other failure."""
+    if error_kind(exc, region=change.region) != "region_disabled":
+        return None
+    return f"Region {change.region} is not enabled for account {change.account_id} " \
+        f"({_err(exc)})"
+
+
+#: what to do when a change's Region is not enabled for its account ({run}: --apply, --undo)
+REGION_OFF_NEXT = "a Region not enabled for the account cannot be read or changed there: " \
+    "enable the Region in the account and run the same {run} again, or rescan and plan again"
+
+
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
     """The plan must be for the estate of the scan at hand (organization and accounts)."""
     if current is None:
@@ -249,6 +266,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     unread: list[str] = []
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
     gone = False  # a resource that no longer exists
+    off: list[str] = []  # in a Region not enabled for its account
     for chain in _chains(changes).values():
         change = chain[0]
         try:
@@ -257,8 +275,10 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             missing = _gone(exc)
             if missing:
                 gone = True
-            (drifted if missing else unread).append(
-                f"{change.change_id} ({change.resource_arn}): {missing or _err(exc)}")
+            disabled = _region_off(exc, change)
+            (drifted if missing else off if disabled else unread).append(
+                f"{change.change_id} ({change.resource_arn}): "
+                f"{missing or disabled or _err(exc)}")
             continue
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
@@ -277,7 +297,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
                                  f"{change.desired_state.get(k)!r}"
                                  for k in differences(change.desired_state, current))
                              + " -- finish it by hand")
-    if drifted or unread:
+    if drifted or unread or off:
         # --undo is offered only where it can help: a change it cannot take back (cancel-key-
         # deletion left Disabled by a refused EnableKey) is for a person to finish (safe-fixes
         # trial, defect 5: the re-run said "--undo it" and --undo said "nothing to undo")
@@ -288,10 +308,14 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             + ")" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + ([f"could not re-read: {'; '.join(unread + off)}"] if unread or off else []))
+            + hint
             + (". A resource deleted since the scan is not there to change: rescan and plan "
                "again" if gone else "")
-            + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
+            + (". To apply: " + "; ".join(
+                ([UNREAD_NEXT.format(run="--apply")] if unread else [])
+                + ([REGION_OFF_NEXT.format(run="--apply")] if off else []))
+               if unread or off else ""), path=path)
 
 
 # --------------------------------------------------------------------------- apply
@@ -755,7 +779,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
             ([f"the journal does not match the resources: {'; '.join(check.mismatched)}"]
              if check.mismatched else [])
-            + ([f"could not re-read: {'; '.join(check.unread)}"] if check.unread else [])
+            + ([f"could not re-read: {'; '.join([*check.unread, *check.regions_off])}"]
+               if check.unread or check.regions_off else [])
             + ([f"deleted since the apply: {'; '.join(check.gone)}"] if check.gone else [])
             + ([f"scheduled for deletion since the apply: {'; '.join(check.scheduled)}"]
                if check.scheduled else [])) + ". To undo: "
@@ -763,6 +788,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                           "in the journal) and run the same --undo again, or restore each "
                           "change's before by hand"] if check.mismatched else [])
                         + ([UNREAD_NEXT.format(run="--undo")] if check.unread else [])
+                        + ([REGION_OFF_NEXT.format(run="--undo")] if check.regions_off
+                           else [])
                         + (["a resource that no longer exists has nothing of it left to take "
                             "back: restore the before state (in the journal) of the other "
                             "changes by hand"] if check.gone else [])
@@ -831,10 +858,13 @@ class _UndoCheck:
     unread: Sequence[str]
     gone: Sequence[str]
     scheduled: Sequence[str]
+    #: in a Region not enabled for its account (``_region_off``)
+    regions_off: Sequence[str] = ()
 
     @property
     def refused(self) -> bool:
-        return bool(self.mismatched or self.unread or self.gone or self.scheduled)
+        return bool(self.mismatched or self.unread or self.gone or self.scheduled
+                    or self.regions_off)
 
 
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
@@ -845,6 +875,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
     unread: list[str] = []
     gone: list[str] = []
     scheduled: list[str] = []
+    off: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -855,8 +886,10 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
             missing = _gone(exc)
-            (gone if missing else unread).append(
-                f"{e.change.change_id} ({e.change.resource_arn}): {missing or _err(exc)}")
+            disabled = _region_off(exc, e.change)
+            (gone if missing else off if disabled else unread).append(
+                f"{e.change.change_id} ({e.change.resource_arn}): "
+                f"{missing or disabled or _err(exc)}")
             continue
         if current.get("deleted"):  # safe-fixes trial round 11: undone partway, then refused
             scheduled.append(f"{e.change.change_id} ({e.change.resource_arn})")
@@ -871,7 +904,8 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled)
+    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled,
+                      regions_off=off)
 
 
 @contextmanager
