@@ -1,8 +1,10 @@
 """Apply a plan and undo a journal -- the only code in secretgraph that writes to AWS.
 
 apply_plan:
-  1. refuses a stale plan (older than max_plan_age_hours) and a plan for another estate (the
-     scan at hand, and the live credentials: each account's identity, the organization id);
+  1. refuses a stale plan (older than max_plan_age_hours: the plan's own, or the apply's
+     config's when shorter), a plan for another estate or another scan of it (the scan at
+     hand: accounts, organization, scan id; and the live credentials: each account's
+     identity, the organization id);
   2. re-reads every resource and refuses the whole plan if any differs from the state the plan
      was built on (drift) -- nothing is changed;
   3. asks for confirmation (unless --yes);
