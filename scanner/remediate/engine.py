@@ -1,8 +1,10 @@
 """Apply a plan and undo a journal -- the only code in secretgraph that writes to AWS.
 
 apply_plan:
-  1. refuses a stale plan (older than max_plan_age_hours) and a plan for another estate (the
-     scan at hand, and the live credentials: each account's identity, the organization id);
+  1. refuses a stale plan (older than max_plan_age_hours: the plan's own, or the apply's
+     config's when shorter), a plan for another estate or another scan of it (the scan at
+     hand: accounts, organization, scan id; and the live credentials: each account's
+     identity, the organization id);
   2. re-reads every resource and refuses the whole plan if any differs from the state the plan
      was built on (drift) -- nothing is changed;
   3. asks for confirmation (unless --yes);
@@ -30,7 +32,8 @@ from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
 from scanner.aws.errors import error_kind
-from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
+from scanner.changes import ApiCall, PlannedChange, canonical_json, differences, execute, \
+    matches, state_digest
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     Terminated, UsageError
 from scanner.remediate.journal import Journal, JournalEntry, JournalError, JournalWriter
@@ -122,6 +125,16 @@ def check_age(plan: Plan, *, now: datetime, max_age_hours: float, path: str) -> 
 _OTHER_SCAN = "give --in the scan the plan was built from, or build a new plan from this scan"
 _OTHER_CREDENTIALS = "run with credentials (--profile, --endpoint-url) of the estate the plan " \
     "was built for, or build a new plan from a scan of this one"
+#: the same for --undo: the journal's changes were made in its estate, and a plan of this one
+#: undoes nothing (safe-fixes trial round 13: it gave the apply's advice)
+_OTHER_CREDENTIALS_UNDO = "run the same --undo with the credentials (--profile, " \
+    "--endpoint-url) of the estate the apply changed"
+
+
+def _wrong_estate(run: str) -> str:
+    """What a run refused for acting in another estate says after "wrong estate"."""
+    advice = _OTHER_CREDENTIALS_UNDO if run == "--undo" else _OTHER_CREDENTIALS
+    return f"wrong estate; nothing was changed: {advice}"
 
 
 #: what to do when a resource could not be re-read before the first change (a read denied,
@@ -137,6 +150,23 @@ def _gone(exc: Exception) -> str | None:
     not a read the role lacks, which running the same command again can cure (safe-fixes trial
     round 11). None for any other failure."""
     return f"no longer exists ({_err(exc)})" if error_kind(exc) == "not_found" else None
+
+
+def _region_off(exc: Exception, change: PlannedChange) -> str | None:
+    """The re-read's answer when the change's Region is not enabled for its account (an
+    opt-in Region disabled since the scan or the apply: OptInRequired, or a token rejected in
+    an opt-in Region -- the one classifier, scanner.aws.errors.error_kind): no IAM change
+    makes it readable (safe-fixes trial round 13: the refusal said the remediation role must
+    be able to read the resource). None for any other failure."""
+    if error_kind(exc, region=change.region) != "region_disabled":
+        return None
+    return f"Region {change.region} is not enabled for account {change.account_id} " \
+        f"({_err(exc)})"
+
+
+#: what to do when a change's Region is not enabled for its account ({run}: --apply, --undo)
+REGION_OFF_NEXT = "a Region not enabled for the account cannot be read or changed there: " \
+    "enable the Region in the account and run the same {run} again, or rescan and plan again"
 
 
 def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> None:
@@ -155,6 +185,16 @@ def check_estate(plan_estate: Estate, current: Estate | None, *, path: str) -> N
             "names none (scanned without --org, or of accounts in no organization)"
         raise InputError(f"plan is for organization {plan_estate.org_id or '(none)'} but the scan "
                          f"{of}: {_OTHER_SCAN}", path=path, field="estate.org_id")
+    if plan_estate.scan_id != current.scan_id:
+        # the same estate, another scan (tonight's, with last night's plan): what the plan
+        # promises -- no reader in the trust zone lost, none let in from outside -- was
+        # weighed on its own scan, and the re-read before the first change compares only the
+        # resources the plan changes (safe-fixes trial round 13: a plan applied with --in or
+        # --history naming a newer scan went ahead without a word)
+        raise InputError(f"plan was built from scan {plan_estate.scan_id}, not from the scan "
+                         f"given ({current.scan_id}): its predicted effects were weighed on "
+                         f"the estate as that scan read it; nothing was changed: "
+                         f"{_OTHER_SCAN}", path=path, field="estate.scan_id")
 
 
 #: what to do when the remediation role cannot be assumed (or its identity read) in an account
@@ -178,9 +218,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                              f"{_err(exc)}; {UNASSUMED_NEXT.format(run=run)}",
                              path=path) from None
         if str(actual) != account:
-            raise InputError(f"the credentials for account {account} act in {actual}: wrong "
-                             f"estate; {_OTHER_CREDENTIALS}", path=path,
-                             field="estate.account_ids")
+            raise InputError(f"the credentials for account {account} act in {actual}: "
+                             f"{_wrong_estate(run)}", path=path, field="estate.account_ids")
         if org_id is None:
             continue
         try:
@@ -195,9 +234,10 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
                             "account identity", account, _err(exc))
                 continue
         if live_org != org_id:
-            raise InputError(f"account {account} is in organization {live_org or '(none)'}, the "
-                             f"plan is for {org_id}: wrong estate; {_OTHER_CREDENTIALS}",
-                             path=path,
+            whose = "the journal's changes were made in" if run == "--undo" else \
+                "the plan is for"
+            raise InputError(f"account {account} is in organization {live_org or '(none)'}, "
+                             f"{whose} {org_id}: {_wrong_estate(run)}", path=path,
                              field="estate.org_id")
 
 
@@ -228,6 +268,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     unread: list[str] = []
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
     gone = False  # a resource that no longer exists
+    off: list[str] = []  # in a Region not enabled for its account
     for chain in _chains(changes).values():
         change = chain[0]
         try:
@@ -236,8 +277,10 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             missing = _gone(exc)
             if missing:
                 gone = True
-            (drifted if missing else unread).append(
-                f"{change.change_id} ({change.resource_arn}): {missing or _err(exc)}")
+            disabled = _region_off(exc, change)
+            (drifted if missing else off if disabled else unread).append(
+                f"{change.change_id} ({change.resource_arn}): "
+                f"{missing or disabled or _err(exc)}")
             continue
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
@@ -256,7 +299,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
                                  f"{change.desired_state.get(k)!r}"
                                  for k in differences(change.desired_state, current))
                              + " -- finish it by hand")
-    if drifted or unread:
+    if drifted or unread or off:
         # --undo is offered only where it can help: a change it cannot take back (cancel-key-
         # deletion left Disabled by a refused EnableKey) is for a person to finish (safe-fixes
         # trial, defect 5: the re-run said "--undo it" and --undo said "nothing to undo")
@@ -267,10 +310,14 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             + ")" if drifted else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
-            + ([f"could not re-read: {'; '.join(unread)}"] if unread else [])) + hint
+            + ([f"could not re-read: {'; '.join(unread + off)}"] if unread or off else []))
+            + hint
             + (". A resource deleted since the scan is not there to change: rescan and plan "
                "again" if gone else "")
-            + (f". To apply: {UNREAD_NEXT.format(run='--apply')}" if unread else ""), path=path)
+            + (". To apply: " + "; ".join(
+                ([UNREAD_NEXT.format(run="--apply")] if unread else [])
+                + ([REGION_OFF_NEXT.format(run="--apply")] if off else []))
+               if unread or off else ""), path=path)
 
 
 # --------------------------------------------------------------------------- apply
@@ -288,6 +335,9 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     """``undo_flags``: the flags an --undo of this apply needs (the role, the endpoint, ...),
     named after the journal in the line a stop midway prints."""
     now = now or datetime.now(timezone.utc)
+    # the plan's own limit (its config's) holds; a --config given here may only shorten it
+    if plan.max_age_hours is not None:
+        max_age_hours = min(max_age_hours, plan.max_age_hours)
     check_age(plan, now=now, max_age_hours=max_age_hours, path=plan_path)
     check_estate(plan.estate, current_estate, path=plan_path)
     result = RunResult()
@@ -658,12 +708,28 @@ def _after_failure(change: PlannedChange, module: Any, clients: Any, journal: Jo
 # --------------------------------------------------------------------------- undo
 
 
+def _conditions(change: PlannedChange) -> frozenset[str]:
+    """The state keys that are conditions of the change, not what it sets: planned with the
+    same value before and after (move-secret-to-cmk's ``target_key_state``,
+    ``target_key_policy_as_planned``, and the ``rotation_enabled`` its RotateSecret keeps on).
+    The apply checks them (drift); the change's calls leave them as they are and its undo puts
+    nothing of them back, so what became of them since is no change of the apply's to take
+    back over (safe-fixes trial round 13: the key the secret moved to, disabled since the
+    apply, refused the undo that moves the secret off it)."""
+    return frozenset(k for k, v in change.pre_state.items() if k in change.desired_state
+                     and canonical_json(change.desired_state[k]) == canonical_json(v))
+
+
 def _undo_expected_after(change: PlannedChange, after: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: after.get(k) for k in change.desired_state}
+    """What the change set, as the apply left it (its conditions left out)."""
+    kept = _conditions(change)
+    return {k: after.get(k) for k in change.desired_state if k not in kept}
 
 
 def _undo_expected_before(change: PlannedChange, before: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: before.get(k) for k in change.pre_state}
+    """What the change set, as it was before the apply (its conditions left out)."""
+    kept = _conditions(change)
+    return {k: before.get(k) for k in change.pre_state if k not in kept}
 
 
 def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_path: str,
@@ -715,7 +781,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
             ([f"the journal does not match the resources: {'; '.join(check.mismatched)}"]
              if check.mismatched else [])
-            + ([f"could not re-read: {'; '.join(check.unread)}"] if check.unread else [])
+            + ([f"could not re-read: {'; '.join([*check.unread, *check.regions_off])}"]
+               if check.unread or check.regions_off else [])
             + ([f"deleted since the apply: {'; '.join(check.gone)}"] if check.gone else [])
             + ([f"scheduled for deletion since the apply: {'; '.join(check.scheduled)}"]
                if check.scheduled else [])) + ". To undo: "
@@ -723,6 +790,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                           "in the journal) and run the same --undo again, or restore each "
                           "change's before by hand"] if check.mismatched else [])
                         + ([UNREAD_NEXT.format(run="--undo")] if check.unread else [])
+                        + ([REGION_OFF_NEXT.format(run="--undo")] if check.regions_off
+                           else [])
                         + (["a resource that no longer exists has nothing of it left to take "
                             "back: restore the before state (in the journal) of the other "
                             "changes by hand"] if check.gone else [])
@@ -791,10 +860,13 @@ class _UndoCheck:
     unread: Sequence[str]
     gone: Sequence[str]
     scheduled: Sequence[str]
+    #: in a Region not enabled for its account (``_region_off``)
+    regions_off: Sequence[str] = ()
 
     @property
     def refused(self) -> bool:
-        return bool(self.mismatched or self.unread or self.gone or self.scheduled)
+        return bool(self.mismatched or self.unread or self.gone or self.scheduled
+                    or self.regions_off)
 
 
 def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFactory
@@ -805,6 +877,7 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
     unread: list[str] = []
     gone: list[str] = []
     scheduled: list[str] = []
+    off: list[str] = []
     seen: set[str] = set()
     for e in reversible:
         if e.change.target in seen:
@@ -815,8 +888,10 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
             current = _read(e.change, clients_for)
         except _AWS_ERRORS as exc:
             missing = _gone(exc)
-            (gone if missing else unread).append(
-                f"{e.change.change_id} ({e.change.resource_arn}): {missing or _err(exc)}")
+            disabled = _region_off(exc, e.change)
+            (gone if missing else off if disabled else unread).append(
+                f"{e.change.change_id} ({e.change.resource_arn}): "
+                f"{missing or disabled or _err(exc)}")
             continue
         if current.get("deleted"):  # safe-fixes trial round 11: undone partway, then refused
             scheduled.append(f"{e.change.change_id} ({e.change.resource_arn})")
@@ -831,7 +906,8 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
-    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled)
+    return _UndoCheck(mismatched=mismatched, unread=unread, gone=gone, scheduled=scheduled,
+                      regions_off=off)
 
 
 @contextmanager
@@ -868,7 +944,8 @@ def _landed(e: JournalEntry, current: Mapping[str, Any]) -> bool:
     the change leads to."""
     if e.after is not None and matches(_undo_expected_after(e.change, e.after), current):
         return True
-    return e.status != "applied" and matches(e.change.desired_state, current)
+    return e.status != "applied" and matches(
+        _undo_expected_after(e.change, e.change.desired_state), current)
 
 
 def _undo_one(e: JournalEntry, clients_for: ClientsFactory, writer: JournalWriter,

@@ -90,19 +90,33 @@ class Plan:
     estate: Estate
     changes: tuple[PlannedChange, ...]
     skipped: tuple[Skipped, ...] = ()
+    #: the max_plan_age_hours of the config the plan was made with: --apply refuses the plan
+    #: once it is older (or older than a --config given to the apply says, if that is
+    #: shorter). The documented `--plan P --apply` has no --config, and took 24 hours
+    #: whatever the plan's config said (safe-fixes trial round 13). None in earlier plans.
+    max_age_hours: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": PLAN_KIND, "version": PLAN_VERSION, "plan_id": self.plan_id,
             "created_at": self.created_at, "estate": self.estate.to_json(),
             "estate_fingerprint": self.estate.fingerprint,
             "changes": [c.to_json() for c in self.changes],
             "skipped": [s.to_json() for s in self.skipped],
         }
+        if self.max_age_hours is not None:  # absent: earlier plans keep their ids
+            out["max_age_hours"] = self.max_age_hours
+        return out
 
 
-def make_plan_id(estate: Estate, created_at: str, changes: tuple[PlannedChange, ...]) -> str:
-    key = canonical_json([estate.to_json(), created_at, [c.to_json() for c in changes]])
+def make_plan_id(estate: Estate, created_at: str, changes: tuple[PlannedChange, ...],
+                 max_age_hours: float | None = None) -> str:
+    """The plan's id: a digest of its estate, time, changes and max age (an edit of any is
+    refused as an edited plan)."""
+    parts: list[Any] = [estate.to_json(), created_at, [c.to_json() for c in changes]]
+    if max_age_hours is not None:  # absent: earlier plans keep their ids
+        parts.append(max_age_hours)
+    key = canonical_json(parts)
     return "plan-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
@@ -238,9 +252,11 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
                             effect=s.get("effect") if isinstance(s.get("effect"), Mapping)
                             else None)
                     for s in skipped_listed if isinstance(s, Mapping))
+    age = doc.get("max_age_hours")
     plan = Plan(plan_id=str(doc.get("plan_id")), created_at=str(doc["created_at"]),
-                estate=estate, changes=tuple(changes), skipped=skipped)
-    if make_plan_id(estate, plan.created_at, plan.changes) != plan.plan_id:
+                estate=estate, changes=tuple(changes), skipped=skipped,
+                max_age_hours=float(age) if age is not None else None)
+    if make_plan_id(estate, plan.created_at, plan.changes, age) != plan.plan_id:
         raise InputError(f"plan id does not match its contents; {_EDITED}", path=path,
                          field="plan_id")
     return plan

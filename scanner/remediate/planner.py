@@ -189,8 +189,10 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
 
     frozen = tuple(planned_key_policies(c, changes) if c.remediation_id == MOVE else c
                    for c in changes)
-    return Plan(plan_id=make_plan_id(estate, created_at, frozen), created_at=created_at,
-                estate=estate, changes=frozen, skipped=tuple(skipped))
+    max_age = config.max_plan_age_hours
+    return Plan(plan_id=make_plan_id(estate, created_at, frozen, max_age),
+                created_at=created_at, estate=estate, changes=frozen, skipped=tuple(skipped),
+                max_age_hours=max_age)
 
 
 def companions(change: PlannedChange, snapshot: Snapshot, lost: Sequence[Mapping[str, Any]],

@@ -33,7 +33,8 @@ def _from_another_version(plan: Plan) -> Plan:
     (change,) = plan.changes
     changes = (replace(change, remediation_id="narrow-secret-policy-actions"),)
     return replace(plan, changes=changes,
-                   plan_id=make_plan_id(plan.estate, plan.created_at, changes))
+                   plan_id=make_plan_id(plan.estate, plan.created_at, changes,
+                                        plan.max_age_hours))
 
 
 def test_a_plan_naming_a_remediator_this_version_lacks_is_refused_naming_the_field(
