@@ -42,6 +42,9 @@ DEV, DEV_READER, ROTATION = "DevRole", "DevReaderRole", "RotationRole"
 AUDIT = "AuditRole"
 BOT, READERS = "batch-bot", "Readers"
 TAGGED_BOT, ABAC = "tagged-bot", "AbacRole"
+OPS_USER, OPS_GROUP = "ops-user", "Ops"
+#: the unique id a role's ARN becomes in a resource policy once the role is deleted
+DELETED_ROLE_ID = "AROAZ5DELETEDROLE01"
 SKIP_TAG = {"audit": "skip"}
 
 SUPPRESSIONS = """\
@@ -102,6 +105,9 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # encrypted with the keys account's key (cross-account CMK): its policy lets sec use
         # it through Secrets Manager and PayRole and ShopRole decrypt
         r["secret:pay/xacct-key"]: Truth(fails=off, readers=frozenset({pay, shop})),
+        # on a key of the keys account that was disabled: nothing decrypts the secret
+        r["secret:pay/xacct-disabled"]: Truth(fails={
+            **off, **broken, "secret-key-unusable": "FAIL"}, readers=frozenset()),
         # "*" narrowed by aws:PrincipalOrgPaths to the Prod OU: not public, not external
         r["secret:org/prod-paths"]: Truth(fails=off, readers=frozenset({
             pay, shop, pay_root, tagged_bot})),
@@ -151,6 +157,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # on a key without automatic rotation
         r["secret:pay/norot-key"]: Truth(fails=off, readers=frozenset({pay})),
         r["key:norot"]: Truth(fails={"kms-key-rotation-disabled": "FAIL"}),
+        # reads every secret ("*") through its group's inline policy
+        r[f"user:shop/{OPS_USER}"]: Truth(fails={"identity-policy-secret-wildcard": "FAIL"}),
+        # granted to a role since deleted (the policy holds its unique id): nobody reads it,
+        # nor can a role made again under that name ("the new role has a different ID")
+        r["secret:stale/deleted-role"]: Truth(fails=off, readers=frozenset()),
         # Allow NotAction iam/organizations/account on "*": reads every secret, decrypts with
         # every key
         r[f"role:shop/{POWER}"]: Truth(fails={"identity-policy-secret-wildcard": "FAIL"}),
@@ -230,6 +241,14 @@ class _Seeder(Seeder):
             RoleName=AUDIT,
             AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com")))
             ["Role"]["Arn"])
+        siam = self.cl("shop", "iam")
+        self.res[f"user:shop/{OPS_USER}"] = str(siam.create_user(UserName=OPS_USER)
+                                                ["User"]["Arn"])
+        siam.create_group(GroupName=OPS_GROUP)
+        siam.add_user_to_group(GroupName=OPS_GROUP, UserName=OPS_USER)
+        siam.put_group_policy(GroupName=OPS_GROUP, PolicyName="all", PolicyDocument=pol.text(
+            pol.doc({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                     "Resource": "*"})))
         piam = self.cl("pay", "iam")
         self.res[f"user:pay/{BOT}"] = str(piam.create_user(UserName=BOT)["User"]["Arn"])
         piam.create_group(GroupName=READERS)
@@ -242,7 +261,7 @@ class _Seeder(Seeder):
         sec = a["sec"]
         sm = lambda name: f"arn:aws:secretsmanager:*:{sec}:secret:{name}"  # noqa: E731
         keys = [r["key:local"], r["key:shared"], r["key:pa"], r["key:wrong-region"],
-                r["key:norot"], r["key:sa"], r["key:ctx"]]
+                r["key:norot"], r["key:sa"], r["key:ctx"], r["key:shared-off"]]
         wide = pol.text(pol.reader_identity_policy([sm("*")], keys, REGIONS))
         self.cl("pay", "iam").put_role_policy(RoleName=PAY, PolicyName="read",
                                               PolicyDocument=wide)
@@ -296,6 +315,11 @@ class _Seeder(Seeder):
         a = self.acct
         pay, shop = pol.role_arn(a["pay"], PAY), pol.role_arn(a["shop"], SHOP)
         self.key("keys", "shared", pol.key_policy(a["keys"], [pay, shop], (AP,), extra=[{
+            "Sid": "SecUsesThroughSecretsManager", "Effect": "Allow",
+            "Principal": {"AWS": pol.root_arn(a["sec"])},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": "*", "Condition": pol.via_secretsmanager((AP,))}]))
+        self.key("keys", "shared-off", pol.key_policy(a["keys"], [pay], (AP,), extra=[{
             "Sid": "SecUsesThroughSecretsManager", "Effect": "Allow",
             "Principal": {"AWS": pol.root_arn(a["sec"])},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
@@ -367,6 +391,9 @@ pol.role_arn(a["shop"], ABAC)],
         self.cl("sec", "secretsmanager").replicate_secret_to_regions(
             SecretId=arn, AddReplicaRegions=[{"Region": SA, "KmsKeyId": r["key:sa"]}])
         r[f"replica:pay/conflict@{SA}"] = arn.replace(f":{AP}:", f":{SA}:")
+        self.secret("sec", "stale/deleted-role", key="local", policy=pol.secret_policy({
+            "Sid": "FormerReader", "Effect": "Allow", "Principal": {"AWS": DELETED_ROLE_ID},
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
         self.secret("sec", "mgmt/sa", key="sa", region=SA, policy=pol.secret_policy(
             pol.allow_read([pay, pol.role_arn(MANAGEMENT_ACCOUNT, AUDIT)])))
         for name in ("shop/ctx-a", "shop/ctx-b"):
@@ -379,6 +406,9 @@ pol.role_arn(a["shop"], ABAC)],
             pol.allow_read([shop])))
         self.secret("sec", "pay/xacct-key", key="shared", policy=pol.secret_policy(
             pol.allow_read([pay, shop])))
+        self.secret("sec", "pay/xacct-disabled", key="shared-off", policy=pol.secret_policy(
+            pol.allow_read([pay])))
+        self.cl("keys", "kms").disable_key(KeyId=r["key:shared-off"].rsplit("/", 1)[1])
         self.secret("sec", "org/prod-paths", key="local", policy=pol.secret_policy({
             "Sid": "ProdOu", "Effect": "Allow", "Principal": "*",
             "Action": "secretsmanager:GetSecretValue", "Resource": "*",
