@@ -105,6 +105,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # encrypted with the keys account's key (cross-account CMK): its policy lets sec use
         # it through Secrets Manager and PayRole and ShopRole decrypt
         r["secret:pay/xacct-key"]: Truth(fails=off, readers=frozenset({pay, shop})),
+        # granted to the pay account, on a key whose "*" is confined to pay's callers through
+        # Secrets Manager (kms:CallerAccount, the AWS-managed key's own pattern): not public;
+        # the pay principals whose identity policies read it, and its root user
+        r["secret:pay/caller-key"]: Truth(fails=off, readers=frozenset({
+            pay, tagged_bot, pay_root})),
         # on a key of the keys account that was disabled: nothing decrypts the secret
         r["secret:pay/xacct-disabled"]: Truth(fails={
             **off, **broken, "secret-key-unusable": "FAIL"}, readers=frozenset()),
@@ -261,7 +266,8 @@ class _Seeder(Seeder):
         sec = a["sec"]
         sm = lambda name: f"arn:aws:secretsmanager:*:{sec}:secret:{name}"  # noqa: E731
         keys = [r["key:local"], r["key:shared"], r["key:pa"], r["key:wrong-region"],
-                r["key:norot"], r["key:sa"], r["key:ctx"], r["key:shared-off"]]
+                r["key:norot"], r["key:sa"], r["key:ctx"], r["key:shared-off"],
+                r["key:caller"]]
         wide = pol.text(pol.reader_identity_policy([sm("*")], keys, REGIONS))
         self.cl("pay", "iam").put_role_policy(RoleName=PAY, PolicyName="read",
                                               PolicyDocument=wide)
@@ -324,6 +330,11 @@ class _Seeder(Seeder):
             "Principal": {"AWS": pol.root_arn(a["sec"])},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             "Resource": "*", "Condition": pol.via_secretsmanager((AP,))}]))
+        self.key("sec", "caller", pol.text(pol.doc(pol.key_admin_statement(a["sec"]), {
+            "Sid": "PayThroughSecretsManager", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*", "Condition": {
+                "StringEquals": {"kms:CallerAccount": a["pay"],
+                                 "kms:ViaService": f"secretsmanager.{AP}.amazonaws.com"}}})))
         self.key("sec", "local", pol.key_policy(a["sec"], [
             pay, shop, f"arn:aws:iam::{a['pay']}:user/{BOT}", pol.role_arn(a["shop"], BOUNDED),
             pol.role_arn(a["shop"], CHAIN), pol.role_arn(a["dev"], DEV),
@@ -409,6 +420,8 @@ pol.role_arn(a["shop"], ABAC)],
         self.secret("sec", "pay/xacct-disabled", key="shared-off", policy=pol.secret_policy(
             pol.allow_read([pay])))
         self.cl("keys", "kms").disable_key(KeyId=r["key:shared-off"].rsplit("/", 1)[1])
+        self.secret("sec", "pay/caller-key", key="caller", policy=pol.secret_policy(
+            pol.allow_read([pol.root_arn(a["pay"])])))
         self.secret("sec", "org/prod-paths", key="local", policy=pol.secret_policy({
             "Sid": "ProdOu", "Effect": "Allow", "Principal": "*",
             "Action": "secretsmanager:GetSecretValue", "Resource": "*",
