@@ -228,6 +228,15 @@ class SecretEvaluator:
                                - self.index.iam_read - {sv.account}):
                 consider(account_stand_in(acct, sv.partition, self.s.org_paths.get(acct)),
                          readers_only=True)
+            # the root user of an account whose IAM was read that the "*" may let in and the
+            # key lets decrypt (named whole, or kms:CallerAccount): as for an account the
+            # resource policy names (above), no identity policy governs it, so it reads where
+            # its roles may not (ground-truth trial round 23: a secret shared with the
+            # organization on a key naming a member's root had no reader there)
+            for acct in sorted((sv.key_named.accounts | sv.key_named.confined)
+                               & self.index.iam_read - named.accounts - {sv.account}):
+                consider(root_user(acct, sv.partition, self.s.org_paths.get(acct)),
+                         readers_only=True)
         special = None if record_all else classes_ix.special_accounts(sv)
         special_sorted = sorted(special) if special is not None else []
         # the special accounts whose principals the resource policy can let in however their

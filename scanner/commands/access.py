@@ -235,6 +235,8 @@ def find_secret(report: Any, query: str, region: str | None = None,
         return primaries[0]  # the name is the primary's; its replicas are named by ARN/Region
     if len(named) == 1:
         return named[0]
+    if len(primaries) > 1 and not region:
+        named = primaries  # the name is a primary's: its replicas are named by ARN/Region
     if named:
         arns = sorted(s.secret_arn for s in named)
         more = f", and {len(arns) - 6} more" if len(arns) > 6 else ""

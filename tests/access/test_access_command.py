@@ -366,3 +366,29 @@ def test_a_principal_that_reads_nothing_is_told_that_all_lists_the_secrets_denyi
                  "--secret", "app/db"]) == 0
     assert (f"{other}: no access path recorded (not a reader, not intended; --all shows a "
             "read a policy grants it but another gate denies)") in capsys.readouterr().out
+
+
+def test_a_name_of_two_primaries_lists_the_primaries_not_their_replicas() -> None:
+    """Ground-truth trial round 23: pay/conflict is a primary in ap-southeast-1 (replica in
+    sa-east-1) and, under the same name, another primary in eu-west-3. The name alone names a
+    primary (docs/access.md: "the name alone is the primary, a replica is named by its ARN or
+    by --region"), so the choice is between the two primaries -- before, the replica was
+    counted and listed too ("matches 3 secrets")."""
+    from types import SimpleNamespace
+
+    from scanner.commands.access import find_secret
+    from scanner.errors import UsageError
+
+    ap = "arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:pay/conflict-AbCdEf"
+    pa = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:pay/conflict-GhIjKl"
+    sa = ap.replace("ap-southeast-1", "sa-east-1")
+
+    def copy(arn: str) -> SimpleNamespace:
+        return SimpleNamespace(secret_arn=arn, name="pay/conflict", region=arn.split(":")[3])
+
+    report = SimpleNamespace(secrets={ap: copy(ap), pa: copy(pa)}, replicas={sa: copy(sa)})
+    with pytest.raises(UsageError) as caught:
+        find_secret(report, "pay/conflict")
+    assert str(caught.value) == (
+        f"--secret 'pay/conflict' matches 2 secrets; give the ARN or --region: {ap}, {pa}")
+    assert find_secret(report, "pay/conflict", region="sa-east-1").secret_arn == sa

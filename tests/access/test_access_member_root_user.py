@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from helpers.access_estate import (APP_ROLE, CENTRAL, MEMBER, SECRET_ARN, control, estate,
-                                   key_policy_for, role, secret_policy_for)
+from helpers.access_estate import (APP_ROLE, CENTRAL, MEMBER, ORG_ID, SECRET_ARN, control,
+                                   estate, key_policy_for, role, secret_policy_for, text)
 
 from scanner.access import AccessSettings, analyze_access
 from scanner.graph.builder import build_graph
@@ -90,3 +90,33 @@ def test_the_solver_knows_the_root_user_too() -> None:
     assert len(answers) == 1
     assert answers[0].status == WITNESS, answers[0]
     assert not answers[0].not_encoded
+
+
+def _org_wide_access(*, key_names_member: bool = True) -> object:
+    snap = estate(secret_policy=text({
+        "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}),
+        key_policy=key_policy_for(*((MEMBER_ROOT,) if key_names_member else (APP_ROLE,))),
+        principals=(role(APP_ROLE, None),))
+    sa = analyze_access(build_graph(snap), snap,
+                        AccessSettings.from_snapshot(snap)).for_secret(SECRET_ARN)
+    assert sa is not None
+    return sa
+
+
+def test_the_member_root_user_reads_a_secret_shared_with_the_organization() -> None:
+    """Ground-truth trial round 23: "*" narrowed by aws:PrincipalOrgID lets every principal of
+    the organization in, the member's root user with them (it needs no identity policy); the
+    key policy names the member account whole, so its root user decrypts. Before, the root
+    user was a candidate only where the resource policy named its account: org/all had no
+    such reader while AWS lets it read."""
+    sa = _org_wide_access()
+    paths = {p.principal: p for p in sa.paths}  # type: ignore[attr-defined]
+    assert paths[MEMBER_ROOT].decision == "ALLOWED"
+    assert not paths[MEMBER_ROOT].intended
+    assert APP_ROLE not in paths  # no identity policy: not a reader
+
+
+def test_the_member_root_user_is_no_reader_where_the_key_does_not_name_its_account() -> None:
+    sa = _org_wide_access(key_names_member=False)
+    assert MEMBER_ROOT not in {p.principal for p in sa.paths}  # type: ignore[attr-defined]

@@ -51,8 +51,11 @@ def readers_estate(secret_policy: str | None, key_policy: str = BOTH_MEMBERS_KEY
 def test_org_wide_grant_is_not_public_but_its_breadth_is_reported() -> None:
     sa = run(readers_estate(ORG_STAR)).for_secret(SECRET_ARN)
     assert sa is not None
-    assert {p.principal for p in sa.readers} == {APP_ROLE, APP_ROLE2}
-    assert sa.breadth.principals == 2 and sa.breadth.accounts == 2
+    # the members' root users read too: the key names their accounts whole, and no identity
+    # policy governs a root user (ground-truth trial round 23)
+    assert {p.principal for p in sa.readers} == {
+        APP_ROLE, APP_ROLE2, f"arn:aws:iam::{MEMBER}:root", f"arn:aws:iam::{MEMBER2}:root"}
+    assert sa.breadth.principals == 4 and sa.breadth.accounts == 2
     assert sa.breadth.organization_wide and not sa.breadth.public
     assert not sa.unintended
     assert [g.scope for g in sa.grants] == ["organization"]
@@ -148,7 +151,8 @@ def test_report_serialises_to_json_and_looks_up_by_name() -> None:
     report = run(readers_estate(ORG_STAR))
     data = json.loads(report.to_json())
     entry = data["secrets"][SECRET_ARN]
-    assert entry["readers"] == sorted([APP_ROLE, APP_ROLE2])
+    assert entry["readers"] == sorted([APP_ROLE, APP_ROLE2, f"arn:aws:iam::{MEMBER}:root",
+                                       f"arn:aws:iam::{MEMBER2}:root"])
     assert entry["breadth"]["organization_wide"] is True
     app = [p for p in entry["paths"] if p["principal"] == APP_ROLE][0]
     assert app["gates"]["key_policy"] == "ALLOWED"
@@ -157,7 +161,7 @@ def test_report_serialises_to_json_and_looks_up_by_name() -> None:
     assert verdict["gates"]["key_policy"]["status"] == "ALLOWED"
     assert verdict["gates"]["key_policy"]["reasons"]
     assert report.for_secret("app/db") is report.for_secret(SECRET_ARN)
-    assert report.readers_of(SECRET_ARN) == frozenset({APP_ROLE, APP_ROLE2})
+    assert APP_ROLE in report.readers_of(SECRET_ARN)
     assert {p.secret_arn for p in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
 
 
@@ -199,7 +203,8 @@ def test_star_narrowed_to_an_external_account_is_an_external_grant() -> None:
     assert sa is not None
     assert [(g.principal, g.unintended) for g in sa.unintended] == [
         (OUTSIDER, "outside-organization")]
-    assert {p.principal for p in sa.readers} == {APP_ROLE}
+    # MEMBER's root user too (the key names its account); not MEMBER2's
+    assert {p.principal for p in sa.readers} == {APP_ROLE, f"arn:aws:iam::{MEMBER}:root"}
 
 
 def test_replica_on_the_aws_managed_key_breaks_cross_account_reads_in_its_region() -> None:

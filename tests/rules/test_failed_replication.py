@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from helpers.access_estate import CENTRAL, REPLICA_ARN, SECRET_ARN, replica_estate
 from scanner.access import AccessSettings, analyze_access
 from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.findings import Finding
 from scanner.graph.builder import build_graph
 from scanner.graph import schema
 from scanner.model import ReplicaStatus, Snapshot
@@ -39,14 +40,17 @@ def _failed(listed: bool) -> Snapshot:
     return replace(snap, accounts=tuple(accounts))
 
 
-def _results(snap: Snapshot) -> dict[tuple[str, str], str]:
+def _findings(snap: Snapshot, *, required: bool = True) -> list[Finding]:
     graph = build_graph(snap)
     access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
     config = parse_config({"emit_pass": True, "rules": {"secret-not-replicated": {
-        "parameters": {"required_regions": [EU]}}}}, path="(test)")
-    findings = evaluate(graph, snap, access, load_ruleset(), config,
-                        datetime(2026, 11, 29, tzinfo=timezone.utc))
-    return {(f.rule_id, f.resource.arn): f.status.value for f in findings}
+        "parameters": {"required_regions": [EU] if required else []}}}}, path="(test)")
+    return evaluate(graph, snap, access, load_ruleset(), config,
+                    datetime(2026, 11, 29, tzinfo=timezone.utc))
+
+
+def _results(snap: Snapshot) -> dict[tuple[str, str], str]:
+    return {(f.rule_id, f.resource.arn): f.status.value for f in _findings(snap)}
 
 
 def test_a_failed_replication_is_no_replica_to_judge() -> None:
@@ -68,3 +72,17 @@ def test_a_replica_its_region_lists_is_judged_whatever_the_status_says() -> None
     assert not schema.replica_absent(graph.nodes[REPLICA_NODE])
     results = _results(_failed(listed=True))
     assert results[("secret-uses-aws-managed-key", REPLICA_ARN)] == "FAIL"
+
+
+def test_a_failed_replication_is_a_missing_replica_though_no_region_is_required() -> None:
+    """Ground-truth trial round 23: the owner asked for a replica in eu-west-1 (the secret's
+    ReplicationStatus lists the Region) and the replication Failed -- "a secret with this
+    name already exists" -- so the secret has no copy where it was meant to have one. With no
+    required_replica_regions in the config, no rule said so: secret-replica-unhealthy leaves a
+    Failed replication to secret-not-replicated, which passed every secret."""
+    [finding] = [f for f in _findings(_failed(listed=False), required=False)
+                 if f.rule_id == "secret-not-replicated" and f.resource.arn == SECRET_ARN]
+    assert finding.status.value == "FAIL"
+    assert "no replica in eu-west-1 (replication failed: eu-west-1: a secret with this name " \
+        "already exists)" in finding.message
+    assert finding.evidence["missing_regions"] == [EU]
