@@ -473,7 +473,7 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         either = _either_way(clause, negated, key, tuple(policy_values))
         if either is not None:
             return either, ()
-        return Tri.UNKNOWN, (key,)
+        return _undecided(clause, key, tuple(policy_values))
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):
         return _one_of(clause, request, key, one.members, variables)
@@ -858,6 +858,40 @@ def _present(clause: ConditionClause, negated: bool, key: str,
         return Tri.of(not negated), ()
     if not values and base.startswith("string"):
         return Tri.of(negated), ()
+    return _undecided(clause, key, values)
+
+
+def _ip_value(text: str) -> object:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise _Unparseable(f"not an IP address or CIDR: {text!r}") from None
+
+
+#: how the values of the typed operators are read (the matchers' parsers, ``OPERATORS``)
+_VALUE_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("numeric", _num), ("date", _date_readings), ("ipaddress", _ip_value),
+    ("notipaddress", _ip_value))
+
+
+def _undecided(clause: ConditionClause, key: str,
+               values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """UNKNOWN for a clause on a key whose value is not known, naming the key -- or, when a
+    value of a numeric, date or IP address operator is no number, date or address, naming
+    that value: "an unparseable number / date / IP" leaves the statement UNKNOWN "with the
+    reason" (docs/access.md), as it does where the key's value is known. IAM conformance
+    trial round 30: Allow under IpAddress aws:SourceIp "10.0.0.0/33" read "applies only if:
+    aws:sourceip", as if the range were one."""
+    parse = next((f for prefix, f in _VALUE_PARSERS if clause.base.startswith(prefix)), None)
+    if parse is None:
+        return Tri.UNKNOWN, (key,)
+    for value in values:
+        try:
+            parse(value)
+        except _Unparseable as exc:
+            note = f" (a policy variable is not substituted in {clause.operator})" \
+                if "${" in value and not takes_variables(clause.base) else ""
+            return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}{note}",)
     return Tri.UNKNOWN, (key,)
 
 
