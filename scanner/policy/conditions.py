@@ -471,10 +471,10 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
             # in the request with one value not known (request.always_present): read as a
             # PRESENT key -- StringLike "*" matches it (IAM conformance trial round 17)
             return _present(clause, negated, key, tuple(policy_values))
-        either = _star_either_way(clause, negated, key, tuple(policy_values))
+        either = _either_way(clause, negated, key, tuple(policy_values))
         if either is not None:
             return either, ()
-        return Tri.UNKNOWN, (key,)
+        return _undecided(clause, key, tuple(policy_values))
     one = request.excluded.get(key) if state is KeyState.EXCLUDED else None
     if isinstance(one, _OneOf):
         return _one_of(clause, request, key, one.members, variables)
@@ -780,21 +780,55 @@ def _one_of(clause: ConditionClause, request: Request, key: str, members: frozen
     return Tri.UNKNOWN, (key,)
 
 
-def _star_either_way(clause: ConditionClause, negated: bool, key: str,
-                     values: tuple[str, ...]) -> Tri | None:
-    """The answer of StringLike / StringNotLike with a value of ``*`` alone on a key that may
-    be absent or present with values not known, when every case gives one: ``*`` "matches"
-    every value (IAM User Guide, "Condition operators": StringLike takes "multi-character
-    match wildcards (*) ... anywhere in the string"), so present, the positive operator is
-    true and the negated one false for every value; absent, "...IfExists" is true,
-    ForAllValues true and ForAnyValue false ("Multivalued context keys") and the plain
+#: keys AWS gives as an IP address (IAM User Guide, "AWS global condition context keys":
+#: aws:SourceIp and aws:VpcSourceIp, "Data type: IP address"), IPv4 or IPv6
+IP_ADDRESS_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip"})
+_EVERY_ADDRESS = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def matches_every_value(base: str, key: str, values: Iterable[str]) -> bool:
+    """The clause's values (ORed: IAM User Guide, "Conditions with multiple context keys or
+    values") match every value ``key`` can hold when present: ``*`` alone in StringLike /
+    StringNotLike (a "multi-character match wildcard"), both ``true`` and ``false`` in Bool on
+    a key AWS defines as Boolean (not ``free_text_key``), ranges adding up to every IPv4 and
+    every IPv6 address in IpAddress / NotIpAddress on a key that holds an IP address
+    (``IP_ADDRESS_KEYS``). A value that is no IP range leaves it undecided (never a
+    confident answer on malformed input). IAM conformance trial round 30: IpAddressIfExists
+    aws:SourceIp [0.0.0.0/0, ::/0] and a role's Bool aws:MultiFactorAuthPresent [true, false]
+    were CONDITIONAL, the solver true."""
+    values = tuple(values)
+    if base in ("stringlike", "stringnotlike"):
+        return any(v and not v.strip("*") for v in values)
+    if base == "bool":
+        return not free_text_key(key) and \
+            {v.strip().lower() for v in values} >= set(_BOOLEANS)
+    if base in ("ipaddress", "notipaddress") and key in IP_ADDRESS_KEYS:
+        try:
+            nets = [ipaddress.ip_network(v.strip(), strict=False) for v in values]
+        except ValueError:
+            return False
+        v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
+        v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
+        return list(ipaddress.collapse_addresses(v4)) == [_EVERY_ADDRESS[0]] and \
+            list(ipaddress.collapse_addresses(v6)) == [_EVERY_ADDRESS[1]]
+    return False
+
+
+def _either_way(clause: ConditionClause, negated: bool, key: str,
+                values: tuple[str, ...]) -> Tri | None:
+    """The answer of a clause whose values match every value of its key
+    (``matches_every_value``: StringLike "*", Bool both ways, every IP address) on a key that
+    may be absent or present with values not known, when every case gives one: present, the
+    positive operator is true and the negated one false for every value; absent,
+    "...IfExists" is true ("If the key is not present, evaluate the condition element as
+    true"), ForAllValues true and ForAnyValue false ("Multivalued context keys") and the plain
     operator as any absent key's (``_absent_outcome``). A multivalued key (MULTIVALUED_KEYS)
     may also be present with no value: ForAllValues true, ForAnyValue false, the plain
     operator false, its negation true. None: the cases disagree -- the value (or its
     presence) decides. IAM conformance trial round 28: StringLikeIfExists aws:SourceVpce "*"
-    was CONDITIONAL on the key, the solver true."""
-    if clause.base not in ("stringlike", "stringnotlike") or \
-            not any(v and not v.strip("*") for v in values):
+    was CONDITIONAL on the key, the solver true; round 30: IpAddressIfExists aws:SourceIp
+    [0.0.0.0/0, ::/0] alike."""
+    if not matches_every_value(clause.base, key, values):
         return None
     some = Tri.of(not negated)  # present with values: every value hits (misses)
     # present with no value: ForAllValues true, ForAnyValue false, the plain operator false
@@ -819,10 +853,46 @@ def _present(clause: ConditionClause, negated: bool, key: str,
     nothing (void variables) is false, its negation true. Any other comparison depends on the
     value: UNKNOWN, naming the key."""
     base = clause.base
-    if base in ("stringlike", "stringnotlike") and any(v and not v.strip("*") for v in values):
+    if matches_every_value(base, key, values):
+        # ``*`` in StringLike, both booleans in Bool, every address (matches_every_value; IAM
+        # conformance trial round 30: a role's Bool aws:MultiFactorAuthPresent [true, false])
         return Tri.of(not negated), ()
     if not values and base.startswith("string"):
         return Tri.of(negated), ()
+    return _undecided(clause, key, values)
+
+
+def _ip_value(text: str) -> object:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise _Unparseable(f"not an IP address or CIDR: {text!r}") from None
+
+
+#: how the values of the typed operators are read (the matchers' parsers, ``OPERATORS``)
+_VALUE_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("numeric", _num), ("date", _date_readings), ("ipaddress", _ip_value),
+    ("notipaddress", _ip_value))
+
+
+def _undecided(clause: ConditionClause, key: str,
+               values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
+    """UNKNOWN for a clause on a key whose value is not known, naming the key -- or, when a
+    value of a numeric, date or IP address operator is no number, date or address, naming
+    that value: "an unparseable number / date / IP" leaves the statement UNKNOWN "with the
+    reason" (docs/access.md), as it does where the key's value is known. IAM conformance
+    trial round 30: Allow under IpAddress aws:SourceIp "10.0.0.0/33" read "applies only if:
+    aws:sourceip", as if the range were one."""
+    parse = next((f for prefix, f in _VALUE_PARSERS if clause.base.startswith(prefix)), None)
+    if parse is None:
+        return Tri.UNKNOWN, (key,)
+    for value in values:
+        try:
+            parse(value)
+        except _Unparseable as exc:
+            note = f" (a policy variable is not substituted in {clause.operator})" \
+                if "${" in value and not takes_variables(clause.base) else ""
+            return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}{note}",)
     return Tri.UNKNOWN, (key,)
 
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, Sequence
 
 from scanner.policy.arn import (arn_partition, arn_region, is_account_id, parse_arn,
-                                principal_account, root_arn)
+                                principal_account, resource_account, root_arn)
 from scanner.policy.conditions import evaluate_clause
 from scanner.policy.evaluate import PolicyKind, evaluate_statement, resource_part
 from scanner.policy.matching import action_matches, arn_pattern_segments, glob_match, matches_every
@@ -38,8 +38,8 @@ from scanner.policy.narrowing import (ARN_KEYS, RESOURCE_ACCOUNT, USERID_KEY, co
                                       narrows, userid_account, userid_head)
 from scanner.policy.parse import Policy, Statement, statement_label
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE,
-                                    ROLE_CREDENTIAL_KEYS, Request, any_route, arn_of, not_under,
-                                    one_of, resource_excluded)
+                                    ROLE_CREDENTIAL_KEYS, Request, any_organization, any_route,
+                                    arn_of, not_under, one_of, resource_excluded)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -780,17 +780,24 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
 
 def overbroad_left(policy: Policy, matches: tuple[StatementMatch, ...], *, resource: str,
                    zone: TrustZone, resource_ctx: "ResourceContext",
-                   allowed: tuple[str, ...]) -> tuple[StatementMatch, ...]:
+                   allowed: tuple[str, ...],
+                   outsider: Callable[[str], Request] | None = None
+                   ) -> tuple[StatementMatch, ...]:
     """``matches`` (``overbroad_grants``) without the actions the policy's own explicit Deny
     takes back from the grantee for certain (``grant_left``, the reading of
     secret-policy-external-account: IAM User Guide, "Policy evaluation logic": "An explicit
     deny in any of these policies overrides the allow"), and without a grantee left none
     beyond ``allowed`` (IAM conformance trial round 25: Allow 999999999999 secretsmanager:*
     beside Deny it NotAction [GetSecretValue, DescribeSecret] FAILed). Everyone (``*``) loses
-    only what a Deny of everyone without a Condition takes back (a data perimeter's Deny
-    leaves the grant to those it spares); an organization is no one principal: kept as it is.
-    ``resource_ctx``: the secret's side of the request
-    (scanner.access.graph_io.secret_resource_context)."""
+    what a Deny takes back from every principal of every other account (``_every_other``:
+    a Deny of everyone without a Condition; with ``outsider``, one that applies for certain
+    to the ``*`` request in or out of the organization and to each other account a statement
+    names -- Deny unless aws:PrincipalAccount is the secret's own; IAM conformance trial
+    round 30); a data perimeter's Deny leaves the grant to those it spares. An organization
+    is no one principal: kept as it is. ``resource_ctx``: the secret's side of the request
+    (scanner.access.graph_io.secret_resource_context); ``outsider``: the request of the
+    access analysis' ``*`` path by any route for an action (scanner.access.context.
+    public_request, as secret-policy-public asks it)."""
     out: list[StatementMatch] = []
     for m in matches:
         st = next((x for x in policy.statements if x.index == m.index), None)
@@ -806,12 +813,9 @@ def overbroad_left(policy: Policy, matches: tuple[StatementMatch, ...], *, resou
                 # everyone: taken back only by a Deny of everyone that holds for every
                 # request -- Principal "*", no Condition, its Resource the secret's (a data
                 # perimeter's Deny leaves those it spares the grant)
-                left = tuple(a for a in concrete if not any(
-                    d.effect == "Deny" and not d.problems and d.principal is not None
-                    and d.principal.star and not d.conditions and acts_on(d, (a,))
-                    and resource_part(d, _resource_probe(resource, a), policy,
-                                      PolicyKind.RESOURCE) is Tri.TRUE
-                    for d in policy.statements)) + unknown
+                left = tuple(a for a in concrete if not _every_other(
+                    policy, a, resource=resource, zone=zone, resource_ctx=resource_ctx,
+                    outsider=outsider)) + unknown
                 if left:
                     kept[g] = m.actions if left == concrete + unknown else left
                 continue
@@ -828,6 +832,40 @@ def overbroad_left(policy: Policy, matches: tuple[StatementMatch, ...], *, resou
             out.append(replace(m, principals=tuple(g for g, a in kept.items() if a == actions),
                                actions=actions))
     return tuple(out)
+
+
+def _every_other(policy: Policy, action: str, *, resource: str, zone: TrustZone,
+                 resource_ctx: "ResourceContext",
+                 outsider: Callable[[str], Request] | None) -> bool:
+    """Some Deny statement of ``policy`` takes ``action`` on ``resource`` back from every
+    principal of every account other than the resource's, for certain: IAM User Guide,
+    "Policy evaluation logic": "An explicit deny in any of these policies overrides the
+    allow". A Deny of everyone (Principal ``*``) without a Condition does; with ``outsider``
+    (the ``*`` request of an account no policy names), so does one that applies to that
+    request whatever its organization (``request.any_organization``: another account may be
+    in ours) and to a request of each other account a statement of the policy names (one it
+    may spare by name: ``mentioned_accounts``, ``_grantee_request``) -- Deny unless
+    aws:PrincipalAccount is the secret's account, NotPrincipal of that account."""
+    denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
+    if any(d.principal is not None and d.principal.star and not d.conditions
+           and acts_on(d, (action,)) and resource_part(
+               d, _resource_probe(resource, action), policy, PolicyKind.RESOURCE) is Tri.TRUE
+           for d in denies):
+        return True
+    if outsider is None:
+        return False
+    own = resource_account(resource)
+    requests = [any_organization(outsider(action))]
+    for st in policy.statements:
+        for value, account in mentioned_accounts(st):
+            partition = granted_partition(value, zone.partition) or zone.partition
+            if another_account(account, partition, own_account=own,
+                               own_partition=zone.partition):
+                requests.append(_grantee_request(root_arn(account, partition), account, True,
+                                                 action, resource, zone, resource_ctx,
+                                                 direct=False))
+    return all(any(evaluate_statement(d, r, policy, PolicyKind.RESOURCE)[0] is Tri.TRUE
+                   for d in denies) for r in requests)
 
 
 def _resource_probe(resource: str, action: str) -> Request:

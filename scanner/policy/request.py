@@ -794,6 +794,26 @@ def any_route(request: Request) -> Request:
     return replace(request, context=context, absent=request.absent - ROUTE_KEYS)
 
 
+#: the keys of the principal's organization: IAM User Guide, "AWS global condition context
+#: keys", aws:PrincipalOrgID ("the identifier of an organization in AWS Organizations to which
+#: the requesting principal belongs") and aws:PrincipalOrgPaths
+PRINCIPAL_ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+
+
+def any_organization(request: Request) -> Request:
+    """``request`` as a principal of its account may make it whether that account is in our
+    organization or not: its organization keys unknown (``PRINCIPAL_ORG_KEYS``). What an
+    exposure question asks of "any principal of another account than the resource's" (the
+    ``*`` request of an account no policy names, which the access analysis places outside the
+    organization): a grant is withheld from every other account only by a Deny that applies
+    whatever the organization (IAM conformance trial round 30)."""
+    return replace(
+        request, context={k: v for k, v in request.context.items()
+                          if k not in PRINCIPAL_ORG_KEYS},
+        absent=request.absent - PRINCIPAL_ORG_KEYS,
+        excluded={k: v for k, v in request.excluded.items() if k not in PRINCIPAL_ORG_KEYS})
+
+
 def reads_route(keys: AbstractSet[str]) -> bool:
     """Condition keys (lower case) of which one is a route key (``ROUTE_KEYS``)."""
     return not ROUTE_KEYS.isdisjoint(keys)

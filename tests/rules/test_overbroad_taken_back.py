@@ -81,3 +81,44 @@ def test_a_deny_of_everyone_without_condition_takes_a_public_grant_back_to_readi
                       Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})
     assert _status(grant, perimeter) == "FAIL"
     assert _status(grant) == "FAIL"
+
+
+EVERYTHING = {"Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*",
+              "Resource": "*"}
+ORG_EVERYTHING = {**EVERYTHING, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}
+OWN = "111111111111"  # the secret's account (helpers.access_estate.CENTRAL)
+
+
+@pytest.mark.parametrize("grant,deny", [
+    (EVERYTHING, _deny("*", NotAction=READS,
+                       Condition={"StringNotEquals": {"aws:PrincipalAccount": OWN}})),
+    (EVERYTHING, _deny("*", NotAction=READS, Condition={
+        "StringNotEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}})),
+    (EVERYTHING, _deny("*", NotAction=READS,
+                       Condition={"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:*"}})),
+    (EVERYTHING, {"Sid": "Back", "Effect": "Deny", "NotPrincipal": {"AWS": OWN},
+                  "NotAction": READS, "Resource": "*"}),
+    (EVERYTHING, {"Sid": "Back", "Effect": "Deny",
+                  "NotPrincipal": {"AWS": f"arn:aws:iam::{OWN}:root"}, "NotAction": READS,
+                  "Resource": "*"}),
+    (ORG_EVERYTHING, _deny("*", NotAction=READS,
+                           Condition={"StringNotEquals": {"aws:PrincipalAccount": OWN}})),
+], ids=["unless-own-account", "unless-resource-account", "unless-own-arns",
+        "not-principal-account", "not-principal-root", "organization-grant"])
+def test_a_deny_of_every_other_account_takes_a_public_grant_back_to_reading(
+        grant: dict[str, Any], deny: dict[str, Any]) -> None:
+    """IAM conformance trial round 30. A Deny whose condition (or NotPrincipal) spares the
+    secret's own account alone applies to every principal of every other account -- "An
+    explicit deny in any of these policies overrides the allow" (IAM User Guide, "Policy
+    evaluation logic") -- so no other account is granted more than reading: the grant to
+    ``*`` was reported "secretsmanager:*" because only a Deny of everyone without a
+    Condition was read. secret-policy-external-account already PASSed it (no account
+    outside is granted) and secret-policy-public reports the read to everyone alike."""
+    assert _status(grant, deny) == "PASS"
+
+
+def test_a_deny_that_spares_another_account_leaves_it_the_grant() -> None:
+    """The exception names 999999999999: its principals keep secretsmanager:* through "*"."""
+    deny = _deny("*", NotAction=READS, Condition={
+        "StringNotEquals": {"aws:PrincipalAccount": [OWN, OUTSIDER]}})
+    assert _status(EVERYTHING, deny) == "FAIL"

@@ -8,13 +8,16 @@ else). A statement whose Resource / NotResource element leaves the secret out gr
 nothing on it. A principal of another partition than the secret's is of another account whatever its
 id (exposure.another_account, as secret-policy-external-account reads it). An action the
 policy's own explicit Deny takes back from a grantee for certain is not granted to it
-(exposure.overbroad_left, by grant_left as secret-policy-external-account reads it). One FAIL
-per principal."""
+(exposure.overbroad_left, by grant_left as secret-policy-external-account reads it); from
+everyone (``*``) when it applies to every principal of every other account -- the ``*``
+request as secret-policy-public asks it, in or out of the organization, and each account a
+statement names (IAM conformance trial round 30). One FAIL per principal."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
+from scanner.access.context import public_request
 from scanner.access.graph_io import secret_resource_context
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
@@ -39,10 +42,16 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
                                own_partition=arn_partition(node_id),
                                rotation_role=_rotation_role(ctx, node_id),
                                resource=node_id)
+    settings = ctx.index.access_settings
+    rctx = secret_resource_context(node_id, attrs, settings)
+    # the "*" request by any route, as secret-policy-public asks it: a Deny that applies to
+    # every other account takes a grant to everyone back (IAM conformance trial round 30)
     matches = overbroad_left(policy, matches, resource=node_id, zone=ctx.index.trust_zone,
-                             resource_ctx=secret_resource_context(
-                                 node_id, attrs, ctx.index.access_settings),
-                             allowed=tuple(args.get("allowed_actions") or ()))
+                             resource_ctx=rctx,
+                             allowed=tuple(args.get("allowed_actions") or ()),
+                             outsider=lambda action: public_request(
+                                 settings, rctx, action=action, resource=node_id,
+                                 any_route=True))
     if not matches:
         return Result(outcome=FALSE, facts=(("text", "other accounts get read actions only"),))
     facts: list[tuple[Any, ...]] = []
