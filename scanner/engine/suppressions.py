@@ -33,7 +33,7 @@ from scanner.findings import (
 from scanner.engine.engine_rules import SUPPRESSION_EXPIRED
 from scanner.graph.schema import GLOBAL
 from scanner.model import ScanMeta
-from scanner.policy.arn import arn_account, is_account_id
+from scanner.policy.arn import arn_account, is_account_id, parse_arn
 
 EXPIRED_RULE_ID = SUPPRESSION_EXPIRED.id
 EXPIRED_TITLE = SUPPRESSION_EXPIRED.title
@@ -56,13 +56,12 @@ def _resource_in_scope(resource: str, accounts: Sequence[str], regions: Sequence
     (docs trial round 8's leftover: such an entry was "matched no finding ... a typo, or
     what it muted is fixed"). A field is read only where the text before it holds no
     wildcard: "*" matches across ":" in a glob, so after one the fields are not known."""
-    fields = resource.split(":", 5)
-    if len(fields) < 6 or fields[0] != "arn" or any(c in ":".join(fields[:4]) for c in "*?["):
+    arn = parse_arn(resource)
+    if arn is None or any(c in f"{arn.partition}:{arn.service}:{arn.region}" for c in "*?["):
         return True
-    region, account = fields[3], fields[4]
-    if region and region not in regions:
+    if arn.region and arn.region not in regions:
         return False
-    return not is_account_id(account) or account in accounts
+    return not is_account_id(arn.account) or arn.account in accounts
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
