@@ -111,12 +111,14 @@ class _RowCheck:
 
 
 def _raise_first(errors: Iterable[Any], source: str, prefix: tuple[Any, ...] = ()) -> None:
+    from scanner.snapshot_io import schema_message
+
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
     if ordered:
         err = ordered[0]
         where = "/".join(str(p) for p in prefix + tuple(err.absolute_path)) or "(top level)"
         more = f" (and {len(ordered) - 1} more)" if len(ordered) > 1 else ""
-        raise InputError(f"{err.message}{more}", path=source, field=where)
+        raise InputError(f"{schema_message(err)}{more}", path=source, field=where)
 
 
 def validate_header(document: Mapping[str, Any], *, source: str = "findings.json") -> None:

@@ -377,3 +377,52 @@ def test_a_lone_surrogate_in_a_snapshot_is_refused_at_load_naming_the_field(
         f"secretgraph scan: error: {bad}: field {field}: holds a lone surrogate (a "
         "\\ud800-\\udfff escape that is half of a character): no report can be written with it"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_large_value_of_the_wrong_type_is_named_not_repeated_in_the_error_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A findings.json edited by hand with a 200,000-character string where the evidence
+    object belongs: report said so in an error line of 200 KB, the whole string repeated
+    (fault-injection trial round 20). The line names the field and what it should be."""
+    import json
+
+    from scanner.pipeline import ScanOptions, analyze, load_inputs
+
+    from helpers.scanfactory import secret, snapshot
+
+    doc = analyze(snapshot("night-1", "2026-11-28T01:00:00Z", [secret("app")]),
+                  load_inputs(ScanOptions())).document
+    doc = json.loads(json.dumps(doc))
+    doc["findings"][0]["evidence"] = "x" * 200_000
+    out = tmp_path / "scan"
+    out.mkdir()
+    (out / "findings.json").write_text(json.dumps(doc), encoding="utf-8")  # as an editor does
+    assert main(["report", "--in", str(out), "--out", str(tmp_path / "r"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("... is not of type 'object'\n"), err[-200:]
+    assert len(err) < 300 and "field findings/0/evidence" in err
+
+
+def test_a_snapshot_record_given_as_a_list_says_what_it_should_be_in_a_short_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A secret wrapped in a list: the line was the secret's whole repr cut at 300
+    characters, without the words saying a list is not a secret."""
+    import json
+
+    from scanner.snapshot_io import write_snapshot
+
+    from helpers.scanfactory import secret, snapshot
+
+    write_snapshot(tmp_path / "s.json", snapshot("night-1", "2026-11-28T01:00:00Z",
+                                                 [secret("app", resource_policy="{}" * 400)]))
+    doc = json.loads((tmp_path / "s.json").read_text())
+    secrets = doc["accounts"][0]["regions"][0]["secrets"]
+    secrets[0] = [secrets[0]]
+    (tmp_path / "snapshot.json").write_text(json.dumps(doc))
+    assert main(_scan(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "field accounts[0].regions[0].secrets[0]: does not match the snapshot schema: " \
+        "[{" in err
+    assert err.endswith("...] is not of type 'object'\n") or \
+        err.endswith("... is not of type 'object'\n"), err
+    assert len(err) < 400
