@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pytest
 
@@ -25,7 +25,7 @@ from scanner.demo import network as net
 from scanner.demo.clients import Clients
 from scanner.demo.fidelity import replica_keys_kept
 from scanner.demo.run import demo_environment
-from scanner.demo.server import SKIP_AMIS_ENV
+from scanner.demo.server import SKIP_AMIS_ENV, prepare
 from scanner.findings import PASS_RESOURCES_MAX
 from scanner.graph.builder import build_graph
 from scanner.graph.network_path import DB_VPC_TAG
@@ -165,6 +165,20 @@ class Seeder:
             sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING",
                                            RemoveFromVersionId=token)
         return arn
+
+
+def seed_estate(seeder: Callable[[str], Any], endpoint_url: str, *, seed: int,
+                steps: Sequence[Callable[[Any], None]]) -> Estate:
+    """Reset the moto server and build a round's estate: ``seeder``'s organization (its
+    ``org()``), then each of ``steps`` (the seeder's methods, in order). Run with
+    scanner.demo.fidelity's replica_keys_kept on: moto forgets a replica's key otherwise."""
+    prepare(endpoint_url, seed=seed)
+    s = seeder(endpoint_url)
+    org_id = s.org()
+    for step in steps:
+        step(s)
+    return Estate(endpoint_url=endpoint_url, org_id=org_id, accounts=dict(s.acct),
+                  res=dict(sorted(s.res.items())))
 
 
 def dump(estate: Estate) -> str:

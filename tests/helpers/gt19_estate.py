@@ -18,11 +18,10 @@ the rules that FAIL (or are MUTED by the suppression file) and who can read it.
 from __future__ import annotations
 
 
-from helpers.groundtruth import Estate, Seeder, Truth
+from helpers.groundtruth import Estate, Seeder, Truth, seed_estate
 from scanner.demo import network as net
 from scanner.demo import policies as pol
 from scanner.demo.clients import MANAGEMENT_ACCOUNT
-from scanner.demo.server import prepare
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 REGIONS = (EAST, WEST, EU)
@@ -263,12 +262,7 @@ class _Seeder(Seeder):
 
 
 def seed(endpoint_url: str) -> Estate:
-    """Reset the moto server and build the estate (run with scanner.demo.fidelity's
-    replica_keys_kept on: moto forgets a replica's key otherwise)."""
-    prepare(endpoint_url, seed=19)
-    s = _Seeder(endpoint_url)
-    org_id = s.org()
-    for step in (s.roles, s.keys, s.network, s.secrets, s.identity):
-        step()
-    return Estate(endpoint_url=endpoint_url, org_id=org_id, accounts=dict(s.acct),
-                  res=dict(sorted(s.res.items())))
+    """Reset the moto server and build the estate (groundtruth.seed_estate)."""
+    return seed_estate(_Seeder, endpoint_url, seed=19,
+                       steps=(_Seeder.roles, _Seeder.keys, _Seeder.network, _Seeder.secrets,
+                              _Seeder.identity))

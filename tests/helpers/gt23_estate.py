@@ -26,11 +26,10 @@ resource, the rules that FAIL (or are MUTED by the suppression file) and who can
 
 from __future__ import annotations
 
-from helpers.groundtruth import Estate, Seeder, Truth
+from helpers.groundtruth import Estate, Seeder, Truth, seed_estate
 from scanner.demo import network as net
 from scanner.demo import policies as pol
 from scanner.demo.clients import MANAGEMENT_ACCOUNT
-from scanner.demo.server import prepare
 
 AP, PA, SA = "ap-southeast-1", "eu-west-3", "sa-east-1"
 REGIONS = (AP, PA, SA)
@@ -459,15 +458,7 @@ pol.role_arn(a["shop"], ABAC)],
 
 
 def seed(endpoint_url: str) -> Estate:
-    """Reset the moto server and build the estate (run with scanner.demo.fidelity's
-    replica_keys_kept on: moto forgets a replica's key otherwise)."""
-    prepare(endpoint_url, seed=23)
-    s = _Seeder(endpoint_url)
-    org_id = s.org()
-    s.roles()
-    s.keys()
-    s.network()
-    s.secrets()
-    s.identity()
-    return Estate(endpoint_url=endpoint_url, org_id=org_id, accounts=dict(s.acct),
-                  res=dict(sorted(s.res.items())))
+    """Reset the moto server and build the estate (groundtruth.seed_estate)."""
+    return seed_estate(_Seeder, endpoint_url, seed=23,
+                       steps=(_Seeder.roles, _Seeder.keys, _Seeder.network, _Seeder.secrets,
+                              _Seeder.identity))
