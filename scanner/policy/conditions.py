@@ -118,6 +118,14 @@ def _date_readings(text: str) -> tuple[float, ...]:
     return both if both is not None else (_date(text),)
 
 
+def _ip_value(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A policy's IP address or CIDR value as a network (``_Unparseable`` when it is none)."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise _Unparseable(f"not an IP address or CIDR: {text!r}") from None
+
+
 def _ip(req: str, pol: str) -> bool:
     try:
         net = ipaddress.ip_network(pol.strip(), strict=False)
@@ -804,8 +812,8 @@ def matches_every_value(base: str, key: str, values: Iterable[str]) -> bool:
             {v.strip().lower() for v in values} >= set(_BOOLEANS)
     if base in ("ipaddress", "notipaddress") and key in IP_ADDRESS_KEYS:
         try:
-            nets = [ipaddress.ip_network(v.strip(), strict=False) for v in values]
-        except ValueError:
+            nets = [_ip_value(v) for v in values]
+        except _Unparseable:
             return False
         v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
         v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
@@ -860,13 +868,6 @@ def _present(clause: ConditionClause, negated: bool, key: str,
     if not values and base.startswith("string"):
         return Tri.of(negated), ()
     return _undecided(clause, key, values)
-
-
-def _ip_value(text: str) -> object:
-    try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        raise _Unparseable(f"not an IP address or CIDR: {text!r}") from None
 
 
 #: how the values of the typed operators are read (the matchers' parsers, ``OPERATORS``)

@@ -847,6 +847,8 @@ def _every_other(policy: Policy, action: str, *, resource: str, zone: TrustZone,
     may spare by name: ``mentioned_accounts``, ``_grantee_request``) -- Deny unless
     aws:PrincipalAccount is the secret's account, NotPrincipal of that account."""
     denies = [d for d in policy.statements if d.effect == "Deny" and not d.problems]
+    if not denies:  # (nothing to take the grant back: no request needs building)
+        return False
     if any(d.principal is not None and d.principal.star and not d.conditions
            and acts_on(d, (action,)) and resource_part(
                d, _resource_probe(resource, action), policy, PolicyKind.RESOURCE) is Tri.TRUE
