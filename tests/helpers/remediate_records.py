@@ -80,3 +80,21 @@ def scan_header(snap: Snapshot) -> dict[str, object]:
     return {"id": meta.scan_id, "started_at": meta.started_at,
             "finished_at": meta.finished_at or meta.started_at,
             "accounts": list(meta.accounts), "regions": list(meta.regions), "complete": True}
+
+
+def applied_journal(path: Path, plan: Any) -> Path:
+    """An apply journal of ``plan``, its one change (a resource policy's) applied, as --apply
+    writes it."""
+    from scanner.remediate.journal import JournalWriter
+
+    (change,) = plan.changes
+    writer = JournalWriter(path, mode="apply", plan_id=plan.plan_id,
+                           estate=plan.estate.to_json(), source="plan.json")
+    before = {"resource_policy": change.pre_state["resource_policy"],
+              "resource_policy_text": json.dumps(change.pre_state["resource_policy"])}
+    after = {"resource_policy": change.desired_state["resource_policy"],
+             "resource_policy_text": json.dumps(change.desired_state["resource_policy"])}
+    writer.started(change, before)
+    writer.change(change, status="applied", before=before, after=after)
+    writer.close({"applied": 1})
+    return path

@@ -4,7 +4,6 @@ field, exit 2, before any AWS call (safe-fixes trial round 9)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,10 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot
+from helpers.remediate_records import PUBLIC, UNRELATED, applied_journal, finding, snapshot
 from scanner.changes import RemediationConfig
 from scanner.cli import main
 from scanner.errors import InputError
-from scanner.remediate.journal import JournalWriter
 from scanner.remediate.planfile import Plan, make_plan_id, read_plan, write_plan
 from scanner.remediate.planner import Selection, build_plan
 
@@ -63,28 +61,13 @@ def test_applying_such_a_plan_is_one_line_exit_2_and_no_call(
     assert no_aws == []
 
 
-def _applied_journal(path: Path, plan: Plan) -> Path:
-    """An apply journal of the plan, its one change applied (as --apply writes it)."""
-    (change,) = plan.changes
-    writer = JournalWriter(path, mode="apply", plan_id=plan.plan_id,
-                           estate=plan.estate.to_json(), source="plan.json")
-    before = {"resource_policy": change.pre_state["resource_policy"],
-              "resource_policy_text": json.dumps(change.pre_state["resource_policy"])}
-    after = {"resource_policy": change.desired_state["resource_policy"],
-             "resource_policy_text": json.dumps(change.desired_state["resource_policy"])}
-    writer.started(change, before)
-    writer.change(change, status="applied", before=before, after=after)
-    writer.close({"applied": 1})
-    return path
-
-
 def test_undo_with_the_scans_audit_role_is_refused_before_any_call(
         tmp_path: Path, no_aws: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     """The journal records the audit role the scan read with (the plan's estate), as
     --plan PLAN --apply refuses it; --undo took it as the write role."""
     plan = _plan()
     assert plan.estate.audit_role == "SecretgraphAudit"
-    journal = _applied_journal(tmp_path / "journal.jsonl", plan)
+    journal = applied_journal(tmp_path / "journal.jsonl", plan)
 
     rc = main(["remediate", "--undo", str(journal), "--yes",
                "--remediation-role-name", "SecretgraphAudit"])
@@ -127,7 +110,7 @@ def test_ctrl_c_while_the_resources_are_re_read_before_any_change_says_nothing_w
         path = write_plan(tmp_path / "plan.json", plan)
         argv = ["remediate", "--plan", str(path), "--apply", "--yes"]
     else:
-        path = _applied_journal(tmp_path / "journal.jsonl", plan)
+        path = applied_journal(tmp_path / "journal.jsonl", plan)
         argv = ["remediate", "--undo", str(path), "--yes"]
 
     rc = main(argv)
@@ -171,7 +154,7 @@ def test_ctrl_c_while_the_plan_or_journal_is_read_or_shown_says_nothing_was_chan
         path = write_plan(tmp_path / "plan.json", plan)
         argv = ["remediate", "--plan", str(path), "--apply", "--yes"]
     else:
-        path = _applied_journal(tmp_path / "journal.jsonl", plan)
+        path = applied_journal(tmp_path / "journal.jsonl", plan)
         argv = ["remediate", "--undo", str(path), "--yes"]
     monkeypatch.setattr(step, stop)
 

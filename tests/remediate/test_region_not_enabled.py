@@ -8,18 +8,17 @@ which no IAM change can make work. The Region is told by the one error classifie
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot
+from helpers.remediate_records import PUBLIC, UNRELATED, applied_journal, finding, snapshot
 from scanner.changes import RemediationConfig
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan, undo_journal
-from scanner.remediate.journal import JournalWriter, read_journal
+from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan
 from scanner.remediate.planner import Selection, build_plan
 
@@ -77,17 +76,7 @@ def test_an_apply_whose_resource_is_in_a_region_not_enabled_says_so(tmp_path: Pa
 
 def test_an_undo_whose_resource_is_in_a_region_not_enabled_says_so(tmp_path: Path) -> None:
     plan = _plan()
-    (change,) = plan.changes
-    path = tmp_path / "journal.jsonl"
-    writer = JournalWriter(path, mode="apply", plan_id=plan.plan_id,
-                           estate=plan.estate.to_json(), source="plan.json")
-    before = {"resource_policy": change.pre_state["resource_policy"],
-              "resource_policy_text": json.dumps(change.pre_state["resource_policy"])}
-    after = {"resource_policy": change.desired_state["resource_policy"],
-             "resource_policy_text": json.dumps(change.desired_state["resource_policy"])}
-    writer.started(change, before)
-    writer.change(change, status="applied", before=before, after=after)
-    writer.close({"applied": 1})
+    path = applied_journal(tmp_path / "journal.jsonl", plan)
 
     with pytest.raises(InputError) as refused:
         undo_journal(read_journal(path), _RegionOff(),

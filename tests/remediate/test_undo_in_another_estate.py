@@ -7,17 +7,16 @@ estate undoes nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers.remediate_records import PUBLIC, UNRELATED, finding, snapshot
+from helpers.remediate_records import PUBLIC, UNRELATED, applied_journal, finding, snapshot
 from scanner.changes import RemediationConfig
 from scanner.errors import InputError
 from scanner.remediate.engine import apply_plan, undo_journal
-from scanner.remediate.journal import JournalWriter, read_journal
+from scanner.remediate.journal import read_journal
 from scanner.remediate.planner import Selection, build_plan
 
 
@@ -53,18 +52,7 @@ def _journal(tmp_path: Path) -> Path:
     snap = snapshot(policy={"Version": "2012-10-17", "Statement": [UNRELATED, PUBLIC]})
     plan = build_plan([finding("secret-policy-public", "restrict-public-secret-policy")], snap,
                       RemediationConfig(), Selection())
-    (change,) = plan.changes
-    path = tmp_path / "journal.jsonl"
-    writer = JournalWriter(path, mode="apply", plan_id=plan.plan_id,
-                           estate=plan.estate.to_json(), source="plan.json")
-    before = {"resource_policy": change.pre_state["resource_policy"],
-              "resource_policy_text": json.dumps(change.pre_state["resource_policy"])}
-    after = {"resource_policy": change.desired_state["resource_policy"],
-             "resource_policy_text": json.dumps(change.desired_state["resource_policy"])}
-    writer.started(change, before)
-    writer.change(change, status="applied", before=before, after=after)
-    writer.close({"applied": 1})
-    return path
+    return applied_journal(tmp_path / "journal.jsonl", plan)
 
 
 @pytest.mark.parametrize("other", [_Other(None, "o-someoneelse1"),
