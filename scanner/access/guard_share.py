@@ -4,7 +4,7 @@ what the answer may be keyed by (see docs/access.md "Shared guardrails")."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from scanner.access.classes import Interner, project
 from scanner.access.graph_io import SecretView
@@ -234,7 +234,24 @@ def combine_guardrails(results: list[GuardrailResult]) -> GuardrailResult:
                          for r in applicable) else "CONDITIONAL"
     # UNKNOWN: a part could not be assessed (an account whose OU path was not read), not
     # one that depends on the request's context -- rules answer UNKNOWN for it
-    unresolved = tuple(dict.fromkeys(u for r in applicable for u in r.unresolved))
-    reasons = tuple(dict.fromkeys(x for r in applicable for x in r.reasons))
+    unresolved = _said_once(u for r in applicable for u in r.unresolved)
+    reasons = _said_once(x for r in applicable for x in r.reasons)
     return GuardrailResult(status=status, allow=allow, deny=deny, unresolved=unresolved,
                            reasons=reasons)
+
+
+def _said_once(texts: Iterable[str]) -> tuple[str, ...]:
+    """The texts without repeats, an SCP text and its RCP twin (the same words but for the
+    label: "no organization data: SCPs not assessed", "... RCPs ...") said once as "SCPs and
+    RCPs" (new-user trial round 30: `access` printed both, one fact twice)."""
+    out = list(dict.fromkeys(texts))
+    seen = set(out)
+    merged: list[str] = []
+    for text in out:
+        if "SCPs" in text and text.replace("SCPs", "RCPs") in seen:
+            merged.append(text.replace("SCPs", "SCPs and RCPs"))
+        elif "RCPs" in text and text.replace("RCPs", "SCPs") in seen:
+            continue  # said with its SCP twin
+        else:
+            merged.append(text)
+    return tuple(merged)

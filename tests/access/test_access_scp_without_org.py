@@ -104,3 +104,16 @@ def test_the_solver_agrees(membership: OrgMembership | None, expected: str) -> N
     assert verdict.decision == expected
     if expected == "UNKNOWN":
         assert any("not assessed" in n for n in verdict.not_encoded), verdict.not_encoded
+
+
+def test_the_scp_gate_says_once_that_neither_scps_nor_rcps_were_assessed() -> None:
+    # new-user trial round 30: `access` printed "if: no organization data: SCPs not assessed,
+    # no organization data: RCPs not assessed" -- one fact, said twice
+    snap = _snapshot(None)
+    report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
+    [access] = report.secrets.values()
+    [member] = [p for p in access.paths if p.principal == MEMBER_APP]
+    scp = member.gates["scp"]
+    assert scp.conditions == ("no organization data: SCPs and RCPs not assessed",)
+    assert member.conditions.count("no organization data: SCPs and RCPs not assessed") == 1
+    assert not any("RCPs not assessed" in c and "SCPs and" not in c for c in member.conditions)
