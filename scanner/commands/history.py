@@ -114,15 +114,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = [[r.scan_id, r.started_at, r.finished_at or "-",
              "DAMAGED" if r.scan_id in damaged else "yes" if r.complete else "NO",
-             len(r.accounts), r.counts.get("critical", 0), r.counts.get("high", 0),
+             len(r.accounts), len(r.regions), r.counts.get("critical", 0), r.counts.get("high", 0),
              r.counts.get("fail", 0), r.counts.get("unknown", 0), r.counts.get("coverage_gaps", 0)]
             for r in records]
     table = tabulate(rows, headers=["scan", "started", "finished", "complete", "accounts",
-                                    "critical", "high", "fail", "unknown", "gaps"])
+                                    "regions", "critical", "high", "fail", "unknown", "gaps"])
     width = terminal_width()
     if width is not None and max(len(line) for line in table.splitlines()) > width:
         # the scan id holds its start time: the times give way, the counts stay
-        head = ["complete", "accts", "crit", "high", "fail", "unkn", "gaps"]
+        head = ["complete", "accts", "rgns", "crit", "high", "fail", "unkn", "gaps"]
         first = max(len(str(r[0])) for r in rows)
         table = "\n".join(
             [f"{'scan':<{first}}  " + " ".join(f"{h:>5}" if h != "complete" else h

@@ -313,3 +313,30 @@ def test_a_misspelt_scan_id_names_the_closest() -> None:
     with pytest.raises(InputError) as err:
         resolve_scan_id([], "nope", "h.db")
     assert "the history holds no scans" in str(err.value)
+
+
+def test_history_list_shows_how_many_regions_each_night_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """new-user trial round 30: a night that read one Region of two explained the morning's
+    drift, and `history list` had an accounts column but none for the Regions."""
+    from dataclasses import replace
+
+    hist = str(tmp_path / "h.db")
+    store = open_store(hist)
+    for sid, regions in (("n1", ("us-east-1", "eu-west-1")), ("n2", ("us-east-1",))):
+        snap = snapshot(sid, f"2026-11-2{sid[1]}T02:00:00Z", [secret("db")])
+        snap = replace(snap, meta=replace(snap.meta, regions=regions))
+        store.record(snap.meta, snap, document(snap, []), access({DB: [(APP, "allow")]}))
+    assert main(["history", "list", "--history", hist]) == 0  # a file: the wide table
+    out = capsys.readouterr().out.splitlines()
+    head = out[0].split()
+    assert head[4:6] == ["accounts", "regions"], head
+    assert [line.split()[5] for line in out[2:]] == ["2", "1"]
+    # a 60-column terminal: the narrow layout keeps the counts
+    monkeypatch.setattr("scanner.commands.history.terminal_width", lambda: 60)
+    assert main(["history", "list", "--history", hist]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[2:4] == ["accts", "rgns"], out[0]
+    assert [line.split()[3] for line in out[1:]] == ["2", "1"]
+    assert max(len(line) for line in out) <= 60
