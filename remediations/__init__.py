@@ -8,7 +8,7 @@ mypy checks the table against it. Which remediator fixes a finding is the rule's
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from remediations import (add_peering_route, cancel_key_deletion, enable_key_rotation,
                           enable_secret_rotation, grant_key_decrypt, move_secret_to_cmk,
@@ -39,7 +39,17 @@ COMPOSITE: Mapping[str, tuple[str, str]] = {
 
 
 def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
-    """(remediation id, None) for the finding, or (None, why not).
+    """(remediation id, None) for the finding, or (None, why not): ``resolve_remediation``
+    of its parts."""
+    rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
+    return resolve_remediation(rid, finding.resource.type, finding.principal, finding.evidence)
+
+
+def resolve_remediation(rid: object, resource_type: str, principal: str | None,
+                        evidence: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(remediation id, None) for a finding of these parts (its remediation id, resource type,
+    principal and evidence), or (None, why not). The rule engine asks it for the rows of a
+    COMPOSITE id (``remediation.automated``), `remediate` for each finding it plans.
 
     ``repair-cross-account-access`` (rule secret-cross-account-access-broken) becomes
     grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
@@ -48,30 +58,29 @@ def resolve_remediation_id(finding: Finding) -> tuple[str | None, str | None]:
     principal for its permissions boundary (gate ``resource_policy`` DENIED: no Allow added to
     the key policy lifts it).
     """
-    rid = finding.remediation.get("id") if isinstance(finding.remediation, Mapping) else None
     if not isinstance(rid, str) or not rid:
         # the rule's YAML (remediation.id) is the one map from rule to remediator
         return None, "the finding names no remediation (its rule has no remediation.id)"
     if rid not in COMPOSITE:
         return rid, None
-    if finding.resource.type == "SecretReplica":
+    if resource_type == "SecretReplica":
         # the replica is read through its own key in its own Region (its encryption context
         # names the replica): grant-key-decrypt edits the primary's key only
         return None, ("a replica's read is fixed on the replica's own key (or the identity "
                       "policy or SCP that blocks it) by hand; grant-key-decrypt edits the "
                       "primary secret's key")
-    gates_by_principal = finding.evidence.get("gates")
-    gates = (gates_by_principal.get(finding.principal or "")
+    gates_by_principal = evidence.get("gates")
+    gates = (gates_by_principal.get(principal or "")
              if isinstance(gates_by_principal, Mapping) else None)
     own_deny = isinstance(gates, Mapping) and gates.get("resource_policy") == "DENIED"
-    if not own_deny and (finding.evidence.get("blocking_gate") == "key" or (
+    if not own_deny and (evidence.get("blocking_gate") == "key" or (
             isinstance(gates, Mapping) and gates.get("key_policy") == "DENIED")):
         return "grant-key-decrypt", None
     denied = sorted(g for g, v in (gates or {}).items() if v == "DENIED")
     # which guardrail blocks, as the finding's evidence names it: the gate ``scp`` is the
     # SCPs of the principal's account and the RCPs of the resource's (conformance trial
     # round 8: a blocking RCP was "fix the identity policy or SCP by hand")
-    policies = finding.evidence.get("denied_by_policies")
+    policies = evidence.get("denied_by_policies")
     names = [str(p) for p in policies] if isinstance(policies, list) else []
     shown = [f"scp ({', '.join(names)})" if g == "scp" and names else g for g in denied]
     fix: list[str] = []

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from string import Formatter
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 
 from scanner.policy.arn import is_account_id
@@ -74,6 +74,17 @@ def automated_for_some() -> Mapping[str, tuple[str, str]]:
     except ImportError:  # the remediation package is optional for the engine
         return {}
     return COMPOSITE
+
+
+def resolver_for(rid: str) -> Callable[[object, str, str | None, Mapping[str, Any]],
+                                        tuple[str | None, str | None]] | None:
+    """remediations.resolve_remediation when ``rid`` is one of its COMPOSITE ids (which
+    remediator, if any, a finding of it gets depends on the finding); None otherwise."""
+    try:
+        from remediations import COMPOSITE, resolve_remediation
+    except ImportError:  # the remediation package is optional for the engine
+        return None
+    return resolve_remediation if rid in COMPOSITE else None
 
 
 def _runs_on_findings() -> frozenset[str]:

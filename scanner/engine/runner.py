@@ -31,6 +31,7 @@ from scanner.engine.loader import (
     CompiledRule,
     Ruleset,
     automated_remediations,
+    resolver_for,
     compile_rule,
     effective_params,
 )
@@ -185,10 +186,29 @@ class _Static:
         self.title = rule.title
         self.severity: Severity = compiled.severity
         rid = str(rule.remediation.get("id"))
+        automated = automated_remediations()
         self.remediation = {"id": rid, "description": rule.remediation.get("description", ""),
-                            "automated": rid in automated_remediations()}
+                            "automated": rid in automated}
+        #: an id that stands for a remediator on some of its findings only
+        #: (remediations.COMPOSITE): a FAIL row it resolves to one carries this remediation
+        #: (``remediation_of``), the rest the rule's
+        self._resolve = resolver_for(rid)
+        self._automated_ids = automated
+        self._automated_remediation = {**self.remediation, "automated": True}
         self.compliance = dict(rule.compliance)
         self.per_principal = rule.per_principal
+
+    def remediation_of(self, status: Status, resource_type: str, principal: str | None,
+                       evidence: Mapping[str, Any]) -> dict[str, Any]:
+        """The row's remediation: ``automated`` is whether `remediate` plans a change for this
+        row -- the rule's answer, but for an id of COMPOSITE, whose FAIL rows `remediate`
+        resolves one by one (remediations.resolve_remediation; new-user trial round 30: every
+        broken-access row said false while `remediate` planned grant-key-decrypt for those the
+        key policy denies)."""
+        if self._resolve is None or status is not Status.FAIL:
+            return self.remediation
+        fix, _why = self._resolve(self.remediation["id"], resource_type, principal, evidence)
+        return self._automated_remediation if fix in self._automated_ids else self.remediation
 
 
 def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], PassSummary]:
@@ -355,8 +375,9 @@ def _findings(static: _Static, ref: ResourceRef, node_id: str, attrs: Mapping[st
                 p_evidence.update(own)
         out.append(make_finding(finding_id(static.rule_id, node_id, p), static.rule_id,
                                 static.title, static.severity, status, ref, p_message, p,
-                                p_evidence, static.remediation, static.compliance,
-                                missing))
+                                p_evidence, static.remediation_of(status, ref.type, p,
+                                                                  p_evidence),
+                                static.compliance, missing))
     if status is Status.FAIL and static.per_principal and result.unknown_principals:
         # the principals the rule could not decide for, beside those it failed: an UNKNOWN
         # row each (ground-truth trial round 12, D3: one principal's FAIL hid another's
