@@ -176,6 +176,17 @@ class KmsKey:
     grants: tuple[KeyGrant, ...] | None = None
     unread: tuple[str, ...] = ()
 
+    def first_alias(self) -> str | None:
+        """The alias people know the key by: the first of its aliases, a customer's before
+        AWS's (``alias/aws/...``); None without one."""
+        names = sorted(self.aliases, key=lambda a: (a.startswith("alias/aws/"), a))
+        return names[0] if names else None
+
+    def label(self) -> str:
+        """How messages name the key: ``alias/app (1234abcd-...)``, or its id alone."""
+        alias = self.first_alias()
+        return f"{alias} ({self.key_id})" if alias else self.key_id
+
 
 # --------------------------------------------------------------------------- network
 

@@ -474,9 +474,9 @@ def key_aliases(snapshot: Any) -> dict[str, str]:
     for account in snapshot.accounts:
         for region in account.regions:
             for key in region.kms_keys:
-                names = sorted(key.aliases, key=lambda a: (a.startswith("alias/aws/"), a))
-                if names:
-                    aliases[key.arn] = names[0]
+                alias = key.first_alias()
+                if alias:
+                    aliases[key.arn] = alias
     return aliases
 
 

@@ -33,7 +33,7 @@ KIND_ATTRIBUTES: dict[str, frozenset[str]] = {
     "Secret": _fields(Secret) | {"aws_managed_key", "replica_regions", "replica_last_accessed"},
     "SecretReplica": frozenset({"primary_arn", "name", "kms_key_id", "status", "status_message",
                                 "last_accessed", "listed", "replica_arn", "tags"}),
-    "KmsKey": _fields(KmsKey) | {"collected", "aws_managed"},
+    "KmsKey": _fields(KmsKey) | {"collected", "aws_managed", "label"},
     "Principal": _fields(IamPrincipal) | {"principal_type", "external", "name"},
     "LambdaFunction": _fields(LambdaFunction),
     "Vpc": _fields(Vpc),

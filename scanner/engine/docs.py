@@ -121,7 +121,9 @@ def render(ruleset: Ruleset) -> str:
             "becomes the finding's message, shown in the terminal table and the reports; the "
             "technical facts (`rotation_enabled = False (is_false)`) stay in `evidence.facts`. "
             "`{name}` in a message is replaced by the resource's attribute or the rule's "
-            "parameter of that name (dates as `YYYY-MM-DD`); a placeholder that is neither is "
+            "parameter of that name (dates as `YYYY-MM-DD`; a collected KmsKey's `label` is its "
+            "first alias and id, `alias/app (1234abcd-...)`, or its id alone); a placeholder "
+            "that is neither is "
             "an error naming the rule and field. A comparison without a message reads as the "
             "attribute's name and the operator (`rotation enabled is false`).", "",
             "## Graph predicates", "", "| predicate | resource kinds | arguments | what it "

@@ -259,7 +259,7 @@ class _Builder:
 
     def add_key(self, key: KmsKey) -> None:
         self.add_record(key.arn, NodeKind.KMS_KEY, key, collected=True,
-                        aws_managed=aws_managed_key(key.arn, key))
+                        aws_managed=aws_managed_key(key.arn, key), label=key.label())
         if aws_managed_unknown(key):  # a rule asking aws_managed answers UNKNOWN
             self.g.nodes[key.arn]["unread"] = (*key.unread, "aws_managed")
         self.keys_by_arn[key.arn] = key.arn

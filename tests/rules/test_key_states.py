@@ -69,3 +69,27 @@ def _clauses(node: object) -> list[dict]:
     if isinstance(node, (list, tuple)):
         return [c for v in node for c in _clauses(v)]
     return []
+
+
+def _message(snapshot: Snapshot) -> str:
+    graph = build_graph(snapshot)
+    findings = evaluate(graph, snapshot, None,
+                        Ruleset(rules=(load_ruleset().get("secret-key-unusable"),)),
+                        parse_config({}, path="-"), load_fixture("secret-key-unusable").now)
+    return next(f.message for f in findings if f.resource.arn == SECRET)
+
+
+def test_the_message_names_the_key_by_its_alias_and_its_id() -> None:
+    """ground-truth trial round 23: 'its KMS key 37e5d60a-... is Disabled' -- the alias the
+    team knows the key by (the one `access` shows, customer aliases first) was not said."""
+    snapshot = _with_state(load_fixture("secret-key-unusable").snapshot, "Disabled")
+    named = replace(snapshot, accounts=tuple(replace(a, regions=tuple(replace(r, kms_keys=tuple(
+        replace(k, aliases=("alias/aws/odd", "alias/payments")) if k.arn == KEY else k
+        for k in r.kms_keys)) for r in a.regions)) for a in snapshot.accounts))
+    assert _message(named) == ("its KMS key alias/payments (k-main) is Disabled, so the secret "
+                               "cannot be read")
+    # no alias: the id alone, as before
+    plain = replace(snapshot, accounts=tuple(replace(a, regions=tuple(replace(r, kms_keys=tuple(
+        replace(k, aliases=()) if k.arn == KEY else k for k in r.kms_keys))
+        for r in a.regions)) for a in snapshot.accounts))
+    assert _message(plain) == "its KMS key k-main is Disabled, so the secret cannot be read"
