@@ -192,7 +192,7 @@ def _one_list(data: Mapping[str, Any], path: str, key: str, alias: tuple[str, st
     ALLOWED_ACCOUNTS_ALIAS, REQUIRED_REGIONS_ALIAS): the key, or the parameter. Both given and
     different: an InputError naming both fields and what the list is (``one``), as no list
     can be chosen silently. The parameter's items are checked as the rule's parameter is
-    (``kind``: 12-digit ids, quoted; Regions AWS has: scanner.engine.loader.item_problem)
+    (``kind``: 12-digit ids, quoted; Regions AWS has: scanner.engine.params.item_problem)
     before anything reads them."""
     top = data.get(key)
     rule_id, name = alias
@@ -206,7 +206,7 @@ def _one_list(data: Mapping[str, Any], path: str, key: str, alias: tuple[str, st
     if not isinstance(value, (list, tuple)):
         raise InputError(f"parameter {name} must be list, got {type(value).__name__}",
                          path=path, rule=rule_id, field=where)
-    from scanner.engine.loader import item_problem
+    from scanner.engine.params import item_problem
 
     for i, item in enumerate(value):
         problem = item_problem(kind, item)

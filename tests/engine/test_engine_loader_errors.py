@@ -167,7 +167,7 @@ def test_rules_list_json_includes_user_rules(tmp_path: Path,
 
 def test_a_parameter_default_that_is_not_finite_is_refused(tmp_path: Path) -> None:
     """NaN passes both `< minimum` and `> maximum`: a NaN ratio switched its rule off."""
-    from scanner.engine.loader import ParamSpec, check_param_value
+    from scanner.engine.params import ParamSpec, check_param_value
 
     extra = ("parameters:\n  ratio: {type: number, default: .nan, minimum: 0, maximum: 1, "
              "description: share}\n")

@@ -41,7 +41,7 @@ class PredicateSpec:
     fn: PredicateFn
     kinds: tuple[str, ...]  # resource kinds it can judge
     args: Mapping[str, str] = field(default_factory=dict)  # arg name -> type (as parameters;
-    # "list of <item kind>": loader.ITEM_KINDS)
+    # "list of <item kind>": params.ITEM_KINDS)
     doc: str = ""
 
 
