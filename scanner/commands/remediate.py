@@ -23,8 +23,9 @@ from scanner.textfit import fit_line, stream_columns, terminal_safe
 from scanner.errors import InputError, Interrupted, SecretgraphError, StdoutError, \
     UsageError
 from scanner.remediate.config import load_config
-from scanner.remediate.engine import Confirm, another_apply_running, apply_plan, \
-    not_being_applied, undo_journal
+from scanner.remediate.engine import another_apply_running, apply_plan, not_being_applied
+from scanner.remediate.runs import Confirm
+from scanner.remediate.undo import undo_journal
 from scanner.remediate.inputs import ScanInputs, from_history, resolve
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan, estate_of, plan_text, read_plan
@@ -242,7 +243,7 @@ def _clients(args: argparse.Namespace, audit_role: str | None,
     sessions = remediation_sessions(role_name=args.remediation_role_name,
                                     endpoint_url=args.endpoint_url, profile=args.profile,
                                     external_id=args.external_id)
-    from scanner.remediate.engine import nothing_changed_yet
+    from scanner.remediate.runs import nothing_changed_yet
 
     with nothing_changed_yet("checking which account the credentials are of"):
         others = accounts_needing_a_role(sessions, accounts)
@@ -590,7 +591,7 @@ def _journal_named(journal: str, *, undo: bool) -> Iterator[None]:
     """Standard output that fails once changes may have been made (``> log`` on a full disk:
     a buffered write fails at the end, or in the re-read hook) names the journal, exit 1 --
     not a bare "cannot write to standard output", exit 2, as if nothing had happened
-    (fault-injection trial). A stop midway already says so (``engine._stop_said``)."""
+    (fault-injection trial). A stop midway already says so (``runs.say_stopped``)."""
     try:
         yield
     except StdoutError as exc:

@@ -12,7 +12,8 @@ from helpers.remediate_estate import Scanned
 from helpers.remediate_estate import (CENTRAL, CENTRAL_CIDR, EXTERNAL, MEMBER, MEMBER_APP_ROLE, REGION,
                               REPLICA_REGION, REPORTING_ROLE, account_session, findings_for, scan)
 from scanner.errors import InputError
-from scanner.remediate.engine import apply_plan, undo_journal
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.undo import undo_journal
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan

@@ -12,7 +12,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from helpers.remediate_estate import CENTRAL, Scanned, account_session
-from scanner.remediate.engine import apply_plan, undo_journal
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.undo import undo_journal
 from scanner.remediate.journal import JournalError, read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from scanner.remediate import engine
+from scanner.remediate import runs
 
 
 def test_an_apply_line_shows_escapes_and_newlines_of_a_name_inert() -> None:
@@ -15,7 +15,7 @@ def test_an_apply_line_shows_escapes_and_newlines_of_a_name_inert() -> None:
     were printed raw: an ESC sequence in a secret's name recoloured the terminal and a
     newline forged a line such as `applied  ...` for a change that failed."""
     out = io.StringIO()
-    engine._say(out, "FAILED   chg-1 restrict-public-secret-policy arn:...:secret:x"
+    runs.say(out, "FAILED   chg-1 restrict-public-secret-policy arn:...:secret:x"
                      "\x1b[2K\rapplied  chg-1\nundone   chg-2\u2028\u202e")
     text = out.getvalue()
     assert text.count("\n") == 1 and text.endswith("\n")

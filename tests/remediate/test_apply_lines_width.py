@@ -14,7 +14,7 @@ import pytest
 
 from scanner.commands import _outputs
 from scanner.commands import remediate as command
-from scanner.remediate import engine
+from scanner.remediate import runs
 
 ARN = "arn:aws:ec2:us-east-1:987956713411:route-table/rtb-b6e6be05025573c0f"
 LINE = f"applied  chg-87b53fff0c2eda6f add-peering-route {ARN}"
@@ -38,13 +38,13 @@ def _words(text: str) -> list[str]:
 
 def test_a_change_line_is_wrapped_on_a_terminal_and_whole_in_a_file(eighty: None) -> None:
     screen = Terminal()
-    engine._say(screen, LINE)
+    runs.say(screen, LINE)
     lines = screen.getvalue().splitlines()
     assert len(lines) == 2 and max(len(x) for x in lines) <= 80
     assert lines[0].startswith("applied  chg-87b53fff0c2eda6f") and lines[1].strip() == ARN
     assert _words(screen.getvalue()) == _words(LINE)
     log = io.StringIO()  # `--apply > apply.log`: one line per change, as before
-    engine._say(log, LINE)
+    runs.say(log, LINE)
     assert log.getvalue() == LINE + "\n"
 
 

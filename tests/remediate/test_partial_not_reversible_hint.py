@@ -35,7 +35,7 @@ def _refusal(monkeypatch: pytest.MonkeyPatch, change: PlannedChange) -> str:
     def read(c: PlannedChange, clients_for: Any) -> dict[str, Any]:
         return {"key_state": "Disabled"}
 
-    monkeypatch.setattr(engine, "_read", read)
+    monkeypatch.setattr(engine, "read_current", read)
     with pytest.raises(InputError) as info:
         engine.preflight([change], lambda account: None, path="plan.json")
     return str(info.value)

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from helpers.remediate_records import PUBLIC, UNRELATED, applied_journal, finding, snapshot
 from scanner.changes import RemediationConfig
 from scanner.errors import InputError
-from scanner.remediate.engine import apply_plan, undo_journal
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.undo import undo_journal
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import Plan
 from scanner.remediate.planner import Selection, build_plan

@@ -14,7 +14,8 @@ import pytest
 
 from helpers.remediate_estate import CENTRAL, REPLICA_REGION, Scanned, account_session
 from scanner.errors import InputError
-from scanner.remediate.engine import RunResult, apply_plan
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.runs import RunResult
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan

@@ -19,7 +19,8 @@ import pytest
 
 from helpers.remediate_estate import CENTRAL, REGION, Scanned, account_session
 from scanner.errors import InputError
-from scanner.remediate.engine import apply_plan, undo_journal
+from scanner.remediate.engine import apply_plan
+from scanner.remediate.undo import undo_journal
 from scanner.remediate.journal import read_journal
 from scanner.remediate.planfile import estate_of
 from scanner.remediate.planner import Selection, build_plan
