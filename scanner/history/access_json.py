@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from scanner.access.report import AccessReport, _secret_dict, _VerdictIndex
-from scanner.history.records import StreamedMembers
+from scanner.history.blobs import StreamedMembers
 
 
 def streamed_access_json(report: AccessReport) -> dict[str, Any]:

@@ -212,7 +212,8 @@ def _entry_arns(access_json: Mapping[str, Any], member: str) -> Iterator[str]:
     """The ARNs of a report's secrets (``member`` "secrets") or replicas, without building
     or parsing their entries: ``raw_entries``'s keys. An entry the previous scan held as
     ``SAME`` (equal to tonight's: scanner.history.records.Tonight) is an entry."""
-    from scanner.history.records import SAME, StreamedMembers
+    from scanner.history.records import SAME
+    from scanner.history.blobs import StreamedMembers
 
     value = access_json.get(member)
     if type(value) is StreamedMembers:
@@ -232,7 +233,7 @@ class EntryMap(Mapping[str, Any]):
     previous scan's entry equal to tonight's is ``SAME``."""
 
     def __init__(self, access_json: Mapping[str, Any]) -> None:
-        from scanner.history.records import StreamedMembers
+        from scanner.history.blobs import StreamedMembers
 
         self._arns = {arn: "secrets" for arn in _entry_arns(access_json, "secrets")}
         self._arns.update((arn, "replicas") for arn in _entry_arns(access_json, "replicas"))

@@ -39,22 +39,10 @@ from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Sequence
 from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
-    ReReadMark,
-    ScanRecord,
-    DamagedScan,
-    StoredScan,
-    Tonight,
-    decode_blob,
-    decode_blob_elements,
-    document_problem,
-    encode_blob,
-    make_record,
-    order_key,
-    pick_latest_complete,
-    snapshot_from_blob,
-    snapshot_from_json,
-    version_problem,
+    ReReadMark, ScanRecord, DamagedScan, StoredScan, Tonight, document_problem, make_record,
+    order_key, pick_latest_complete, snapshot_from_blob, snapshot_from_json, version_problem,
 )
+from scanner.history.blobs import decode_blob, decode_blob_elements, encode_blob
 from scanner.model import ScanMeta, Snapshot
 
 if TYPE_CHECKING:

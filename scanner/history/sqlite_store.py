@@ -33,22 +33,10 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from scanner.errors import InputError, Interrupted
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
-    ReReadMark,
-    ScanRecord,
-    StoredScan,
-    count_findings,
-    DamagedScan,
-    Tonight,
-    decode_blob,
-    decode_blob_elements,
-    document_problem,
-    encode_blob,
-    make_record,
-    pick_latest_complete,
-    snapshot_from_blob,
-    snapshot_from_json,
-    version_problem,
+    ReReadMark, ScanRecord, StoredScan, count_findings, DamagedScan, Tonight, document_problem,
+    make_record, pick_latest_complete, snapshot_from_blob, snapshot_from_json, version_problem,
 )
+from scanner.history.blobs import decode_blob, decode_blob_elements, encode_blob
 from scanner.model import ScanMeta, Snapshot
 from scanner.output_set import deferred_interrupt
 

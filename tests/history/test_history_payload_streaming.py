@@ -20,7 +20,7 @@ from helpers.bench_synth import synth_snapshot
 
 from scanner.cli import main
 from scanner.errors import InputError
-from scanner.history.records import decode_blob, encode_blob
+from scanner.history.blobs import decode_blob, encode_blob
 from scanner.history.sqlite_store import SqliteHistoryStore
 from scanner.model import Snapshot, to_jsonable
 from scanner.snapshot_io import write_snapshot
@@ -179,7 +179,7 @@ def test_the_previous_scan_read_against_tonight_is_equal_and_held_once(
 def test_a_damaged_payload_read_element_by_element_is_a_value_error(damage: str) -> None:
     """Organization-scale trial round 3: the streamed read says what decode_blob says of a
     damaged payload (a ValueError the stores report naming the file and the scan)."""
-    from scanner.history.records import decode_blob_elements
+    from scanner.history.blobs import decode_blob_elements
 
     blob = encode_blob({"findings": [{"id": str(i), "x": "y" * 50} for i in range(3000)],
                         "scan": {"complete": True}})

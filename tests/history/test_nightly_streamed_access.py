@@ -20,8 +20,8 @@ from helpers.bench_synth import synth_snapshot
 from scanner.cli import main
 from scanner.history.access_json import streamed_access_json
 from scanner.history.diff import diff_scans
-from scanner.history.records import SAME, SameRow, StreamedMembers, Tonight, encode_blob, \
-    same_but_verdicts
+from scanner.history.records import SAME, SameRow, Tonight, same_but_verdicts
+from scanner.history.blobs import StreamedMembers, encode_blob
 from scanner.history.sqlite_store import SqliteHistoryStore
 from scanner.model import Snapshot
 from scanner.pipeline import ScanOptions, analyze, load_inputs

@@ -20,7 +20,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.errors import InputError
-from scanner.history.records import encode_blob
+from scanner.history.blobs import encode_blob
 from scanner.history.sqlite_store import SqliteHistoryStore
 
 from helpers.scanfactory import access, document, secret, snapshot

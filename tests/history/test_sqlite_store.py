@@ -19,7 +19,8 @@ from scanner.cli import main
 from scanner.errors import InputError
 from scanner.history import open_store
 from scanner.history import sqlite_store
-from scanner.history.records import encode_blob, snapshot_to_json
+from scanner.history.records import snapshot_to_json
+from scanner.history.blobs import encode_blob
 from scanner.history.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SqliteHistoryStore
 
 from helpers.scanfactory import CENTRAL, access, document, finding, secret, secret_arn, snapshot

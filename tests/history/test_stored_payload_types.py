@@ -22,7 +22,8 @@ import pytest
 
 from scanner.cli import main
 from scanner.errors import InputError
-from scanner.history.records import DamagedScan, encode_blob
+from scanner.history.records import DamagedScan
+from scanner.history.blobs import encode_blob
 from scanner.history.sqlite_store import SqliteHistoryStore
 from scanner.snapshot_io import write_snapshot
 
