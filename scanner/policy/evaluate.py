@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from scanner.policy.conditions import evaluate_conditions, false_clause, substitute_variables
+from scanner.policy.conditions import evaluate_conditions, false_clause
+from scanner.policy.variables import substitute_variables
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,

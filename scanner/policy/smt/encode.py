@@ -25,17 +25,10 @@ from typing import Any, Iterable
 import z3
 
 from scanner.policy.conditions import (
-    ARN_VALUED_KEYS,
-    LOWER_CASE_VALUES,
-    NO_WILDCARD_CHARACTER_KEYS,
-    _EXACT_STRING,
-    OPERATORS,
-    TIME_KEYS,
-    free_text_key,
-    substitute_variables,
-    takes_variables,
-    year_or_epoch,
+    ARN_VALUED_KEYS, LOWER_CASE_VALUES, NO_WILDCARD_CHARACTER_KEYS, _EXACT_STRING, OPERATORS,
+    TIME_KEYS, free_text_key, takes_variables, year_or_epoch,
 )
+from scanner.policy.variables import substitute_variables
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
 from scanner.policy.narrowing import userid_head
@@ -687,7 +680,7 @@ class Encoder:
                       principal: Principal, scope: str, variables: bool, shared: frozenset[str],
                       shared_prefixes: tuple[str, ...]) -> tuple[Any, z3.BoolRef]:
         """(the value, when it is defined): a literal, or a policy variable substituted
-        (conditions.substitute_variables): a key absent without a default matches nothing."""
+        (variables.substitute_variables): a key absent without a default matches nothing."""
         kind = self.plan.get(c.key, ("str", 1))[0]
         if not (variables and "${" in text and takes_variables(c.base)):
             if c.base in ("stringlike", "stringnotlike") or c.base in _ARN_OPS or \
