@@ -24,7 +24,7 @@ import base64
 import ipaddress
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Iterable
 
 from scanner.policy.arn import is_account_id, parse_arn
@@ -37,92 +37,9 @@ from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _Under, _UniqueIdOf, REQUEST_TIME_KEYS, TOKEN_ISSUE_TIME,
                                     always_present, token_issue_floor)
 from scanner.policy.tri import Tri, all3
+from scanner.policy.values import Unparseable, date_readings, ip_value, read_date, read_number
 from scanner.policy.variables import (LITERAL_QUESTION, LITERAL_STAR, literal_pattern_value,
                                       substitute_variables)
-
-class _Unparseable(Exception):
-    pass
-
-
-#: IAM User Guide, numeric condition operators: they compare the key "to an integer or decimal
-#: value"; date condition operators: "You must specify date/time values with one of the W3C
-#: implementations of the ISO 8601 date formats or in epoch (UNIX) time". Python's float()
-#: also takes "inf", "nan", "1_000" and "1e3", none of which is such a value: a policy holding
-#: one is not given a confident answer (the statement is UNKNOWN, docs/access.md)
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_EPOCH = re.compile(r"-?\d+(?:\.\d+)?")
-#: W3C, "Date and Time Formats" -- the profile of ISO 8601 the date operators name: "Year:
-#: YYYY", "Year and month: YYYY-MM", "Complete date: YYYY-MM-DD", "Complete date plus hours and
-#: minutes: YYYY-MM-DDThh:mmTZD", "... plus hours, minutes and seconds", "... and a decimal
-#: fraction of a second"; TZD "Z or +hh:mm or -hh:mm" (a value without one is read as UTC).
-#: Groups: year, month, day, the time (hh:mm, seconds, fraction) and the TZD
-_W3C = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
-                  r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?")
-
-
-def _num(text: str) -> float:
-    t = text.strip()
-    if not _DECIMAL.fullmatch(t):
-        raise _Unparseable(f"not a number: {text!r}")
-    return float(t)
-
-
-def _date(text: str) -> float:
-    """A date condition value as epoch seconds: IAM User Guide, "Condition operators", date
-    condition operators: "You must specify date/time values with one of the W3C
-    implementations of the ISO 8601 date formats or in epoch (UNIX) time" (``_W3C``). Four
-    digits alone are both (the W3C year, epoch seconds): which AWS reads is not documented,
-    so neither is. Another ISO 8601 form (a week or ordinal date, the basic format, a space
-    for the ``T``) is no such value. IAM conformance trial round 27: "2020-07" was not a date,
-    "2020-W01-1" was read, "2030" read as 1970."""
-    t = text.strip()
-    w3c = _W3C.fullmatch(t)
-    if w3c is not None and w3c.group(2) is None:
-        raise _Unparseable(f"{text!r} is a year (W3C) and epoch seconds alike")
-    if _EPOCH.fullmatch(t):
-        return float(t)  # epoch seconds
-    if w3c is None:
-        raise _Unparseable(f"not a date: {text!r}")
-    if w3c.group(3) is None:
-        t = f"{t}-01"  # YYYY-MM: the month's first day
-    try:
-        dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Unparseable(f"not a date: {text!r}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-def year_or_epoch(text: str) -> tuple[float, float] | None:
-    """Four digits alone, the two times they may stand for (``_date``): the first instant of
-    that year (W3C "Year: YYYY", UTC) and that many epoch seconds; None for any other value.
-    AWS does not document which it reads; where the two answer alike the choice does not
-    matter (``_after_floor``: "2020" before the scan either way; the solver picks either,
-    scanner.policy.smt.encode)."""
-    t = text.strip()
-    w3c = _W3C.fullmatch(t)
-    if w3c is None or w3c.group(2) is not None:
-        return None
-    year = int(w3c.group(1))
-    start = datetime(year, 1, 1, tzinfo=timezone.utc).timestamp() if year >= 1 else \
-        datetime(1, 1, 1, tzinfo=timezone.utc).timestamp() - 366 * 86400.0
-    return start, float(t)
-
-
-def _date_readings(text: str) -> tuple[float, ...]:
-    """The times a date condition value may stand for: both of ``year_or_epoch``, else
-    ``_date``'s one."""
-    both = year_or_epoch(text)
-    return both if both is not None else (_date(text),)
-
-
-def _ip_value(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """A policy's IP address or CIDR value as a network (``_Unparseable`` when it is none)."""
-    try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        raise _Unparseable(f"not an IP address or CIDR: {text!r}") from None
 
 
 def _ip(req: str, pol: str) -> bool:
@@ -130,7 +47,7 @@ def _ip(req: str, pol: str) -> bool:
         net = ipaddress.ip_network(pol.strip(), strict=False)
         addr = ipaddress.ip_address(req.strip().split("/")[0])
     except ValueError:
-        raise _Unparseable(f"not an IP address or CIDR: {pol!r} / {req!r}") from None
+        raise Unparseable(f"not an IP address or CIDR: {pol!r} / {req!r}") from None
     return addr in net
 
 
@@ -142,7 +59,7 @@ def _binary(req: str, pol: str) -> bool:
     try:
         return base64.b64decode(req, validate=True) == base64.b64decode(pol, validate=True)
     except ValueError:
-        raise _Unparseable("not base64") from None
+        raise Unparseable("not base64") from None
 
 
 Matcher = Callable[[str, str], bool]
@@ -155,18 +72,18 @@ OPERATORS: dict[str, tuple[Matcher, bool]] = {
     "stringnotequalsignorecase": (lambda r, p: r.lower() == p.lower(), True),
     "stringlike": (lambda r, p: glob_match(p, r), False),
     "stringnotlike": (lambda r, p: glob_match(p, r), True),
-    "numericequals": (lambda r, p: _num(r) == _num(p), False),
-    "numericnotequals": (lambda r, p: _num(r) == _num(p), True),
-    "numericlessthan": (lambda r, p: _num(r) < _num(p), False),
-    "numericlessthanequals": (lambda r, p: _num(r) <= _num(p), False),
-    "numericgreaterthan": (lambda r, p: _num(r) > _num(p), False),
-    "numericgreaterthanequals": (lambda r, p: _num(r) >= _num(p), False),
-    "dateequals": (lambda r, p: _date(r) == _date(p), False),
-    "datenotequals": (lambda r, p: _date(r) == _date(p), True),
-    "datelessthan": (lambda r, p: _date(r) < _date(p), False),
-    "datelessthanequals": (lambda r, p: _date(r) <= _date(p), False),
-    "dategreaterthan": (lambda r, p: _date(r) > _date(p), False),
-    "dategreaterthanequals": (lambda r, p: _date(r) >= _date(p), False),
+    "numericequals": (lambda r, p: read_number(r) == read_number(p), False),
+    "numericnotequals": (lambda r, p: read_number(r) == read_number(p), True),
+    "numericlessthan": (lambda r, p: read_number(r) < read_number(p), False),
+    "numericlessthanequals": (lambda r, p: read_number(r) <= read_number(p), False),
+    "numericgreaterthan": (lambda r, p: read_number(r) > read_number(p), False),
+    "numericgreaterthanequals": (lambda r, p: read_number(r) >= read_number(p), False),
+    "dateequals": (lambda r, p: read_date(r) == read_date(p), False),
+    "datenotequals": (lambda r, p: read_date(r) == read_date(p), True),
+    "datelessthan": (lambda r, p: read_date(r) < read_date(p), False),
+    "datelessthanequals": (lambda r, p: read_date(r) <= read_date(p), False),
+    "dategreaterthan": (lambda r, p: read_date(r) > read_date(p), False),
+    "dategreaterthanequals": (lambda r, p: read_date(r) >= read_date(p), False),
     "bool": (_bool, False),
     "binaryequals": (_binary, False),
     "ipaddress": (_ip, False),
@@ -408,7 +325,7 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         if negated:
             return Tri.of(all(misses(r) for r in req_values)), ()
         return Tri.of(any(hits(r) for r in req_values)), ()
-    except _Unparseable as exc:
+    except Unparseable as exc:
         if any("${" in p for p in policy_values) and not takes_variables(clause.base):
             return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc} (a policy variable is "
                                  f"not substituted in {clause.operator})",)
@@ -436,12 +353,12 @@ def _after_floor(clause: ConditionClause, values: tuple[str, ...], floor: float,
         return unknown
     op = base[len(kind):]
     try:
-        # a date value of four digits alone is read both ways (``_date_readings``): decided
+        # a date value of four digits alone is read both ways (``date_readings``): decided
         # where both readings answer alike (IAM conformance trial round 29: "Deny if
         # DateLessThan aws:CurrentTime 2020" -- before the scan read either way -- left every
         # reader CONDITIONAL and a public grant under it reported)
-        readings = [_date_readings(v) if kind == "date" else (_num(v),) for v in values]
-    except _Unparseable as exc:
+        readings = [date_readings(v) if kind == "date" else (read_number(v),) for v in values]
+    except Unparseable as exc:
         return Tri.UNKNOWN, (f"{clause.operator} {clause.key}: {exc}",)
     # for each value: is the comparison true for every time >= floor, false for every one?
     always = {"equals": lambda p: (False, p < floor), "notequals": lambda p: (p < floor, False),
@@ -701,8 +618,8 @@ def matches_every_value(base: str, key: str, values: Iterable[str]) -> bool:
             {v.strip().lower() for v in values} >= set(_BOOLEANS)
     if base in ("ipaddress", "notipaddress") and key in IP_ADDRESS_KEYS:
         try:
-            nets = [_ip_value(v) for v in values]
-        except _Unparseable:
+            nets = [ip_value(v) for v in values]
+        except Unparseable:
             return False
         v4 = [n for n in nets if isinstance(n, ipaddress.IPv4Network)]
         v6 = [n for n in nets if isinstance(n, ipaddress.IPv6Network)]
@@ -761,8 +678,8 @@ def _present(clause: ConditionClause, negated: bool, key: str,
 
 #: how the values of the typed operators are read (the matchers' parsers, ``OPERATORS``)
 _VALUE_PARSERS: tuple[tuple[str, Callable[[str], object]], ...] = (
-    ("numeric", _num), ("date", _date_readings), ("ipaddress", _ip_value),
-    ("notipaddress", _ip_value))
+    ("numeric", read_number), ("date", date_readings), ("ipaddress", ip_value),
+    ("notipaddress", ip_value))
 
 
 def _undecided(clause: ConditionClause, key: str,
@@ -779,7 +696,7 @@ def _undecided(clause: ConditionClause, key: str,
     for value in values:
         try:
             parse(value)
-        except _Unparseable as exc:
+        except Unparseable as exc:
             note = f" (a policy variable is not substituted in {clause.operator})" \
                 if "${" in value and not takes_variables(clause.base) else ""
             return Tri.UNKNOWN, (f"{clause.operator} {key}: {exc}{note}",)

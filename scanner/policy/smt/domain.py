@@ -30,7 +30,7 @@ from typing import Any
 
 import z3
 
-from scanner.policy.conditions import _date, _num, _Unparseable
+from scanner.policy.values import read_date, read_number, Unparseable
 from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.request import Request
 
@@ -183,12 +183,12 @@ def literal_value(kind: str, text: str) -> Any:
         if kind == "bool":
             return sval(text.strip().lower())
         if kind == "num":
-            return z3.RealVal(Fraction(_num(text)))
+            return z3.RealVal(Fraction(read_number(text)))
         if kind == "date":
-            return z3.RealVal(Fraction(_date(text)))
+            return z3.RealVal(Fraction(read_date(text)))
         v6, n = _ip_parts(text)
         return (z3.BoolVal(v6), z3.BitVecVal(n, 128))
-    except (_Unparseable, ValueError, OverflowError):  # OverflowError: inf has no ratio
+    except (Unparseable, ValueError, OverflowError):  # OverflowError: inf has no ratio
         raise NotEncoded(f"value {text[:40]!r} is not a finite {kind}") from None
 
 

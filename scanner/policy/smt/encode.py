@@ -26,8 +26,9 @@ import z3
 
 from scanner.policy.conditions import (
     ARN_VALUED_KEYS, LOWER_CASE_VALUES, NO_WILDCARD_CHARACTER_KEYS, _EXACT_STRING, OPERATORS,
-    TIME_KEYS, free_text_key, takes_variables, year_or_epoch,
+    TIME_KEYS, free_text_key, takes_variables,
 )
+from scanner.policy.values import year_or_epoch
 from scanner.policy.variables import substitute_variables
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
