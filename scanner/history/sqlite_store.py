@@ -214,6 +214,13 @@ def _rollback(conn: sqlite3.Connection) -> None:
 #: file" from history and diff)
 FOLDER_GIVEN = ("is a folder, not a history file; name the SQLite file (e.g. history.db) or "
                 "s3://bucket/prefix")
+#: what a history that is no regular file is told (a named pipe, a device such as /dev/null,
+#: or a link to one), by every command, before anything is read or scanned: a pipe hung the
+#: check that reads the file's header (open() waits for a writer), and /dev/null was taken for
+#: a new history, scanned for, and then "disk I/O error", SQLite's -journal left beside its
+#: target in /dev (fault-injection trial round 21)
+NOT_A_FILE = ("is not a regular file (a named pipe or a device, or a link to one); name the "
+              "SQLite file (e.g. history.db) or s3://bucket/prefix")
 
 
 # --------------------------------------------------------------------------- the store
@@ -248,6 +255,8 @@ class SqliteHistoryStore:
             return 0
         if self.path.is_dir():
             raise self._fail(FOLDER_GIVEN)
+        if not self.path.is_file():  # exists, through any links, and is no file: not opened
+            raise self._fail(NOT_A_FILE)
         try:
             with open(self.path, "rb") as fh:
                 header = fh.read(100)
