@@ -378,7 +378,8 @@ class SqliteHistoryStore:
     def _open_read_only(self) -> sqlite3.Connection:
         """A read-only connection: ``mode=ro``; where SQLite cannot read that way (a WAL-mode
         file without its ``-shm`` in a folder this process may not write: "attempt to write a
-        readonly database"), ``immutable=1`` -- nobody can change the file there either."""
+        readonly database"), ``immutable=1`` -- nobody can change the file there either --
+        unless a write-ahead log holding writes is beside it (``_no_log_left``)."""
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -387,9 +388,31 @@ class SqliteHistoryStore:
         except sqlite3.OperationalError:
             if self._writable():
                 raise
+        self._no_log_left()
         conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
         conn.execute("PRAGMA schema_version").fetchone()
         return conn
+
+    def _no_log_left(self) -> None:
+        """Before the file is read as ``immutable``: a write-ahead log beside it that holds
+        frames (a scan killed after its COMMIT, before the log was folded into the file)
+        holds committed scans that such a reading ignores -- `history list`, `diff` by an
+        auditor read the history as it was before them, without a word (fault-injection
+        trial round 21). SQLite documents it, "URI filenames": with immutable, "SQLite
+        assumes that the database file cannot be changed, even by a process with higher
+        privilege" -- and reads no log. Refused, saying what folds the log back."""
+        log = Path(f"{self.path}-wal")
+        try:
+            frames = log.stat().st_size > _WAL_HEADER
+        except OSError:
+            return
+        if frames:
+            raise self._fail(
+                f"its write-ahead log {log.name} holds writes not yet in the file (a scan "
+                f"stopped before it folded them back), which SQLite reads only where it may "
+                f"write, and this process may not write to {self.path.absolute().parent}: run "
+                f"`secretgraph history list --history {self.path}` once as a user who may "
+                "(it folds the log into the file)")
 
     def _begin_watching(self, conn: sqlite3.Connection, stop: deferred_interrupt,
                         nothing: str = "nothing was deleted") -> None:
@@ -923,6 +946,11 @@ def _temp_dir() -> str:
 #: free space under which a "disk I/O error" on opening is said to be the full disk: the -shm
 #: file alone is 32 KB, and a WAL grows by pages of the transaction it writes
 _ROOM_NEEDED = 1024 * 1024
+
+
+#: bytes of a write-ahead log's header: a longer log holds frames (SQLite's file format,
+#: "WAL File Format": "a 32-byte header followed by zero or more WAL frames")
+_WAL_HEADER = 32
 
 
 #: problems of a corrupted file an error names (quick_check answers every damaged cell)
