@@ -120,12 +120,17 @@ def _failed_in(response: Mapping[str, Any], batch: Sequence[Prepared]
     FailedFindings entry). An answer whose FailedCount or FailedFindings names failures it
     does not tie to this batch's findings says nothing of which were imported: every finding
     of the batch counts as failed (sent again: an import of the same Id updates it) --
-    counting the rest as delivered said 37 of 39 (fault-injection trial round 8)."""
+    counting the rest as delivered said 37 of 39 (fault-injection trial round 8). So does an
+    answer without the counts the API always answers (required members of its answer, as in
+    botocore's model of it): a stub or proxy answering ``200 {}`` was a batch delivered
+    (fault-injection trial round 21)."""
     listed = response.get("FailedFindings") or []
-    count = response.get("FailedCount")
+    count, success = response.get("FailedCount"), response.get("SuccessCount")
+    counted = all(isinstance(n, int) and not isinstance(n, bool) for n in (count, success))
+    said = (f"FailedCount {count} with {len(listed)} FailedFindings" if counted else
+            "without the counts FailedCount and SuccessCount")
     return _failures_of([p.id for p in batch], listed, lambda item: item.get("Id"),
-                        also=count, said=f"FailedCount {count} with {len(listed)} "
-                                         "FailedFindings", done="imported")
+                        also=count, said=said, done="imported", complete=counted)
 
 
 def _unprocessed_in(response: Mapping[str, Any], batch: Sequence[WorkflowUpdate]
@@ -135,26 +140,35 @@ def _unprocessed_in(response: Mapping[str, Any], batch: Sequence[WorkflowUpdate]
     finding the batch did not hold says nothing of which were made, so none of the batch is
     (sent again: setting the same status again changes nothing) -- it was counted as
     len(batch) - 1 made and none reported, so the ledger took every update of the batch as
-    made (fault-injection trial round 21)."""
-    listed = response.get("UnprocessedFindings") or []
-    return _failures_of([u.id for u in batch], listed,
+    made; and so does an answer without its two lists (``200 {}``: every update made)
+    (fault-injection trial round 21)."""
+    listed = response.get("UnprocessedFindings")
+    processed = response.get("ProcessedFindings")
+    complete = isinstance(listed, list) and isinstance(processed, list)
+    said = (f"{len(listed)} UnprocessedFindings" if isinstance(listed, list) and complete else
+            "without the lists ProcessedFindings and UnprocessedFindings")
+    return _failures_of([u.id for u in batch], listed if isinstance(listed, list) else [],
                         lambda item: (item.get("FindingIdentifier") or {}).get("Id"),
-                        said=f"{len(listed)} UnprocessedFindings", done="updated")
+                        said=said, done="updated", complete=complete)
 
 
 def _failures_of(batch: Sequence[str], listed: Any, id_of: Callable[[Any], object], *,
-                 said: str, done: str, also: object = None) -> dict[str, Mapping[str, Any]]:
+                 said: str, done: str, also: object = None,
+                 complete: bool = True) -> dict[str, Mapping[str, Any]]:
     """Id -> the entry of ``listed`` (an answer's list of failures) naming that finding of
-    ``batch``; every finding of the batch, with an UnexpectedAnswer, when an entry names none
-    of it (or ``also``, a count of failures the answer gives, is more than the entries)."""
+    ``batch``; every finding of the batch, with an UnexpectedAnswer, when the answer is not
+    ``complete`` (it lacks what the API always answers), an entry names none of the batch, or
+    ``also`` (a count of failures the answer gives) is more than the entries."""
     ids = set(batch)
     failed = {str(id_of(item)): item for item in listed
               if isinstance(item, Mapping) and str(id_of(item)) in ids}
-    if len(failed) == len(listed) and not (isinstance(also, int) and also > len(failed)):
+    if complete and len(failed) == len(listed) and \
+            not (isinstance(also, int) and also > len(failed)):
         return failed
+    tied = f", {len(failed)} of them of this batch" if complete else ""
     unclear = {"ErrorCode": "UnexpectedAnswer",
-               "ErrorMessage": f"Security Hub answered {said}, {len(failed)} of them of this "
-                               f"batch: which findings were {done} is not known"}
+               "ErrorMessage": f"Security Hub answered {said}{tied}: which findings were "
+                               f"{done} is not known"}
     return {i: unclear for i in batch}
 
 
