@@ -252,6 +252,7 @@ class SqliteHistoryStore:
     def check(self) -> int:
         """Validate the file without modifying it; returns its schema version (0: new/empty)."""
         if not self.path.exists():
+            self._link_leads_somewhere()
             return 0
         if self.path.is_dir():
             raise self._fail(FOLDER_GIVEN)
@@ -311,6 +312,26 @@ class SqliteHistoryStore:
             raise self._fail(f"corrupted history file ({_one_line(exc)})") from None
         finally:
             ro.close()
+
+    def _link_leads_somewhere(self) -> None:
+        """A history not made yet may be a link to where it will be (another disk): a link to
+        itself (or a loop of links), or to a file in a folder that does not exist, is no place
+        SQLite can make it -- the scan ran in full, then "cannot open the history file: unable
+        to open database file", not recorded, and `history list` said a scan would create it
+        (fault-injection trial round 21). Refused, naming where the link leads."""
+        if not self.path.is_symlink():
+            return
+        try:
+            target = self.path.resolve(strict=False)
+        except (OSError, RuntimeError):  # RuntimeError: Python's "Symlink loop"
+            raise self._fail("is a link that leads back to itself (a loop of links); name "
+                             "the SQLite file (e.g. history.db) or s3://bucket/prefix") from None
+        if os.path.islink(target):  # resolve() stops at a loop on some systems
+            raise self._fail("is a link that leads back to itself (a loop of links); name "
+                             "the SQLite file (e.g. history.db) or s3://bucket/prefix")
+        if not target.parent.is_dir():
+            raise self._fail(f"is a link to {target}, in a folder that does not exist (a "
+                             "disk not mounted?); the history cannot be made there")
 
     # ---- connections ----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """A --history that names no regular file -- a named pipe, or a link to /dev/null -- is
 refused by every command that takes it, before anything is read or scanned: one line naming
-it, exit 2, nothing created beside its target (fault-injection trial round 21).
+it, exit 2, nothing created beside its target; so is a link that loops or leads into a folder
+that does not exist (fault-injection trial round 21).
 
 It was taken for a new history: a named pipe hung every command at the check that reads the
 file's first 100 bytes (open() of a pipe waits for a writer: `history list` and a nightly scan
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers.scanfactory import snapshot
 from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
 from scanner.history.sqlite_store import NOT_A_FILE
 
 
@@ -57,3 +60,38 @@ def test_a_link_to_dev_null_is_refused_before_the_scan(
     assert line.endswith(f"{link}: {NOT_A_FILE}"), line
     assert not (tmp_path / "out").exists()
     assert set(os.listdir(os.path.dirname(os.devnull))) == before  # no -journal, -wal in /dev
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    path = tmp_path / "s.json"
+    write_snapshot(path, snapshot("s1", "2026-11-27T01:00:00Z"))
+    return path
+
+
+@pytest.mark.parametrize("target", ["loop", "missing-folder"])
+def test_a_link_that_leads_nowhere_is_refused_before_the_scan(
+        target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A link to itself, or to a file in a folder that does not exist (a disk not mounted):
+    the scan ran in full, then 'cannot open the history file: unable to open database file;
+    ... the scan was not recorded', and `history list` said 'no such file yet: a scan with
+    --history ... creates it', which no scan could."""
+    link = tmp_path / "history.db"
+    link.symlink_to(link if target == "loop" else tmp_path / "not-mounted" / "history.db")
+    code = main(["scan", "--snapshot", str(_snapshot(tmp_path)),
+                 "--out", str(tmp_path / "out"), "-q", "--history", str(link)])
+    assert code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"secretgraph scan: error: {link}: is a link "), line
+    assert not (tmp_path / "out").exists()
+    assert main(["history", "list", "--history", str(link)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"{link}: is a link " in line, line
+
+
+def test_a_link_to_a_history_not_made_yet_is_where_the_scan_makes_it(tmp_path: Path) -> None:
+    (tmp_path / "disk").mkdir()
+    link = tmp_path / "history.db"
+    link.symlink_to(tmp_path / "disk" / "history.db")
+    assert main(["scan", "--snapshot", str(_snapshot(tmp_path)), "--out",
+                 str(tmp_path / "out"), "-q", "--history", str(link)]) in (0, 1, 3)
+    assert (tmp_path / "disk" / "history.db").is_file()
