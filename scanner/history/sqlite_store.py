@@ -223,6 +223,19 @@ NOT_A_FILE = ("is not a regular file (a named pipe or a device, or a link to one
               "SQLite file (e.g. history.db) or s3://bucket/prefix")
 
 
+def path_problem(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with a local history path that exists as no SQLite file could
+    (FOLDER_GIVEN, NOT_A_FILE), else None: for the commands that look at the path before the
+    store does (scan, before it scans; remediate --apply, which opens it for append before it
+    changes anything -- a named pipe hung it there: fault-injection trial round 21)."""
+    where = Path(path)
+    if where.is_dir():
+        return FOLDER_GIVEN
+    if where.exists() and not where.is_file():
+        return NOT_A_FILE
+    return None
+
+
 # --------------------------------------------------------------------------- the store
 
 
