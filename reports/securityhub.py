@@ -120,19 +120,56 @@ def _failed_in(response: Mapping[str, Any], batch: Sequence[Prepared]
     FailedFindings entry). An answer whose FailedCount or FailedFindings names failures it
     does not tie to this batch's findings says nothing of which were imported: every finding
     of the batch counts as failed (sent again: an import of the same Id updates it) --
-    counting the rest as delivered said 37 of 39 (fault-injection trial round 8)."""
+    counting the rest as delivered said 37 of 39 (fault-injection trial round 8). So does an
+    answer without the counts the API always answers (required members of its answer, as in
+    botocore's model of it): a stub or proxy answering ``200 {}`` was a batch delivered
+    (fault-injection trial round 21)."""
     listed = response.get("FailedFindings") or []
-    ids = {p.id for p in batch}
-    failed = {str(item.get("Id")): item for item in listed
-              if isinstance(item, Mapping) and str(item.get("Id")) in ids}
-    count = response.get("FailedCount")
-    if len(failed) == len(listed) and not (isinstance(count, int) and count > len(failed)):
+    count, success = response.get("FailedCount"), response.get("SuccessCount")
+    counted = all(isinstance(n, int) and not isinstance(n, bool) for n in (count, success))
+    said = (f"FailedCount {count} with {len(listed)} FailedFindings" if counted else
+            "without the counts FailedCount and SuccessCount")
+    return _failures_of([p.id for p in batch], listed, lambda item: item.get("Id"),
+                        also=count, said=said, done="imported", complete=counted)
+
+
+def _unprocessed_in(response: Mapping[str, Any], batch: Sequence[WorkflowUpdate]
+                    ) -> dict[str, Mapping[str, Any]]:
+    """The updates of ``batch`` a BatchUpdateFindings answer says were not made (Id -> its
+    UnprocessedFindings entry), read as ``_failed_in`` reads an import's: an entry naming a
+    finding the batch did not hold says nothing of which were made, so none of the batch is
+    (sent again: setting the same status again changes nothing) -- it was counted as
+    len(batch) - 1 made and none reported, so the ledger took every update of the batch as
+    made; and so does an answer without its two lists (``200 {}``: every update made)
+    (fault-injection trial round 21)."""
+    listed = response.get("UnprocessedFindings")
+    processed = response.get("ProcessedFindings")
+    complete = isinstance(listed, list) and isinstance(processed, list)
+    said = (f"{len(listed)} UnprocessedFindings" if isinstance(listed, list) and complete else
+            "without the lists ProcessedFindings and UnprocessedFindings")
+    return _failures_of([u.id for u in batch], listed if isinstance(listed, list) else [],
+                        lambda item: (item.get("FindingIdentifier") or {}).get("Id"),
+                        said=said, done="updated", complete=complete)
+
+
+def _failures_of(batch: Sequence[str], listed: Any, id_of: Callable[[Any], object], *,
+                 said: str, done: str, also: object = None,
+                 complete: bool = True) -> dict[str, Mapping[str, Any]]:
+    """Id -> the entry of ``listed`` (an answer's list of failures) naming that finding of
+    ``batch``; every finding of the batch, with an UnexpectedAnswer, when the answer is not
+    ``complete`` (it lacks what the API always answers), an entry names none of the batch, or
+    ``also`` (a count of failures the answer gives) is more than the entries."""
+    ids = set(batch)
+    failed = {str(id_of(item)): item for item in listed
+              if isinstance(item, Mapping) and str(id_of(item)) in ids}
+    if complete and len(failed) == len(listed) and \
+            not (isinstance(also, int) and also > len(failed)):
         return failed
+    tied = f", {len(failed)} of them of this batch" if complete else ""
     unclear = {"ErrorCode": "UnexpectedAnswer",
-               "ErrorMessage": f"Security Hub answered FailedCount {count} with "
-                               f"{len(listed)} FailedFindings, {len(failed)} of them of this "
-                               "batch: which findings were imported is not known"}
-    return {p.id: unclear for p in batch}
+               "ErrorMessage": f"Security Hub answered {said}{tied}: which findings were "
+                               f"{done} is not known"}
+    return {i: unclear for i in batch}
 
 
 def _endpoint(client: Any, key: tuple[str, str]) -> str:
@@ -392,8 +429,7 @@ def update_workflow(
                 else:
                     give_up(batch, code, message)
                 continue
-            failed = {str((item.get("FindingIdentifier") or {}).get("Id")): item
-                      for item in response.get("UnprocessedFindings") or []}
+            failed = _unprocessed_in(response, batch)
             delivered += len(batch) - len(failed)
             retry = [u for u in batch if u.id in failed]
             if not retry:

@@ -259,7 +259,12 @@ def tag_map(tags: Any) -> dict[str, str]:
 
 
 def policy_document(value: Any) -> Mapping[str, Any] | None:
-    """An IAM policy document as a dict (botocore usually decodes it; raw text is URL-encoded)."""
+    """An IAM policy document as a dict (botocore usually decodes it; raw text is URL-encoded).
+    One that is no JSON object -- another JSON value, or text that is not JSON, URL-encoded or
+    not (a document cut short: botocore leaves it as its text) -- is ``{"_raw": ...}``, which
+    the policy parser refuses (scanner.policy.parse: no Statement), so its principal's reads
+    are undecided: text not JSON raised JSONDecodeError in the IAM transform, and the whole
+    account's IAM was lost (fault-injection trial round 21)."""
     if value is None:
         return None
     if isinstance(value, Mapping):
@@ -268,7 +273,10 @@ def policy_document(value: Any) -> Mapping[str, Any] | None:
     try:
         parsed = json.loads(text)
     except ValueError:
-        parsed = json.loads(urllib.parse.unquote(text))
+        try:
+            parsed = json.loads(urllib.parse.unquote(text))
+        except ValueError:
+            parsed = text
     return parsed if isinstance(parsed, dict) else {"_raw": parsed}
 
 

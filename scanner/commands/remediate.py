@@ -670,6 +670,11 @@ def _reread_hook(args: argparse.Namespace, source: str) -> Any:
 
     uri = args.history if args.history is not None else env_history()
     if uri and "://" not in uri:  # a local file: writable before anything is changed
+        from scanner.history.sqlite_store import path_problem
+
+        problem = path_problem(uri)
+        if problem is not None:  # a pipe: the open() below would wait for a reader
+            raise UsageError(f"--history {uri}: {problem}; nothing was changed")
         history = output_file(uri, "--history")
         try:  # opened for append, not only asked: access() says yes to root on /sys
             with open(history, "ab"):

@@ -224,10 +224,11 @@ def options_from_args(args: argparse.Namespace) -> ScanOptions:
                          f"not {args.policy_tps:g}")
     if args.history and "://" not in args.history:  # a local SQLite file the scan writes
         from scanner.commands._outputs import output_file
-        from scanner.history.sqlite_store import FOLDER_GIVEN
+        from scanner.history.sqlite_store import path_problem
 
-        if Path(args.history).is_dir():
-            raise UsageError(f"--history {args.history}: {FOLDER_GIVEN}")
+        problem = path_problem(args.history)
+        if problem is not None:
+            raise UsageError(f"--history {args.history}: {problem}")
         history = output_file(args.history, "--history")  # its folder created, as --out's
         if history.is_file() and not os.access(history, os.R_OK | os.W_OK):
             # found now, not after the scan: SQLite writes the file itself

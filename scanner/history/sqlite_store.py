@@ -202,6 +202,26 @@ def _rollback(conn: sqlite3.Connection) -> None:
 #: file" from history and diff)
 FOLDER_GIVEN = ("is a folder, not a history file; name the SQLite file (e.g. history.db) or "
                 "s3://bucket/prefix")
+#: what a history that is no regular file is told (a named pipe, a device such as /dev/null,
+#: or a link to one), by every command, before anything is read or scanned: a pipe hung the
+#: check that reads the file's header (open() waits for a writer), and /dev/null was taken for
+#: a new history, scanned for, and then "disk I/O error", SQLite's -journal left beside its
+#: target in /dev (fault-injection trial round 21)
+NOT_A_FILE = ("is not a regular file (a named pipe or a device, or a link to one); name the "
+              "SQLite file (e.g. history.db) or s3://bucket/prefix")
+
+
+def path_problem(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with a local history path that exists as no SQLite file could
+    (FOLDER_GIVEN, NOT_A_FILE), else None: for the commands that look at the path before the
+    store does (scan, before it scans; remediate --apply, which opens it for append before it
+    changes anything -- a named pipe hung it there: fault-injection trial round 21)."""
+    where = Path(path)
+    if where.is_dir():
+        return FOLDER_GIVEN
+    if where.exists() and not where.is_file():
+        return NOT_A_FILE
+    return None
 
 
 # --------------------------------------------------------------------------- the store
@@ -233,9 +253,12 @@ class SqliteHistoryStore:
     def check(self) -> int:
         """Validate the file without modifying it; returns its schema version (0: new/empty)."""
         if not self.path.exists():
+            self._link_leads_somewhere()
             return 0
         if self.path.is_dir():
             raise self._fail(FOLDER_GIVEN)
+        if not self.path.is_file():  # exists, through any links, and is no file: not opened
+            raise self._fail(NOT_A_FILE)
         try:
             with open(self.path, "rb") as fh:
                 header = fh.read(100)
@@ -290,6 +313,26 @@ class SqliteHistoryStore:
             raise self._fail(f"corrupted history file ({_one_line(exc)})") from None
         finally:
             ro.close()
+
+    def _link_leads_somewhere(self) -> None:
+        """A history not made yet may be a link to where it will be (another disk): a link to
+        itself (or a loop of links), or to a file in a folder that does not exist, is no place
+        SQLite can make it -- the scan ran in full, then "cannot open the history file: unable
+        to open database file", not recorded, and `history list` said a scan would create it
+        (fault-injection trial round 21). Refused, naming where the link leads."""
+        if not self.path.is_symlink():
+            return
+        try:
+            target = self.path.resolve(strict=False)
+        except (OSError, RuntimeError):  # RuntimeError: Python's "Symlink loop"
+            raise self._fail("is a link that leads back to itself (a loop of links); name "
+                             "the SQLite file (e.g. history.db) or s3://bucket/prefix") from None
+        if os.path.islink(target):  # resolve() stops at a loop on some systems
+            raise self._fail("is a link that leads back to itself (a loop of links); name "
+                             "the SQLite file (e.g. history.db) or s3://bucket/prefix")
+        if not target.parent.is_dir():
+            raise self._fail(f"is a link to {target}, in a folder that does not exist (a "
+                             "disk not mounted?); the history cannot be made there")
 
     # ---- connections ----------------------------------------------------------------------
 
@@ -357,7 +400,8 @@ class SqliteHistoryStore:
     def _open_read_only(self) -> sqlite3.Connection:
         """A read-only connection: ``mode=ro``; where SQLite cannot read that way (a WAL-mode
         file without its ``-shm`` in a folder this process may not write: "attempt to write a
-        readonly database"), ``immutable=1`` -- nobody can change the file there either."""
+        readonly database"), ``immutable=1`` -- nobody can change the file there either --
+        unless a write-ahead log holding writes is beside it (``_no_log_left``)."""
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None)
@@ -366,9 +410,31 @@ class SqliteHistoryStore:
         except sqlite3.OperationalError:
             if self._writable():
                 raise
+        self._no_log_left()
         conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
         conn.execute("PRAGMA schema_version").fetchone()
         return conn
+
+    def _no_log_left(self) -> None:
+        """Before the file is read as ``immutable``: a write-ahead log beside it that holds
+        frames (a scan killed after its COMMIT, before the log was folded into the file)
+        holds committed scans that such a reading ignores -- `history list`, `diff` by an
+        auditor read the history as it was before them, without a word (fault-injection
+        trial round 21). SQLite documents it, "URI filenames": with immutable, "SQLite
+        assumes that the database file cannot be changed, even by a process with higher
+        privilege" -- and reads no log. Refused, saying what folds the log back."""
+        log = Path(f"{self.path}-wal")
+        try:
+            frames = log.stat().st_size > _WAL_HEADER
+        except OSError:
+            return
+        if frames:
+            raise self._fail(
+                f"its write-ahead log {log.name} holds writes not yet in the file (a scan "
+                f"stopped before it folded them back), which SQLite reads only where it may "
+                f"write, and this process may not write to {self.path.absolute().parent}: run "
+                f"`secretgraph history list --history {self.path}` once as a user who may "
+                "(it folds the log into the file)")
 
     def _begin_watching(self, conn: sqlite3.Connection, stop: deferred_interrupt,
                         nothing: str = "nothing was deleted") -> None:
@@ -902,6 +968,11 @@ def _temp_dir() -> str:
 #: free space under which a "disk I/O error" on opening is said to be the full disk: the -shm
 #: file alone is 32 KB, and a WAL grows by pages of the transaction it writes
 _ROOM_NEEDED = 1024 * 1024
+
+
+#: bytes of a write-ahead log's header: a longer log holds frames (SQLite's file format,
+#: "WAL File Format": "a 32-byte header followed by zero or more WAL frames")
+_WAL_HEADER = 32
 
 
 #: problems of a corrupted file an error names (quick_check answers every damaged cell)

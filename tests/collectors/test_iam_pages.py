@@ -106,3 +106,51 @@ def test_pages_of_new_entries_and_empty_pages_are_read_however_many() -> None:
     details, coverage = _read(*pages, *empty, {"RoleDetailList": [], "IsTruncated": False})
     assert coverage == []
     assert [r["RoleName"] for r in details["RoleDetailList"]] == [f"r{n}" for n in range(15)]
+
+
+def test_a_policy_document_cut_short_is_that_policy_unread_not_the_whole_account() -> None:
+    """Fault-injection trial round 21: one role's inline policy document cut short in the
+    answer (not JSON, URL-encoded or not: botocore leaves such a document as its text) raised
+    JSONDecodeError in the transform, and the whole account's IAM was lost ('iam collector
+    failed on JSONDecodeError', every principal's identity gate unread). That policy is kept
+    as a document the policy parser refuses (its principal's reads undecided, never allowed
+    or denied by it); the account's other principals are read."""
+    from scanner.policy.parse import parse_policy
+
+    cut = dict(ROLE, RoleName="cut", Arn="arn:aws:iam::111111111111:role/cut",
+               RolePolicyList=[{"PolicyName": "read",
+                                "PolicyDocument": "%7B%22Version%22%3A%222012-10-17%22%2C%7B"}])
+    details, coverage = _read({"RoleDetailList": [ROLE, cut], "IsTruncated": False})
+    assert coverage == []
+    snapshot = iam.transform_authorization({"details": details}, account_id="111111111111")
+    assert snapshot is not None
+    roles = {p.name: p for p in snapshot.principals}
+    assert set(roles) == {"r", "cut"}
+    [document] = roles["cut"].inline_policies.values()
+    assert parse_policy(document).problems
+
+
+def test_a_principal_whose_policy_was_cut_short_is_unknown_to_the_rules() -> None:
+    """What the document cut short reads as: identity-policy-secret-wildcard answers UNKNOWN
+    for its role (the document could not be read), FAIL for the account's readable '*' grant."""
+    from dataclasses import replace
+
+    from helpers.rule_results import rule_statuses
+    from helpers.scanfactory import CENTRAL, secret, snapshot
+    from scanner.collectors.base import policy_document
+    from scanner.model import IamPrincipal, IamSnapshot
+
+    def role(name: str, document: object) -> IamPrincipal:
+        return IamPrincipal(arn=f"arn:aws:iam::{CENTRAL}:role/{name}", name=name,
+                            account_id=CENTRAL, principal_type="role", path="/",
+                            inline_policies={"read": policy_document(document) or {}})
+
+    star = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    iam_read = IamSnapshot(principals=(role("cut", "%7B%22Version%22%3A"), role("star", star)))
+    snap = snapshot("s1", "2026-11-27T01:00:00Z", [secret("db")])
+    snap = replace(snap, accounts=tuple(replace(a, iam=iam_read) if a.account_id == CENTRAL
+                                        else a for a in snap.accounts))
+    assert rule_statuses(snap, "identity-policy-secret-wildcard") == {
+        f"arn:aws:iam::{CENTRAL}:role/cut": "UNKNOWN",
+        f"arn:aws:iam::{CENTRAL}:role/star": "FAIL"}

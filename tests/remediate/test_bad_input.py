@@ -355,6 +355,24 @@ def test_cli_an_unwritable_history_is_refused_before_any_change(
     assert no_aws == []
 
 
+def test_cli_a_named_pipe_as_history_is_refused_before_any_change(
+        scan_dir: Path, tmp_path: Path, no_aws: list[str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 21: --apply opened --history for append to see it was
+    writable, and open() of a named pipe waits for a reader -- remediate --apply hung there,
+    its plan saved, until killed."""
+    from scanner.history.sqlite_store import NOT_A_FILE
+
+    pipe = tmp_path / "history.db"
+    os.mkfifo(pipe)
+    rc = main(["remediate", "--in", str(scan_dir), "--apply", "--yes", "--history",
+               str(pipe), "--remediation-role-name", REMEDIATION_ROLE])
+
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{pipe}: {NOT_A_FILE}" in err and "nothing was changed" in err
+    assert no_aws == []
+
+
 # --------------------------------------------------------------------------- on moto
 
 
