@@ -60,9 +60,31 @@ def _coverage_gaps(old: Snapshot, new: Snapshot) -> Iterator[NotAssessed]:
     old_accts = {a.account_id for a in old.accounts}
     new_accts = {a.account_id for a in new.accounts}
     for acct in sorted(old_accts - new_accts):
-        yield NotAssessed(scope="account", subject=acct, reason="not in the new scan", scan="new")
+        yield NotAssessed(scope="account", subject=acct, scan="new",
+                          reason="not in the new scan" + _org_says(acct, old, new, "left"))
     for acct in sorted(new_accts - old_accts):
-        yield NotAssessed(scope="account", subject=acct, reason="not in the old scan", scan="old")
+        yield NotAssessed(scope="account", subject=acct, scan="old",
+                          reason="not in the old scan" + _org_says(acct, new, old, "joined"))
+
+
+def _org_says(account: str, had: Snapshot, lacks: Snapshot, moved: str) -> str:
+    """Why ``account``, scanned in ``had``, is not in ``lacks``, when both scans read the same
+    organization's accounts: it is not in ``lacks``'s organization (it ``moved``: left it,
+    ``lacks`` being the new scan, or joined it, ``lacks`` the old one), or its status there
+    is not ACTIVE (a closed account is SUSPENDED and cannot be scanned). Empty when the organizations do not say (ground-truth trial
+    round 24: "not in the new scan" alone, for an account that had left the organization)."""
+    org_had, org_lacks = had.organization, lacks.organization
+    if org_had is None or org_lacks is None or not org_had.accounts or \
+            not org_lacks.accounts or org_had.org_id != org_lacks.org_id:
+        return ""
+    status = {a.account_id: a.status for a in org_lacks.accounts}
+    if account not in status:
+        if account not in {a.account_id for a in org_had.accounts}:
+            return ""
+        return f": it {moved} the organization"
+    if status[account] != "ACTIVE":
+        return f": its organization status is {status[account]}"
+    return ""
 
 
 # --------------------------------------------------------------------------- entry point

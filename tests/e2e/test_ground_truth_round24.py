@@ -103,3 +103,12 @@ def test_access_answers_for_the_secret_named_with_punctuation(
                  "json"]) == 0
     text = capsys.readouterr().out
     assert n1.res[f"secret:{gt.ODD_NAME}"] in text
+
+
+def test_the_accounts_no_longer_scanned_say_why(nights: Any) -> None:
+    n1, _, _, _, drift = nights
+    a = n1.accounts
+    assert {(n["subject"], n["reason"]) for n in drift["not_assessed"]
+            if n["scope"] == "account"} == {
+        (a["leaver"], "not in the new scan: it left the organization"),
+        (a["retiring"], "not in the new scan: its organization status is SUSPENDED")}
