@@ -94,6 +94,10 @@ def night1_truth(e: Estate) -> dict[str, Truth]:
         # database's subnet 10.80.1.0/24 goes through the active one)
         r["secret:rot/twin"]: Truth(),
         r["rtb:rot-twin"]: Truth(fails={"vpc-peering-route-blackhole": "FAIL"}),
+        # the deleted peering's route is the database's /16, the active one's its subnet's
+        # /24: the database is reached (longest prefix match); the /16 route is dropped
+        r["secret:rot/narrow"]: Truth(),
+        r["rtb:rot-narrow"]: Truth(fails={"vpc-peering-route-blackhole": "FAIL"}),
     }
 
 
@@ -275,6 +279,18 @@ class _Seeder(Seeder):
         net.route(db_ec2, drtb, "10.71.0.0/16", new)
         self.res["pcx:twin-old"], self.res["pcx:twin-new"] = old, new
         self.lam("vault", NE2, "rotate-twin", sub, sg)
+        # the other way round: the deleted peering keeps the database's whole /16, the active
+        # one the database's subnet /24 (longest prefix: the database is reached)
+        vpc, sub, sg = self.rotation_vpc("vault", NE2, "10.72.0.0/16", "rot-narrow")
+        old = net.request_peering(vault_ec2, vpc, dvpc, a["db"], NE2, "narrow-old")
+        db_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=old)
+        net.route(vault_ec2, rtb_id("rtb:rot-narrow"), "10.80.0.0/16", old)
+        vault_ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=old)
+        new = net.request_peering(vault_ec2, vpc, dvpc, a["db"], NE2, "narrow-new")
+        db_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=new)
+        net.route(vault_ec2, rtb_id("rtb:rot-narrow"), "10.80.1.0/24", new)
+        net.route(db_ec2, drtb, "10.72.0.0/16", new)
+        self.lam("vault", NE2, "rotate-narrow", sub, sg)
         out = self.cl("vault", "lambda").create_function(
             FunctionName="rotate-public", Runtime="python3.12",
             Role=self.res[f"role:vault/{ROTATION}"], Handler="rotate.handler",
@@ -325,6 +341,8 @@ class _Seeder(Seeder):
         self.secret("vault", "rot/outside-db", key="app", rotation="rotate-public",
                     db_vpc=r["vpc-id:orders-db"])
         self.secret("vault", "rot/twin", key="app", rotation="rotate-twin",
+                    db_vpc=r["vpc-id:orders-db"])
+        self.secret("vault", "rot/narrow", key="app", rotation="rotate-narrow",
                     db_vpc=r["vpc-id:orders-db"])
 
     def recreated(self) -> None:
