@@ -112,3 +112,15 @@ def test_the_accounts_no_longer_scanned_say_why(nights: Any) -> None:
             if n["scope"] == "account"} == {
         (a["leaver"], "not in the new scan: it left the organization"),
         (a["retiring"], "not in the new scan: its organization status is SUSPENDED")}
+
+
+def test_the_secret_created_again_and_its_predecessor_name_each_other(nights: Any) -> None:
+    n1, _, n2, _, drift = nights
+    old, new = n1.res["secret:recreated/db"], n2.res["secret:recreated/db"]
+    [resolved] = drift["findings"]["resolved"]
+    assert resolved["changes"] == [
+        "no longer reported",
+        f"its secret was deleted, and one of the same name created again: {new}"]
+    [reborn] = [f for f in drift["findings"]["new"] if f["resource_arn"] == new]
+    assert reborn["changes"] == [
+        f"its secret was created again under the name of a deleted one: {old}"]
