@@ -446,8 +446,9 @@ def _finding_tables(findings: Any) -> list[DriftTable] | None:
         for f in items[:DRIFT_MAX_ROWS]:
             what = finding_change_note(f, label, limit=_HTML_EVIDENCE_LIMIT, most=None)
             if label == "resolved":
-                what = f"no longer reported (was {f.old_status})" if f.old_status \
-                    else "no longer reported"
+                # its resource deleted, or a secret of its name created again: said after
+                what = (f"no longer reported (was {f.old_status})" if f.old_status
+                        else "no longer reported") + (f"; {what}" if what else "")
             rows.append([f.severity, f.rule_id, f.resource_arn, f.principal or "",
                          f.status, truncate(what, 4000)])
         tables.append(DriftTable(title=f"findings · {label}", count=len(items),

@@ -18,6 +18,8 @@ from scanner.model import Snapshot, to_jsonable
 VOLATILE: dict[str, frozenset[str]] = {
     "secret": frozenset({"last_accessed", "last_changed", "last_rotated", "next_rotation",
                          "version_stages", "read_at", "carried"}),
+    # which of its two accounts (and Regions) a peering's record was read from
+    "peering": frozenset({"account_id", "region"}),
 }
 #: Fields holding a policy document, compared statement by statement.
 POLICY_FIELDS: dict[str, frozenset[str]] = {
@@ -57,10 +59,16 @@ def _index(snapshot: Snapshot) -> dict[ResourceKey, Indexed]:
                 put("kms_key", k.arn, a, r, "KmsKey", k.arn, k)
             for fn in reg.lambda_functions:
                 put("lambda_function", fn.arn, a, r, "LambdaFunction", fn.arn, fn)
+            for pcx in reg.peerings:
+                # one peering, listed by both its accounts: one resource, named by its
+                # requester's side as its graph node is (its view wins; both normally agree)
+                owner, home = pcx.requester.owner_id, pcx.requester.region
+                rid = f"{owner}/{home}/{pcx.peering_id}"
+                if ("peering", rid) not in out or a == owner:
+                    put("peering", rid, owner, home, "peering", None, pcx)
             for kind, items, attr in (
                 ("vpc", reg.vpcs, "vpc_id"), ("subnet", reg.subnets, "subnet_id"),
                 ("route_table", reg.route_tables, "route_table_id"),
-                ("peering", reg.peerings, "peering_id"),
                 ("security_group", reg.security_groups, "group_id"),
                 ("vpc_endpoint", reg.vpc_endpoints, "endpoint_id"),
                 ("nat_gateway", reg.nat_gateways, "nat_gateway_id"),

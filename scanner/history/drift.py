@@ -537,6 +537,9 @@ def finding_change_note(f: FindingChange, label: str, *, limit: int = 40,
         return f"was {f.old_status}"  # could not be decided last time
     if label == "new" and f.changes:
         return "; ".join(f.changes)
+    if label == "resolved":
+        # why beyond "no longer reported": its resource was deleted (diff._gone_resources_said)
+        return "; ".join(c for c in f.changes if c != "no longer reported")
     return ""
 
 

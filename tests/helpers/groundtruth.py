@@ -185,10 +185,12 @@ def dump(estate: Estate) -> str:
     return json.dumps({"accounts": estate.accounts, "res": estate.res}, indent=1)
 
 
-def scan(gt: ModuleType, moto_server: str, out: Path) -> Estate:
-    """Seed round ``gt``'s estate on the moto server and scan it with the real CLI into
-    ``out`` (json, the round's suppressions and config); the scan reports FAIL findings
-    (exit 1)."""
+def scan(gt: ModuleType, moto_server: str, out: Path, *,
+         build: Callable[[], Estate] | None = None, history: Path | None = None) -> Estate:
+    """Seed round ``gt``'s estate on the moto server (or ``build`` it: a later night of it)
+    and scan it with the real CLI into ``out`` (json and html, the round's suppressions and
+    config; with ``history``, recorded there, every resource policy read again:
+    ``--full-refresh-days 1``); the scan reports FAIL findings (exit 1)."""
     suppressions = out.parent / f"{out.name}-suppressions.yaml"
     suppressions.write_text(gt.SUPPRESSIONS)
     config: list[str] = []
@@ -198,9 +200,12 @@ def scan(gt: ModuleType, moto_server: str, out: Path) -> Estate:
         config = ["--config", str(path)]
     with pytest.MonkeyPatch.context() as mp, replica_keys_kept(), demo_environment():
         mp.setenv(SKIP_AMIS_ENV, "false")
-        estate: Estate = gt.seed(moto_server)
+        estate: Estate = build() if build is not None else gt.seed(moto_server)
+        if history is not None:
+            # moto does not move LastChangedDate on PutResourcePolicy (docs/collection.md)
+            config += ["--history", str(history), "--full-refresh-days", "1"]
         code = main(["scan", "--org", "--role-name", gt.ROLE, "--regions", ",".join(gt.REGIONS),
-                     "--endpoint-url", moto_server, "--out", str(out), "--format", "json",
+                     "--endpoint-url", moto_server, "--out", str(out), "--format", "json,html",
                      "--suppressions", str(suppressions), *config, "--quiet"])
     assert code == 1  # FAIL findings at or above the default --fail-on
     return estate
@@ -218,30 +223,34 @@ def not_passing(out: Path) -> dict[str, dict[str, str]]:
     return rows
 
 
-def assert_rules_are_the_auditors(gt: ModuleType, estate: Estate, out: Path) -> None:
+def assert_rules_are_the_auditors(gt: ModuleType, estate: Estate, out: Path, *,
+                                  truth: Mapping[str, Truth] | None = None) -> None:
     """Every rule that does not pass is one the auditor listed, with its status, and nothing
-    else fails (compared by the estate's logical names, so a difference reads as one)."""
-    truth = gt.ground_truth(estate)
+    else fails (compared by the estate's logical names, so a difference reads as one);
+    ``truth``: the auditor's verdicts when not the round's ``ground_truth``."""
+    truth = truth if truth is not None else gt.ground_truth(estate)
     names = {v: k for k, v in estate.res.items()}
     expected = {arn: dict(t.fails) for arn, t in truth.items() if t.fails}
     assert {names.get(a, a): r for a, r in not_passing(out).items()} == \
         {names.get(a, a): r for a, r in expected.items()}
 
 
-def assert_readers_are_the_auditors(gt: ModuleType, estate: Estate, out: Path) -> None:
+def assert_readers_are_the_auditors(gt: ModuleType, estate: Estate, out: Path, *,
+                                    truth: Mapping[str, Truth] | None = None) -> None:
     """The cross-account principals that read each secret (or replica) the auditor answered
     for, from the scan's own snapshot."""
+    verdicts = truth if truth is not None else gt.ground_truth(estate)
     snap = read_snapshot(out / "snapshot.json.gz")
     report = analyze_access(build_graph(snap), snap, AccessSettings.from_snapshot(snap))
     names = {v: k for k, v in estate.res.items()}
-    for arn, truth in gt.ground_truth(estate).items():
-        if truth.readers is None:
+    for arn, verdict in verdicts.items():
+        if verdict.readers is None:
             continue
         access: Any = report.secrets.get(arn) or report.replicas.get(arn)
         assert access is not None, names[arn]
         readers = {p.principal for p in access.paths
                    if p.decision == "ALLOWED" and p.principal_account != access.account_id}
-        assert readers == set(truth.readers), names[arn]
+        assert readers == set(verdict.readers), names[arn]
 
 
 def assert_judged_by_no_rule(out: Path, arn: str) -> None:
