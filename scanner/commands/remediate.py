@@ -62,8 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src.add_argument("--findings", metavar="FILE", help="findings.json (with --snapshot)")
     src.add_argument("--snapshot", metavar="FILE", help="the scan's snapshot (with --findings)")
     src.add_argument("--config", metavar="FILE",
-                     help="config file: rotation_functions, required_replica_regions and the "
-                          "remediation: section (keys per account-region, org id, plan max age)")
+                     help="config file: rotation_functions, required_replica_regions, "
+                          "trusted_accounts, allowed_external_accounts and the remediation: "
+                          "section (keys per account-region, org id, plan max age); without "
+                          "it, the trust zone and allow-list the scan recorded")
     src.add_argument("--rules-dir", metavar="DIR", action="append", dest="rules_dir",
                      default=[],
                      help="an extra directory of rule files, as given to scan (repeatable): "

@@ -132,16 +132,24 @@ def run(args: argparse.Namespace) -> int:
         return _show(args)
     if action == "validate":
         paths: list[Path] = []
+        seen: set[Path] = set()
         for raw in args.paths:
             p = Path(raw)
             if p.is_dir():
-                paths.extend(rule_files(p))
+                found = rule_files(p)
             elif p.is_file():
-                paths.append(p)
+                found = [p]
             else:
                 raise InputError("no such file or directory", path=raw)
+            # a file named twice (a folder and a file of it, one folder given twice) is read
+            # once, as `scan --rules-dir D --rules-dir D` reads D once: it was its own
+            # "duplicate rule id (also defined in <the same file>)"
+            for f in found:
+                if f.resolve() not in seen:
+                    seen.add(f.resolve())
+                    paths.append(f)
         if not paths:
-            raise InputError("no rule files (*.yaml) found", path=", ".join(args.paths))
+            raise InputError("no rule files (*.yaml, *.yml) found", path=", ".join(args.paths))
         # custom rules are loaded beside the built-in ones, as `scan --rules-dir` loads them:
         # a custom rule that reuses a built-in id is refused there, so it is here
         builtin_files = {f.resolve() for f in rule_files(builtin_rules_dir())}

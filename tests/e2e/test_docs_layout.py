@@ -73,3 +73,37 @@ def test_every_test_file_the_code_and_docs_name_exists() -> None:
 def test_a_test_path_split_over_two_lines_is_read_whole() -> None:
     assert _named_test_paths("(tests/history/\n    # test_x.py) and tests/artifacts/") == \
         ["tests/history/test_x.py"]
+
+
+def _heading_anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation but `-` and `_`
+    dropped, spaces as `-`, a repeated one suffixed `-1`, `-2`, ..."""
+    anchors: set[str] = set()
+    seen: dict[str, int] = {}
+    for line in page.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"#{1,6}\s+(.*)", line)
+        if heading is None:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def test_every_link_of_the_docs_reaches_its_file_and_heading() -> None:
+    """A link of README.md or docs/*.md to one of our files lands there, and its `#anchor` on
+    a heading of that page: a section renamed or a page moved leaves the reader nowhere."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            where = (page.parent / path).resolve() if path else page
+            if not where.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif anchor and where.suffix == ".md" and anchor not in _heading_anchors(where):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []

@@ -267,3 +267,34 @@ def test_a_rule_file_with_one_problem_reads_as_before() -> None:
         parse_rule({"id": "x"}, path="x.yaml")
     assert exc.value.rule == "x" and exc.value.field == "(top level)"
     assert "problems" not in str(exc.value)
+
+
+@pytest.mark.parametrize("given", [
+    ("{d}", "{d}"),                      # the same folder twice (a script's repeated argument)
+    ("{d}", "{d}/rule-a.yaml"),          # a folder and a file of it
+    ("{d}/rule-a.yaml", "{d}/./rule-a.yaml"),  # one file by two spellings
+])
+def test_rules_validate_reads_a_rule_file_given_twice_once(
+        given: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan --rules-dir D --rules-dir D` reads D once (docs/reports.md, "Scoping a scan"), and
+    `rules validate` checks its paths "as scan --rules-dir loads it": a valid rule file named
+    twice was refused as "duplicate rule id (also defined in <the same file>)", exit 2."""
+    write_rule(tmp_path, "rule-a", "{attribute: name, op: exists}")
+    paths = [p.format(d=tmp_path) for p in given]
+    assert main(["rules", "validate", *paths]) == 0, capsys.readouterr().err
+    assert "1 rule file(s) valid" in capsys.readouterr().out
+
+
+def test_rules_validate_names_a_bad_file_given_twice_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write_rule(tmp_path, "rule-a", "{attribute: name, op: nope}")
+    assert main(["rules", "validate", str(tmp_path), str(bad)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.count("unknown operator 'nope'") == 1 and "rule files are invalid" not in err, err
+
+
+def test_rules_validate_of_a_folder_without_rules_names_both_suffixes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rules validate` takes .yaml and .yml files (its --help), as --rules-dir does."""
+    assert main(["rules", "validate", str(tmp_path)]) == 2
+    assert "no rule files (*.yaml, *.yml)" in capsys.readouterr().err
