@@ -18,10 +18,11 @@ import pytest
 from scanner.cli import main
 from scanner.errors import InputError
 from scanner.history import open_store
-from scanner.history import sqlite_store
+from scanner.history import sqlite_schema, sqlite_store
 from scanner.history.records import snapshot_to_json
 from scanner.history.blobs import encode_blob
-from scanner.history.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SqliteHistoryStore
+from scanner.history.sqlite_store import SqliteHistoryStore
+from scanner.history.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 
 from helpers.scanfactory import CENTRAL, access, document, finding, secret, secret_arn, snapshot
 
@@ -82,7 +83,7 @@ def test_error_after_first_insert_rolls_back_the_whole_scan(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     store = SqliteHistoryStore(tmp_path / "h.db")
     _scan(store, "s1", "2026-11-27T01:00:00Z")
-    real_put = sqlite_store._put_blob
+    real_put = sqlite_store.put_blob
     calls = {"n": 0}
 
     def put_then_crash(conn: sqlite3.Connection, data: bytes) -> str:
@@ -92,10 +93,10 @@ def test_error_after_first_insert_rolls_back_the_whole_scan(tmp_path: Path,
             raise RuntimeError("simulated crash after the first insert")
         return digest
 
-    monkeypatch.setattr(sqlite_store, "_put_blob", put_then_crash)
+    monkeypatch.setattr(sqlite_store, "put_blob", put_then_crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         _scan(store, "s2", "2026-11-28T01:00:00Z")
-    monkeypatch.setattr(sqlite_store, "_put_blob", real_put)
+    monkeypatch.setattr(sqlite_store, "put_blob", real_put)
     assert [r.scan_id for r in store.list()] == ["s1"]
     conn = sqlite3.connect(tmp_path / "h.db")
     n_blobs = conn.execute("SELECT count(*) FROM blobs").fetchone()[0]
@@ -113,11 +114,11 @@ def test_process_killed_mid_write_leaves_earlier_scans_intact(tmp_path: Path) ->
         import os
         from scanner.history import sqlite_store
         from helpers.scanfactory import snapshot, document, secret
-        real = sqlite_store._put_blob
+        real = sqlite_store.put_blob
         def die(conn, data):
             real(conn, data)
             os._exit(9)  # the process dies inside the transaction, no cleanup at all
-        sqlite_store._put_blob = die
+        sqlite_store.put_blob = die
         snap = snapshot("s2", "2026-11-28T01:00:00Z", [secret("db")])
         sqlite_store.SqliteHistoryStore({str(path)!r}).record(snap.meta, snap, document(snap), None)
     """)
@@ -135,7 +136,7 @@ def test_process_killed_mid_write_leaves_earlier_scans_intact(tmp_path: Path) ->
 def _make_v1_file(path: Path) -> None:
     """A history file as the first schema wrote it: payloads inline in the scans row."""
     conn = sqlite3.connect(path, isolation_level=None)
-    sqlite_store.migrate(conn, target=1)
+    sqlite_schema.migrate(conn, target=1)
     for scan_id, started in (("old1", "2026-01-01T01:00:00Z"), ("old2", "2026-01-02T01:00:00Z")):
         snap = snapshot(scan_id, started, [secret("db", rotation=scan_id == "old1")])
         doc = document(snap, [finding("secret-rotation-disabled", secret_arn("db"),
@@ -419,7 +420,7 @@ def test_migrate_reads_the_version_under_the_write_lock(tmp_path: Path) -> None:
             if sql.startswith("PRAGMA user_version") and not self.done:
                 self.done = True
                 rows = cursor.fetchall()
-                sqlite_store.migrate(a)
+                sqlite_schema.migrate(a)
                 return iter_cursor(rows)
             return cursor
 
@@ -430,7 +431,7 @@ def test_migrate_reads_the_version_under_the_write_lock(tmp_path: Path) -> None:
         def fetchone(self) -> Any:
             return self.rows[0]
 
-    sqlite_store.migrate(MigratedMeanwhile())  # type: ignore[arg-type]
+    sqlite_schema.migrate(MigratedMeanwhile())  # type: ignore[arg-type]
     assert b.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [r[0] for r in b.execute("SELECT version FROM migrations ORDER BY version")] == \
         list(range(1, SCHEMA_VERSION + 1))
