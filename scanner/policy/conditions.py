@@ -1022,8 +1022,12 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
     def may_match(v: str) -> bool:
         if base in _ARN_OPERATORS:
             parts = arn_pattern_segments(v)
-            return parts is not None and all(glob_match(p, f) for p, f in zip(
-                parts[:5], ("arn", shape.partition, "iam", "", shape.account)))
+            if parts is None or not all(glob_match(p, f) for p, f in zip(
+                    parts[:5], ("arn", shape.partition, "iam", "", shape.account))):
+                return False
+            # the resource component: some value beginning with the known head
+            head = literal_prefix(parts[5])
+            return head.startswith(shape.resource) or shape.resource.startswith(head)
         if base in ("stringequals", "stringnotequals"):
             return v.startswith(known)
         if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
