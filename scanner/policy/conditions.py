@@ -1038,8 +1038,28 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
         head = literal_prefix(v)
         return known.startswith(head) or head.startswith(known)
 
+    def matches_all(v: str) -> bool:
+        # a pattern every such ARN matches: its known components matched, and the rest of
+        # the resource (after the head known) by wildcards alone (IAM conformance trial round
+        # 31: ArnLike arn:aws:iam::<its account>:* was UNKNOWN, the solver proved it)
+        if base in _ARN_OPERATORS:
+            parts = arn_pattern_segments(v)
+            if parts is None or not all(glob_match(p, f) for p, f in zip(
+                    parts[:5], ("arn", shape.partition, "iam", "", shape.account))):
+                return False
+            pattern, fixed = parts[5], shape.resource
+        elif base in ("stringlike", "stringnotlike"):
+            pattern, fixed = v, known
+        else:
+            return False
+        head = literal_prefix(pattern)
+        rest = pattern[len(head):]
+        return fixed.startswith(head) and bool(rest) and not rest.strip("*")
+
     if base not in _ARN_OPERATORS and base not in _STRING_OPERATORS:
         return Tri.UNKNOWN, (key,)
+    if any(matches_all(v) for v in values):
+        return Tri.of(not negated), ()
     if any(may_match(v) for v in values):
         return Tri.UNKNOWN, (key,)
     return Tri.of(negated), ()
