@@ -701,8 +701,9 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     Guide, "Condition operators": a missing key makes a positive operator false and a negated
     one true. With a qualifier (the key seen as a set of at most one value): ForAnyValue with
     a positive operator is false (no value matches, also for the empty set), ForAllValues with
-    a negated one true (every value, or none, differs); the other combinations depend on
-    whether the key is present, which is not known.
+    a negated one true (every value, or none, differs), ForAnyValue with a negated one and
+    ``IfExists`` true (the one value differs, or the key is absent and IfExists holds); the
+    other combinations depend on whether the key is present, which is not known.
     """
     excluded = request.excluded[key]
     base = clause.base
@@ -755,7 +756,12 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     if not literal:
         return Tri.UNKNOWN, (key,)
     if clause.qualifier == "foranyvalue":
-        return (Tri.UNKNOWN, (key,)) if negated or clause.if_exists else (Tri.FALSE, ())
+        if negated:
+            # present, its one value differs; absent, IfExists holds ("If the key is not
+            # present, evaluate the condition element as true"): true either way (IAM
+            # conformance trial round 31); without IfExists an absent key makes it false
+            return (Tri.TRUE, ()) if clause.if_exists else (Tri.UNKNOWN, (key,))
+        return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
     if clause.qualifier == "forallvalues":
         return (Tri.TRUE, ()) if negated else (Tri.UNKNOWN, (key,))
     if negated:
