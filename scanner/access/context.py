@@ -52,6 +52,7 @@ from scanner.policy.request import (
     not_under,
     one_of,
     resource_excluded,
+    role_session_arn,
     role_userid,
     under,
 )
@@ -147,6 +148,13 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # condition on another account's principals is decided for it (IAM conformance trial
         # round 12: Deny unless ArnNotLike arn:aws:iam::<ours>:role/* left it CONDITIONAL)
         excluded[PRINCIPAL_ARN] = arn_of(arn_partition(p.arn) or "aws", p.account_id)
+    elif session == "assumed-role" and p.account_id:
+        # a role session: its aws:PrincipalArn is its role's ARN (aws:PrincipalArn, IAM role:
+        # "Do not specify the assumed role session ARN as a value for this condition key"),
+        # arn:<partition>:iam::<account>:role/<path><name>, the path not known -- never the
+        # session ARN, another account's or a user's (IAM conformance trial round 31: ArnEquals
+        # the session ARN left the session CONDITIONAL)
+        excluded[PRINCIPAL_ARN] = role_session_arn(arn_partition(p.arn) or "aws", p.account_id)
     ctx["aws:principalisawsservice"] = ("false",)
     if p.principal_type == "public":
         # anyone of an account no policy names (settings.OUTSIDER_ACCOUNT stands for it, but

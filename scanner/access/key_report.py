@@ -300,9 +300,10 @@ class SecretCoverage:
                                   name=name, org_path=org_path)
         user = session_kind(entry) == "federated-user" or \
             (iam_entity(entry) or ("",))[0] == "user"
-        return PrincipalFacts(arn=entry, account_id=acct,
+        arn = _spelled_as_named(entry, policy)
+        return PrincipalFacts(arn=arn, account_id=acct,
                               principal_type="user" if user else "role",
-                              name=entry.rsplit("/", 1)[-1], org_path=org_path)
+                              name=arn.rsplit("/", 1)[-1], org_path=org_path)
 
 
 def _named(policy: Policy) -> Iterator[str]:
@@ -310,6 +311,29 @@ def _named(policy: Policy) -> Iterator[str]:
     for st in policy.statements:
         if st.principal is not None:
             yield from st.principal.aws
+
+
+def _spelled_as_named(entry: str, policy: Policy) -> str:
+    """A role or user ARN as the secret's policy spells it -- in a Principal element or as a
+    literal aws:PrincipalArn value -- where the two differ only in case; else ``entry``. IAM
+    API Reference, CreateRole, RoleName: "IAM user, group, role, and policy names must be
+    unique within the account. Names are not distinguished by case": two such spellings name
+    one principal. A key grant whose grantee a case-insensitive condition names
+    (StringEqualsIgnoreCase aws:PrincipalArn) is reported case-folded
+    (narrowing.condition_accounts), and the principal it lets in is the one the secret grants
+    (IAM conformance trial round 31: ``role/applicationrole`` was an excess grant beside a
+    secret granting ``role/ApplicationRole``)."""
+    if iam_entity(entry) is None:
+        return entry
+    spelled = set(_named(policy))
+    for st in policy.statements:
+        for c in st.conditions:
+            if c.key == PRINCIPAL_ARN:
+                spelled.update(v for v in c.values if "*" not in v and "?" not in v)
+    if entry in spelled:
+        return entry
+    folded = entry.lower()
+    return next((e for e in sorted(spelled) if e.lower() == folded and iam_entity(e)), entry)
 
 
 def identity_wildcards(index: PrincipalIndex) -> list[IdentityWildcard]:

@@ -507,8 +507,9 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     Guide, "Condition operators": a missing key makes a positive operator false and a negated
     one true. With a qualifier (the key seen as a set of at most one value): ForAnyValue with
     a positive operator is false (no value matches, also for the empty set), ForAllValues with
-    a negated one true (every value, or none, differs); the other combinations depend on
-    whether the key is present, which is not known.
+    a negated one true (every value, or none, differs), ForAnyValue with a negated one and
+    ``IfExists`` true (the one value differs, or the key is absent and IfExists holds); the
+    other combinations depend on whether the key is present, which is not known.
     """
     excluded = request.excluded[key]
     base = clause.base
@@ -561,7 +562,12 @@ def _excluded(clause: ConditionClause, request: Request, negated: bool,
     if not literal:
         return Tri.UNKNOWN, (key,)
     if clause.qualifier == "foranyvalue":
-        return (Tri.UNKNOWN, (key,)) if negated or clause.if_exists else (Tri.FALSE, ())
+        if negated:
+            # present, its one value differs; absent, IfExists holds ("If the key is not
+            # present, evaluate the condition element as true"): true either way (IAM
+            # conformance trial round 31); without IfExists an absent key makes it false
+            return (Tri.TRUE, ()) if clause.if_exists else (Tri.UNKNOWN, (key,))
+        return (Tri.UNKNOWN, (key,)) if clause.if_exists else (Tri.FALSE, ())
     if clause.qualifier == "forallvalues":
         return (Tri.TRUE, ()) if negated else (Tri.UNKNOWN, (key,))
     if negated:
@@ -828,8 +834,12 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
     def may_match(v: str) -> bool:
         if base in _ARN_OPERATORS:
             parts = arn_pattern_segments(v)
-            return parts is not None and all(glob_match(p, f) for p, f in zip(
-                parts[:5], ("arn", shape.partition, "iam", "", shape.account)))
+            if parts is None or not all(glob_match(p, f) for p, f in zip(
+                    parts[:5], ("arn", shape.partition, "iam", "", shape.account))):
+                return False
+            # the resource component: some value beginning with the known head
+            head = literal_prefix(parts[5])
+            return head.startswith(shape.resource) or shape.resource.startswith(head)
         if base in ("stringequals", "stringnotequals"):
             return v.startswith(known)
         if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
@@ -840,8 +850,28 @@ def _arn_of(clause: ConditionClause, shape: _ArnOf, negated: bool, key: str,
         head = literal_prefix(v)
         return known.startswith(head) or head.startswith(known)
 
+    def matches_all(v: str) -> bool:
+        # a pattern every such ARN matches: its known components matched, and the rest of
+        # the resource (after the head known) by wildcards alone (IAM conformance trial round
+        # 31: ArnLike arn:aws:iam::<its account>:* was UNKNOWN, the solver proved it)
+        if base in _ARN_OPERATORS:
+            parts = arn_pattern_segments(v)
+            if parts is None or not all(glob_match(p, f) for p, f in zip(
+                    parts[:5], ("arn", shape.partition, "iam", "", shape.account))):
+                return False
+            pattern, fixed = parts[5], shape.resource
+        elif base in ("stringlike", "stringnotlike"):
+            pattern, fixed = v, known
+        else:
+            return False
+        head = literal_prefix(pattern)
+        rest = pattern[len(head):]
+        return fixed.startswith(head) and bool(rest) and not rest.strip("*")
+
     if base not in _ARN_OPERATORS and base not in _STRING_OPERATORS:
         return Tri.UNKNOWN, (key,)
+    if any(matches_all(v) for v in values):
+        return Tri.of(not negated), ()
     if any(may_match(v) for v in values):
         return Tri.UNKNOWN, (key,)
     return Tri.of(negated), ()

@@ -37,9 +37,11 @@ from scanner.policy.narrowing import (ARN_KEYS, RESOURCE_ACCOUNT, USERID_KEY, co
                                       is_narrowed, is_organization, mentioned_accounts,
                                       narrows, userid_account, userid_head)
 from scanner.policy.parse import Policy, Statement, statement_label
+from scanner.policy.principals import session_kind
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE,
                                     ROLE_CREDENTIAL_KEYS, Request, any_organization, any_route,
-                                    arn_of, not_under, one_of, resource_excluded)
+                                    arn_of, not_under, one_of, resource_excluded,
+                                    role_session_arn)
 from scanner.policy.tri import Tri
 from scanner.policy.trust_zone import TrustZone
 
@@ -358,6 +360,10 @@ def _grantee_request(entry: str, account: str, whole: bool, action: str, resourc
             context["aws:principaltype"] = ("AssumedRole" if head == "role" else "User",)
         else:
             kind = "role"  # a session or another entry: its ARN keys stay unknown
+            if session_kind(entry) == "assumed-role":
+                # a role session: the ARN is its role's (request.role_session_arn)
+                excluded[PRINCIPAL_ARN] = role_session_arn(
+                    arn_partition(entry) or zone.partition, account)
     if PRINCIPAL_TYPE not in context:
         # which principal of the account asks is not known, but an IAM caller's: IAM User
         # Guide, global condition keys, aws:PrincipalType: "Account, User, FederatedUser,

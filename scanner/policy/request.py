@@ -368,21 +368,26 @@ class _ArnOf(frozenset):  # type: ignore[type-arg]
     made the request" -- for a role the role's ARN, for a user the user's, for the root user
     ``arn:aws:iam::<account>:root``: always an ``iam`` ARN of the principal's account, with no
     Region. As an excluded set it excludes no literal (``in`` is always false);
-    conditions._arn_of reads it."""
+    conditions._arn_of reads it. ``resource``: the head of the resource known (``role/`` for
+    a role session named by its STS ARN: aws:PrincipalArn holds the role's ARN, "Do not
+    specify the assumed role session ARN as a value for this condition key", its path not
+    known; IAM conformance trial round 31); empty when not even the kind is known."""
 
     partition: str
     account: str
+    resource: str
 
-    def __new__(cls, partition: str, account: str) -> "_ArnOf":
+    def __new__(cls, partition: str, account: str, resource: str = "") -> "_ArnOf":
         self = super().__new__(cls)
         self.partition = partition
         self.account = account
+        self.resource = resource
         return self
 
     @property
     def prefix(self) -> str:
         """What every value begins with."""
-        return f"arn:{self.partition}:iam::{self.account}:"
+        return f"arn:{self.partition}:iam::{self.account}:{self.resource}"
 
     def __contains__(self, value: object) -> bool:
         return False
@@ -397,7 +402,7 @@ class _ArnOf(frozenset):  # type: ignore[type-arg]
         return hash(("secretgraph.ARN_OF", self.prefix))
 
     def __reduce__(self) -> tuple[object, ...]:  # one kind across processes
-        return (_ArnOf, (self.partition, self.account))
+        return (_ArnOf, (self.partition, self.account, self.resource))
 
     def __repr__(self) -> str:
         return f"ARN_OF({self.prefix!r})"
@@ -439,9 +444,24 @@ class _ArnOfUnnamed(frozenset):  # type: ignore[type-arg]
 ARN_OF_UNNAMED: frozenset[str] = _ArnOfUnnamed()
 
 
-def arn_of(partition: str, account: str) -> frozenset[str]:
-    """The "excluded" value of aws:PrincipalArn known only by its account (``_ArnOf``)."""
-    return _ArnOf(partition, account)
+def arn_of(partition: str, account: str, resource: str = "") -> frozenset[str]:
+    """The "excluded" value of aws:PrincipalArn known only by its account and, where given,
+    the head of its resource (``_ArnOf``)."""
+    return _ArnOf(partition, account, resource)
+
+
+#: the resource head of a role's ARN (``role_session_arn``)
+ROLE_RESOURCE = "role/"
+
+
+def role_session_arn(partition: str, account: str) -> frozenset[str]:
+    """The "excluded" value of aws:PrincipalArn of a role session named by its STS ARN whose
+    role is not in the snapshot: IAM User Guide, "AWS global condition context keys",
+    aws:PrincipalArn, IAM role: "Do not specify the assumed role session ARN as a value for
+    this condition key" -- the key holds ``arn:<partition>:iam::<account>:role/<path><name>``,
+    the path not known. The one reading of it (scanner.access.context.principal_context, the
+    exposure rules' grantee: scanner.policy.exposure; IAM conformance trial round 31)."""
+    return _ArnOf(partition, account, ROLE_RESOURCE)
 
 
 class _Present(frozenset):  # type: ignore[type-arg]

@@ -768,6 +768,31 @@ case(id="orgid-excluded-forallvalues-notequals", cite=ORGID_EXCLUDED, kind="reso
      policy=pol(st(principal="*"), st("Deny", principal="*", condition={
          "ForAllValues:StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})),
      excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+#: IAM User Guide, "Condition operators", ...IfExists: "If the key is not present, evaluate the
+#: condition element as true" -- with a set qualifier too. An outsider's aws:PrincipalOrgID
+#: is absent (no organization) or another organization's: ForAnyValue of a negated operator
+#: holds either way once IfExists makes the absent case true (IAM conformance trial round 31:
+#: CONDITIONAL, the solver DENIED); without IfExists ForAnyValue is false when absent
+ORGID_IFEXISTS = ORGID_EXCLUDED + "; IfExists: \"If the key is not present, evaluate the " \
+    "condition element as true\""
+case(id="orgid-excluded-foranyvalue-notequals-ifexists", cite=ORGID_IFEXISTS, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "ForAnyValue:StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+case(id="orgid-excluded-foranyvalue-notlike-ifexists", cite=ORGID_IFEXISTS, kind="resource",
+     policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "ForAnyValue:StringNotLikeIfExists": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="DENIED", explicit=True)
+case(id="orgid-excluded-foranyvalue-notequals-may-be-absent", cite=ORGID_IFEXISTS,
+     kind="resource", policy=pol(st(principal="*"), st("Deny", principal="*", condition={
+         "ForAnyValue:StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}})),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL",
+     unresolved=("aws:principalorgid",))
+case(id="orgid-excluded-foranyvalue-equals-ifexists-may-be-absent", cite=ORGID_IFEXISTS,
+     kind="resource", policy=rp("*", condition={
+         "ForAnyValue:StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}),
+     excluded={"aws:principalorgid": ("o-abc",)}, expect="CONDITIONAL",
+     unresolved=("aws:principalorgid",))
 case(id="orgid-excluded-foranyvalue-ifexists-unknown", cite=ORGID_EXCLUDED, kind="resource",
      policy=rp("*", condition={"ForAnyValue:StringEqualsIfExists": {
          "aws:PrincipalOrgID": "o-abc"}}),
