@@ -74,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "comma-separated. Naming a rule also selects it explicitly "
                           "(remove-external-grant needs that)")
     sel.add_argument("--finding", action="append", default=[], metavar="ID",
-                     help="only this finding id; repeatable or comma-separated")
+                     help="only this finding id; repeatable or comma-separated. A finding a "
+                          "suppression mutes is planned only when named so")
     sel.add_argument("--account", action="append", default=[], metavar="A",
                      help="only findings in this account, and changes planned in it for "
                           "findings elsewhere (id or name); repeatable or comma-separated")
