@@ -3,7 +3,7 @@
 decision to fix it. A finding named by id that cannot be planned -- UNKNOWN, muted while
 UNKNOWN, PASS -- is listed as not planned with the reason; ``remediate --finding ID`` of a
 muted finding said "no FAIL finding of the scan matches the selection" (safe-fixes trial
-round 14)."""
+round 14), and so did one that ``--rule`` leaves out."""
 
 from __future__ import annotations
 
@@ -63,3 +63,17 @@ def test_a_named_finding_that_is_not_a_failure_is_listed_as_not_planned_with_why
         (skipped,) = plan.skipped
         assert skipped.finding_id == named.id
         assert why in skipped.reason
+
+
+def test_a_named_finding_that_rule_leaves_out_is_listed_as_not_planned_with_why() -> None:
+    public = finding("secret-policy-public", "restrict-public-secret-policy")
+
+    plan = build_plan([public], SNAP, RemediationConfig(),
+                      Selection(rules=("kms-key-rotation-disabled",), findings=(public.id,)))
+
+    assert plan.changes == ()
+    (skipped,) = plan.skipped
+    assert skipped.reason == ("--rule kms-key-rotation-disabled leaves it out: it is a finding "
+                              "of secret-policy-public (remediation "
+                              "restrict-public-secret-policy); name its rule too, or give "
+                              "--finding alone")
