@@ -197,6 +197,20 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                 overlay[kept.target] = state
     if progress is not None:
         progress(len(ordered), len(ordered))
+    if selection.findings and selection.accounts:
+        # a finding named by its id in another account than --account's, no change of it
+        # landing there: said, not an empty plan with "no FAIL finding matches" (safe-fixes
+        # trial round 14)
+        told = {fid for c in changes for fid in c.finding_ids} | {s.finding_id for s in skipped}
+        skipped.extend(
+            Skipped(finding_id=f.id, rule_id=f.rule_id,
+                    remediation_id=resolve_remediation_id(f)[0], resource_arn=f.resource.arn,
+                    reason=f"--account {','.join(selection.accounts)} leaves it out: it is a "
+                           f"finding of account {f.resource.account_id}, and no change "
+                           "planned for it lands in the accounts selected; add its account, "
+                           "or give --finding alone")
+            for f in ordered if f.id in selection.findings and f.id not in told
+            and not selection.in_accounts(f.resource.account_id))
     unused = sorted(set(accept_access_changes) - {c.change_id for c in changes}
                     - {s.change_id for s in skipped})
     if unused:

@@ -3,7 +3,7 @@
 decision to fix it. A finding named by id that cannot be planned -- UNKNOWN, muted while
 UNKNOWN, PASS -- is listed as not planned with the reason; ``remediate --finding ID`` of a
 muted finding said "no FAIL finding of the scan matches the selection" (safe-fixes trial
-round 14), and so did one that ``--rule`` leaves out."""
+round 14), and so did one that ``--rule`` or ``--account`` leaves out."""
 
 from __future__ import annotations
 
@@ -77,3 +77,17 @@ def test_a_named_finding_that_rule_leaves_out_is_listed_as_not_planned_with_why(
                               "of secret-policy-public (remediation "
                               "restrict-public-secret-policy); name its rule too, or give "
                               "--finding alone")
+
+
+def test_a_named_finding_of_an_account_account_leaves_out_is_listed_as_not_planned() -> None:
+    public = finding("secret-policy-public", "restrict-public-secret-policy")
+
+    plan = build_plan([public], SNAP, RemediationConfig(),
+                      Selection(accounts=("222222222222",), findings=(public.id,)))
+
+    assert plan.changes == ()
+    (skipped,) = plan.skipped
+    assert skipped.reason == ("--account 222222222222 leaves it out: it is a finding of "
+                              "account 111111111111, and no change planned for it lands in "
+                              "the accounts selected; add its account, or give --finding "
+                              "alone")
