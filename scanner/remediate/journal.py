@@ -279,7 +279,8 @@ def read_journal(path: str | Path) -> Journal:
         if header.get("mode") == "apply":
             _check_edits(rec, change, entry, path=str(p), field=f"record {n}")
         entries.append(entry)
-    if header.get("mode") == "apply" and end is not None:
+    if header.get("mode") == "apply" and end is not None and digested:
+        # (a journal of an earlier version, without digests, marked no stop in its end line)
         _check_counts(end, entries, path=str(p), field=f"record {end_at}")
     # started lines came with the re-read after a failed call (journals from before the
     # digests have them too): a failed line without "after" there means "could not tell"
