@@ -77,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "comma-separated. Naming a rule also selects it explicitly "
                           "(remove-external-grant needs that)")
     sel.add_argument("--finding", action="append", default=[], metavar="ID",
-                     help="only this finding id; repeatable or comma-separated")
+                     help="only this finding id; repeatable or comma-separated. A finding a "
+                          "suppression mutes is planned only when named so")
     sel.add_argument("--account", action="append", default=[], metavar="A",
                      help="only findings in this account, and changes planned in it for "
                           "findings elsewhere (id or name); repeatable or comma-separated")
@@ -635,7 +636,11 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     for account in selection.accounts:
         if len(account) == 12 and account.isdigit():
             if account not in scanned:
-                raise UsageError(f"--account {account}: not an account of the scan")
+                # what to do: the nearest ids (a digit mistyped), and where the scan's are
+                # (safe-fixes trial round 14: the line named the mistake alone)
+                raise UsageError(f"--account {account}: not an account of the scan"
+                                 f"{suggest(account, sorted(scanned))}; the scan's accounts "
+                                 "are listed by `jq -r '.scan.accounts[]' DIR/findings.json`")
             accounts.append(account)
             continue
         by_name = sorted(i for i, n in named.items() if n == account)

@@ -125,6 +125,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     unread: list[str] = []
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
     gone = False  # a resource that no longer exists
+    moved = 0  # drifted resources an earlier apply may have changed (none deletes one)
     off: list[str] = []  # in a Region not enabled for its account
     for chain in _chains(changes).values():
         change = chain[0]
@@ -147,6 +148,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             continue
         if not matches(change.pre_state, current):
             keys = ", ".join(differences(change.pre_state, current))
+            moved += 1
             drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
                            "the scan")
             if not change.reversible:
@@ -160,11 +162,14 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         # --undo is offered only where it can help: a change it cannot take back (cancel-key-
         # deletion left Disabled by a refused EnableKey) is for a person to finish (safe-fixes
         # trial, defect 5: the re-run said "--undo it" and --undo said "nothing to undo")
-        undoable = len(stuck) < len(drifted)
+        # and only for a resource that is still there: no apply deletes one (safe-fixes trial
+        # round 14: a plan applied to a moto server restarted empty, every resource gone, was
+        # told to --undo an earlier apply's journal)
+        undoable = len(stuck) < moved
         hint = " (if an earlier apply of this plan stopped midway, its journal says what it " \
             "changed: " + "; ".join(stuck + (["--undo it, or rescan and plan again"]
                                             if undoable else ["then rescan and plan again"])) \
-            + ")" if drifted else ""
+            + ")" if moved else ""
         raise InputError("refusing the whole plan, nothing was changed; " + "; ".join(
             ([f"resources drifted: {'; '.join(drifted)}"] if drifted else [])
             + ([f"could not re-read: {'; '.join(unread + off)}"] if unread or off else []))

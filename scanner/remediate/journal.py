@@ -21,7 +21,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Mapping
+from typing import IO, Any, Mapping, Sequence
 
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
@@ -174,6 +174,43 @@ def _check_edits(rec: Mapping[str, Any], change: PlannedChange, entry: JournalEn
                              "was made on: the journal was edited", path=path, field=field)
 
 
+def _check_seq(rec: Mapping[str, Any], due: int, *, path: str, field: str) -> None:
+    """The change lines are numbered 1, 2, ... as written (``seq``): each line's digest holds
+    that line alone, so a change whose lines were taken out (or lines moved) left every digest
+    intact, and --undo put back the changes left, said it was done, and left the one removed
+    made (safe-fixes trial round 14)."""
+    if rec["seq"] != due:
+        raise InputError(f"line seq {rec['seq']} where seq {due} was due: lines were removed "
+                         f"from the journal, or moved; {_EDITED}", path=path, field=field)
+
+
+def _check_counts(end: Mapping[str, Any], entries: Sequence[JournalEntry], *,
+                  path: str, field: str) -> None:
+    """The end line of an apply that was not stopped counts each change's outcome, as the
+    lines above it do: the last change's lines taken out (the ``seq`` of those left still
+    runs 1, 2, ...) are missing from them. A stopped run's count may lack the change in
+    flight, so it is not compared (nor can lines removed with the end line be told from a
+    run killed there)."""
+    summary = end.get("summary")
+    if end.get("interrupted") or not isinstance(summary, Mapping):
+        return
+    counted: dict[str, int] = {}
+    last: dict[str, str] = {}
+    for entry in entries:  # a started line, then its outcome: the outcome stands
+        last.pop(entry.change.change_id, None)
+        last[entry.change.change_id] = entry.status
+    for status in last.values():
+        counted[status] = counted.get(status, 0) + 1
+    said = {str(k): v for k, v in summary.items() if v}
+    if said != counted:
+        def text(counts: Mapping[str, Any]) -> str:
+            return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
+
+        raise InputError(f"the end line counts {text(said)}, the lines above it "
+                         f"{text(counted)}: lines were removed from the journal; {_EDITED}",
+                         path=path, field=field)
+
+
 def read_journal(path: str | Path) -> Journal:
     p = Path(path)
     try:
@@ -216,6 +253,8 @@ def read_journal(path: str | Path) -> Journal:
     if wrong is not None:
         raise InputError(f"{wrong[1]}; {_EDITED}", path=str(p), field=f"record 1.{wrong[0]}")
     entries: list[JournalEntry] = []
+    end: Mapping[str, Any] | None = None
+    end_at = 0
     for n, rec in enumerate(records[1:], start=2):
         if not isinstance(rec, dict) or rec.get("type") not in ("change", "end"):
             raise InputError("unexpected record", path=str(p), field=f"record {n}")
@@ -224,7 +263,9 @@ def read_journal(path: str | Path) -> Journal:
             raise InputError(f"{wrong[1]}; {_EDITED}", path=str(p),
                              field=f"record {n}.{wrong[0]}")
         if rec["type"] == "end":
+            end, end_at = rec, n
             continue
+        _check_seq(rec, len(entries) + 1, path=str(p), field=f"record {n}")
         try:
             change = PlannedChange.from_json(rec["change"])
             entry = JournalEntry(seq=int(rec["seq"]), status=str(rec["status"]), change=change,
@@ -238,6 +279,9 @@ def read_journal(path: str | Path) -> Journal:
         if header.get("mode") == "apply":
             _check_edits(rec, change, entry, path=str(p), field=f"record {n}")
         entries.append(entry)
+    if header.get("mode") == "apply" and end is not None and digested:
+        # (a journal of an earlier version, without digests, marked no stop in its end line)
+        _check_counts(end, entries, path=str(p), field=f"record {end_at}")
     # started lines came with the re-read after a failed call (journals from before the
     # digests have them too): a failed line without "after" there means "could not tell"
     write_ahead = digested or any(e.status == "started" for e in entries)

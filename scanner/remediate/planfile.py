@@ -64,7 +64,7 @@ def estate_of(snapshot: Snapshot) -> Estate:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Skipped:
-    """A FAIL finding the plan does not fix, and why."""
+    """A finding the plan does not fix, and why: a FAIL finding, or one --finding names."""
 
     finding_id: str
     rule_id: str

@@ -90,8 +90,15 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                           companion=lambda change, before, lost: companions(
                               change, before, lost, config, overlay))
     position: dict[str, int] = {}  # change id -> index in changes
-    ordered = sorted((f for f in findings if f.status is Status.FAIL),
+    ordered = sorted((f for f in findings if f.status is Status.FAIL
+                      or (f.id in selection.findings and muted_failure(f))),
                      key=lambda f: (f.resource.account_id, f.resource.arn, f.rule_id, f.id))
+    skipped.extend(Skipped(finding_id=f.id, rule_id=f.rule_id,
+                           remediation_id=resolve_remediation_id(f)[0],
+                           resource_arn=f.resource.arn, reason=not_a_failure(f))
+                   for f in findings
+                   if f.id in selection.findings and f.status is not Status.FAIL
+                   and not muted_failure(f) and selection.in_accounts(f.resource.account_id))
     admitted_since = 0
     for done, finding in enumerate(ordered):
         if progress is not None:
@@ -101,6 +108,16 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             admitted_since = 0
         rid, why_not = resolve_remediation_id(finding)
         if not selection.selects(finding, rid):
+            if finding.id in selection.findings and \
+                    selection.in_accounts(finding.resource.account_id):
+                # named by its id and left out by --rule: said, not an empty plan with "no
+                # FAIL finding matches" (safe-fixes trial round 14)
+                named = f"{finding.rule_id} (remediation {rid})" if rid else finding.rule_id
+                skipped.append(Skipped(
+                    finding_id=finding.id, rule_id=finding.rule_id, remediation_id=rid,
+                    resource_arn=finding.resource.arn,
+                    reason=f"--rule {','.join(selection.rules)} leaves it out: it is a "
+                           f"finding of {named}; name its rule too, or give --finding alone"))
             continue
         # --account selects a finding in the account, and a change in the account planned for
         # a finding elsewhere (a route in a member account for a peering of the central one)
@@ -149,6 +166,8 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             continue
         if not mine:
             planned = [c for c in planned if selection.in_accounts(c.account_id)]
+        if finding.status is Status.MUTED:  # named by its id: the reviewer sees it is muted
+            planned = [replace(c, notes=c.notes + (muted_note(finding),)) for c in planned]
         for change in planned:
             if change.change_id in position:  # the same change for another finding: merge
                 i = position[change.change_id]
@@ -178,6 +197,20 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                 overlay[kept.target] = state
     if progress is not None:
         progress(len(ordered), len(ordered))
+    if selection.findings and selection.accounts:
+        # a finding named by its id in another account than --account's, no change of it
+        # landing there: said, not an empty plan with "no FAIL finding matches" (safe-fixes
+        # trial round 14)
+        told = {fid for c in changes for fid in c.finding_ids} | {s.finding_id for s in skipped}
+        skipped.extend(
+            Skipped(finding_id=f.id, rule_id=f.rule_id,
+                    remediation_id=resolve_remediation_id(f)[0], resource_arn=f.resource.arn,
+                    reason=f"--account {','.join(selection.accounts)} leaves it out: it is a "
+                           f"finding of account {f.resource.account_id}, and no change "
+                           "planned for it lands in the accounts selected; add its account, "
+                           "or give --finding alone")
+            for f in ordered if f.id in selection.findings and f.id not in told
+            and not selection.in_accounts(f.resource.account_id))
     unused = sorted(set(accept_access_changes) - {c.change_id for c in changes}
                     - {s.change_id for s in skipped})
     if unused:
@@ -193,6 +226,47 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     return Plan(plan_id=make_plan_id(estate, created_at, frozen, max_age),
                 created_at=created_at, estate=estate, changes=frozen, skipped=tuple(skipped),
                 max_age_hours=max_age)
+
+
+def muted_failure(finding: Finding) -> bool:
+    """A FAIL finding a suppression mutes (its ``muted_by.original_status``): planned only
+    when ``--finding`` names it -- the suppression is the owner's decision to leave it, the
+    id named the decision to fix it (safe-fixes trial round 14)."""
+    muted = finding.muted_by
+    return finding.status is Status.MUTED and isinstance(muted, Mapping) and \
+        muted.get("original_status") == Status.FAIL.value
+
+
+def muted_note(finding: Finding) -> str:
+    """The note of a change planned for a muted finding named by its id."""
+    muted = finding.muted_by or {}
+    where = f" of {muted['file']}" if muted.get("file") else ""
+    return (f"{finding.id} is muted by suppression entry {muted.get('entry')}{where} "
+            f"({str(muted.get('reason'))!r}, until {muted.get('expires')}): planned because "
+            "--finding names it")
+
+
+def not_a_failure(finding: Finding) -> str:
+    """Why a finding named by ``--finding`` that did not fail is not planned: the plan said
+    "no FAIL finding of the scan matches the selection", of a finding the scan has
+    (safe-fixes trial round 14)."""
+    muted = finding.muted_by if isinstance(finding.muted_by, Mapping) else {}
+    status = finding.status.value
+    if finding.status is Status.MUTED:
+        original = muted.get("original_status")
+        if original is None:
+            return ("the finding is MUTED, and findings.json does not say what it was under "
+                    "its suppression (written by an earlier version): rescan and plan again")
+        status = f"MUTED, and {original} under its suppression"
+        if original != Status.UNKNOWN.value:
+            return f"the finding is {status}: nothing to fix"
+    elif finding.status is not Status.UNKNOWN:
+        return f"the finding is {status}: nothing to fix"
+    why = f" (the scan could not read {', '.join(finding.missing)})" if finding.missing \
+        else f" ({finding.message})" if finding.message else ""
+    return (f"the finding is {status}{why}"
+            + ": nothing is planned from what the scan could not read; rescan once it can be "
+            "read")
 
 
 def companions(change: PlannedChange, snapshot: Snapshot, lost: Sequence[Mapping[str, Any]],

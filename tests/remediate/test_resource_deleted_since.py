@@ -46,6 +46,9 @@ def test_an_apply_after_a_resource_was_deleted_says_it_is_gone_and_to_plan_again
     assert f"route-table/{scanned.estate.member_rtb}): no longer exists" in err, err
     assert "app/plain" in err and "rescan and plan again" in err, err
     assert "must be able to read" not in err, err
+    # no earlier apply deletes a route table or a secret: its journal is no lead (safe-fixes
+    # trial round 14: a plan applied to a moto server restarted empty was told to --undo it)
+    assert "earlier apply" not in err and "--undo" not in err, err
 
 
 def test_an_undo_after_a_resource_was_deleted_says_there_is_nothing_of_it_to_take_back(

@@ -54,3 +54,24 @@ def test_a_rule_of_ones_own_and_its_remediation_id_are_known_to_rule() -> None:
         assert Selection(rules=(named,)).selects(mine, "ask-owner-to-rotate")
     with pytest.raises(UsageError):
         check_selection(Selection(rules=("my-rotaton-off",)), load_ruleset(), inputs)  # type: ignore[arg-type]
+
+
+def test_an_account_id_the_scan_lacks_names_the_closest_and_where_the_accounts_are() -> None:
+    """Safe-fixes trial round 14: `--account 111111111112` said "not an account of the scan"
+    alone."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from scanner.commands.remediate import check_selection
+    from scanner.engine import load_ruleset
+    from scanner.errors import UsageError
+
+    inputs = SimpleNamespace(findings=[_broken()], snapshot=SimpleNamespace(
+        accounts=(SimpleNamespace(account_id="111111111111"),), account_names=lambda: {}))
+    with pytest.raises(UsageError) as err:
+        check_selection(Selection(accounts=("111111111112",)), load_ruleset(), inputs)  # type: ignore[arg-type]
+
+    assert str(err.value) == ("--account 111111111112: not an account of the scan; closest: "
+                              "111111111111; the scan's accounts are listed by `jq -r "
+                              "'.scan.accounts[]' DIR/findings.json`")
