@@ -46,6 +46,8 @@ class Progress:
         self.total: int | None = None
         self.done = 0
         self._bar: Any = None
+        #: a terminal under 80 columns: the calls cell leaves out zero throttles and retries
+        self._narrow = False
         self._task: Any = None
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
@@ -81,6 +83,7 @@ class Progress:
                 TimeElapsedColumn,
             )
             from rich.progress import Progress as RichProgress
+            from rich.table import Column
             from rich.text import Text
 
             class Counted(ProgressColumn):
@@ -108,8 +111,21 @@ class Progress:
                     return Text(eta_text(task.elapsed, task.completed, task.total),
                                 style="progress.remaining")
 
+            class Calls(ProgressColumn):
+                """The API calls cell: the one cut (with an ellipsis) when the line is wider
+                than the terminal, so the counts and the times stay whole."""
+
+                def __init__(self) -> None:
+                    super().__init__(table_column=Column(no_wrap=False))
+
+                def render(self, task: Any) -> Any:
+                    return Text(task.fields["calls"], no_wrap=True, overflow="ellipsis")
+
             console = Console(file=self.stream, stderr=self.stream is sys.stderr)
             wide = console.width >= 110  # 80 columns must fit: the unit only when there is room
+            # under 80 columns (new-user trial round 31: at 60 rich cut every cell, '14/…',
+            # '0:0…', the ETA on a second line): throttles and retries only when there are any
+            self._narrow = console.width < 80
             # NO_COLOR (no-color.org) takes rich's colours off; its bold stayed, so the phase
             # name is plain there too: a terminal asked for no styling gets none (new-user
             # trial round 29's leftover)
@@ -117,10 +133,11 @@ class Progress:
             columns: list[Any] = [TextColumn(("" if plain else "[bold]")
                                              + "{task.description:<7}"),
                                   Counted(MofNCompleteColumn()),
-                                  BarColumn(bar_width=16 if wide else 8)]
+                                  BarColumn(bar_width=16 if wide else
+                                            8 if console.width >= 60 else 4)]
             if wide:
                 columns.append(TextColumn("{task.fields[unit]}"))
-            columns += [TextColumn("{task.fields[calls]}"), TimeElapsedColumn(),
+            columns += [Calls(), TimeElapsedColumn(),
                         Counted(Remaining(), "ETA ")]
             self._bar = RichProgress(*columns, console=console, transient=True,
                                      refresh_per_second=4, get_time=self.clock)
@@ -190,7 +207,12 @@ class Progress:
         c = self.counter
         if not c.total() and self.current not in ("discover", "assume", "collect"):
             return ""  # an offline scan (--snapshot) or a phase after a scan without calls
-        return f"{c.total()} calls {c.throttles()} throttled {c.retries()} retries"
+        throttles, retries = c.throttles(), c.retries()
+        if self._narrow:
+            return " ".join([f"{c.total()} calls"]
+                            + [f"{throttles} throttled"] * bool(throttles)
+                            + [f"{retries} retries"] * bool(retries))
+        return f"{c.total()} calls {throttles} throttled {retries} retries"
 
     # ----------------------------------------------------------------- watchdog
 

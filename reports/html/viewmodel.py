@@ -22,6 +22,7 @@ from reports._common import (
     status_totals,
     truncate,
 )
+from reports.html.access_view import SYMBOL
 from scanner.access.verdicts import reach_counts
 
 DRIFT_MAX_ROWS = 500
@@ -570,7 +571,11 @@ def build_reach(access: Any) -> list[dict[str, str]]:
             counts = "" if r.principals is None else reach_counts(
                 r.principals, r.conditional_principals or 0, r.accounts or 0,
                 len(r.unassessed_accounts))
+            # the verdict drawn as the access view draws it (symbol, word, colour): the
+            # decision was bare text in an unstyled table (new-user trial round 31)
+            state = str(r.decision).lower() if str(r.decision).lower() in SYMBOL else ""
             rows.append(((rank.get(r.scope, 4), sa.secret_arn), {
                 "secret": str(sa.name or sa.secret_arn), "arn": sa.secret_arn,
-                "label": r.label, "decision": r.decision, "counts": counts}))
+                "label": r.label, "decision": r.decision, "counts": counts,
+                "state": state, "symbol": SYMBOL.get(state, "")}))
     return [row for _, row in sorted(rows, key=lambda x: x[0])][:REACH_MAX_ROWS]

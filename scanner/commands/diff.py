@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from scanner.commands._outputs import output_file, terminal_width, write_output
@@ -21,7 +22,13 @@ from scanner.errors import InputError
 from scanner.history import open_store
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
-from scanner.history.records import Tonight, future_scans, ordinary_scans, resolve_scan_id
+from scanner.history.records import (
+    ScanRecord,
+    Tonight,
+    future_scans,
+    ordinary_scans,
+    resolve_scan_id,
+)
 from scanner.history.scope import document_scope, previous_scan
 from scanner.textfit import fit_text, stream_columns, terminal_safe
 
@@ -35,10 +42,12 @@ QUIET_DISCARDS_STDOUT = True
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scan_a", nargs="?", metavar="SCAN_A",
-                        help="the older scan (id, unique id prefix, or 'latest'; alone, "
-                             "'latest' is compared with the complete scan before it)")
+                        help="the older scan (id, unique id prefix, 'latest', or the scan's "
+                             "output folder: its findings.json names it; alone, 'latest' is "
+                             "compared with the complete scan before it)")
     parser.add_argument("scan_b", nargs="?", metavar="SCAN_B",
-                        help="the newer scan (default: the latest complete scan)")
+                        help="the newer scan, named the same ways (default: the latest "
+                             "complete scan)")
     add_history_argument(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table (default: the drift to read) or json (the whole drift, "
@@ -66,10 +75,47 @@ def _note(args: argparse.Namespace, text: str) -> None:
               file=sys.stderr)
 
 
+def _scan_named(value: str | None, records: list[ScanRecord], history: str) -> str | None:
+    """SCAN_A or SCAN_B as given, where it names a scan's output folder (or its findings.json)
+    the id of the scan that wrote it, which the history must hold. A folder given was read as
+    a misspelt scan id: "no scan 'out/mon': the history holds no scans" (new-user trial round
+    31, diffing last night's folder with tonight's)."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        path = path / "findings.json"
+        if not path.is_file():
+            raise InputError("a folder without findings.json: SCAN_A and SCAN_B are scans "
+                             "recorded in the history, by id (`secretgraph history list "
+                             f"--history {history}` lists them) or by the output folder of the "
+                             "scan", path=value)
+    elif not (path.suffix == ".json" and path.is_file()):
+        return value  # a scan id, a prefix of one, or 'latest'
+    from reports.json_out import read_findings_json, streamed_header
+
+    header = streamed_header(path) or read_findings_json(path)
+    scan = header.get("scan") if isinstance(header, dict) else None
+    scan_id = scan.get("id") if isinstance(scan, dict) else None
+    if not isinstance(scan_id, str) or not scan_id:
+        raise InputError("names no scan id (scan.id): not a findings.json that `secretgraph "
+                         "scan` wrote", path=str(path), field="scan.id")
+    if scan_id not in {r.scan_id for r in records}:
+        held = (f"it holds {len(records)} scan(s), `secretgraph history list --history "
+                f"{history}` lists them" if records else "it holds no scans")
+        raise InputError(f"{value} holds scan {scan_id}, which {history} does not hold ({held}):"
+                         " diff compares scans recorded in a history, and `secretgraph scan "
+                         "--history FILE` records each scan it makes; give the --history that "
+                         "scan was recorded in")
+    return scan_id
+
+
 def run(args: argparse.Namespace) -> int:
     target = output_file(args.output_file, "--output-file") if args.output_file else None
     store = open_store(args.history)
     records = store.list()
+    args.scan_a = _scan_named(args.scan_a, records, args.history)
+    args.scan_b = _scan_named(args.scan_b, records, args.history)
     # without ids, a scan started in the future (a clock ahead when it was made) is not "the
     # latest" (ordinary_scans); named by its id, it is compared like any other
     ahead = future_scans(records) if args.scan_a is None else ()

@@ -319,7 +319,11 @@ def render_plan_html(plan: Plan) -> str:
         "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
         "overflow-x:auto}td,th{border:1px solid #ccc;padding:.3em;vertical-align:top}"
         "table{border-collapse:collapse}td,h1,h2,p{overflow-wrap:anywhere}"
-        ".scroll{overflow-x:auto}@media (max-width:600px){body{margin:1em}}</style></head><body>"
+        ".scroll{overflow-x:auto}@media (max-width:600px){body{margin:1em}}"
+        # on paper a scroll box is clipped: a printed plan (a change review) lost the end of
+        # its long lines, API parameters and ARNs (new-user trial round 31); they wrap there
+        "@media print{body{margin:0}pre{white-space:pre-wrap;overflow-wrap:anywhere}"
+        "pre,.scroll{overflow:visible}}</style></head><body>"
         f"<h1>Remediation plan {e(plan.plan_id)}</h1>"
         f"<p>Created {e(plan.created_at)} from scan {e(plan.estate.scan_id)}, "
         f"{e(_organization(plan))}: {len(plan.changes)} change(s).</p>"

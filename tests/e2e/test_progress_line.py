@@ -7,6 +7,9 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
+from scanner.aws.calls import CallCounter
 from scanner.progress import Progress
 
 
@@ -199,3 +202,53 @@ def test_no_color_leaves_no_styling_at_all(monkeypatch: "pytest.MonkeyPatch") ->
 
     assert re.search(r"\x1b\[[0-9;]*m", frame(True)) is None
     assert "\x1b[1m" in frame(False)
+
+
+class _Calls(CallCounter):
+    """A scan's API call counts, as given."""
+
+    def __init__(self, calls: int, throttled: int = 0, retried: int = 0) -> None:
+        super().__init__()
+        self.add({"secretsmanager.ListSecrets": calls})
+        self._given = (throttled, retried)
+
+    def throttles(self) -> int:
+        return self._given[0]
+
+    def retries(self) -> int:
+        return self._given[1]
+
+
+def _collect_frame(columns: int, monkeypatch: "pytest.MonkeyPatch", counter: CallCounter) -> str:
+    """collect at 14 of 40 units in 1 s (2 s to go), on a terminal ``columns`` wide."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    stream = _Terminal()
+    clock = _Clock()
+    with Progress(counter, enabled=True, stream=stream, clock=clock) as progress:
+        progress.phase("collect", total=40, unit="accounts x Regions")
+        clock.now += 1
+        progress.advance(14)
+        return _frame(progress, stream)
+
+
+def test_a_60_column_terminal_shows_every_count_and_time_whole(
+        monkeypatch: "pytest.MonkeyPatch") -> None:
+    """New-user trial round 31: at COLUMNS=60 the collect line ran past the edge, so rich cut
+    every cell -- 'collect 14/… ━━━━ 208 calls 0 throttled 0 retries 0:0… ETA' and the ETA
+    wrapped onto a second line as '0:00…': the total, the elapsed time and the ETA, the three
+    things the line is for, were unreadable. On a narrow terminal the calls cell names
+    throttles and retries only when there are any, and is the one cell cut if the line still
+    does not fit."""
+    quiet = _collect_frame(60, monkeypatch, _Calls(208))
+    lines = [line for line in quiet.splitlines() if line.strip()]
+    assert len(lines) == 1 and len(lines[0]) <= 60, quiet
+    assert "…" not in quiet
+    assert re.search(r"collect +14/40 .*208 calls +0:00:01 +ETA 0:00:02", quiet), quiet
+    assert "throttled" not in quiet and "retries" not in quiet  # none: nothing to say
+    busy = _collect_frame(60, monkeypatch, _Calls(20800, throttled=120, retried=125))
+    lines = [line for line in busy.splitlines() if line.strip()]
+    assert len(lines) == 1 and len(lines[0]) <= 60, busy
+    assert re.search(r"collect +14/40 .*20800 calls.* 0:00:01 +ETA 0:00:02", busy), busy
+    # 80 columns and more keep the whole wording, zeros included (docs/configuration.md)
+    wide = _collect_frame(80, monkeypatch, _Calls(208))
+    assert "208 calls 0 throttled 0 retries" in wide and "…" not in wide, wide

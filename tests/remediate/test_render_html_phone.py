@@ -52,3 +52,33 @@ def test_the_plan_is_laid_out_at_the_phone_s_width_and_only_its_boxes_scroll(
         assert page.problems() == []
     finally:
         page.close()
+
+
+def test_printed_every_line_of_the_plan_is_on_the_paper(
+        chromium: Chromium, tmp_path: Path) -> None:
+    """New-user trial round 31: printed to PDF for a change review, each change's block was cut
+    at the paper's right edge -- a scroll box is clipped on paper -- so the API call's
+    parameters and the ARNs of what it resolves ended mid-word ('"RouteT', 'vpc-peering-
+    connection/pcx-c67d8fc5794bf'). On paper a block's long lines wrap and nothing scrolls."""
+    plan = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk"),
+                       finding("secret-rotation-disabled", "enable-secret-rotation")],
+                      snapshot(kms_key_id=None), RemediationConfig(), Selection())
+    page_file = tmp_path / "remediation-plan.html"
+    page_file.write_text(render_plan_html(plan), encoding="utf-8")
+
+    page = chromium.page()
+    try:
+        page.set_viewport(500, 800)  # a narrow sheet: the plan's 100-column lines do not fit
+        page.navigate(page_file.as_uri())
+        page.send("Emulation.setEmulatedMedia", media="print")
+        cut = page.evaluate("""[...document.querySelectorAll('pre, .scroll, table')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1
+                         || e.getBoundingClientRect().right > innerWidth + 1)
+            .map(e => e.tagName + ' ' + e.scrollWidth + ' > ' + e.clientWidth)""")
+        assert cut == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 500
+        page.send("Emulation.setEmulatedMedia", media="screen")  # on screen: a scroll box
+        assert page.evaluate("getComputedStyle(document.querySelector('pre')).whiteSpace") \
+            == "pre"
+    finally:
+        page.close()
