@@ -125,3 +125,18 @@ def stored(snap: Snapshot, doc: Mapping[str, Any] | None = None,
                      recorded_at=snap.meta.started_at)
     return StoredScan(record=rec, snapshot=snap, document=doc,
                       access=acc if acc is not None else access({}))
+
+
+def analysed_access(snap: Snapshot) -> dict[str, Any]:
+    """The snapshot's access report as the history stores it (the analysis' JSON)."""
+    from scanner.access import AccessSettings, analyze_access
+    from scanner.graph.builder import build_graph
+
+    report: dict[str, Any] = json.loads(analyze_access(
+        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
+    return report
+
+
+def stored_analysed(snap: Snapshot) -> StoredScan:
+    """``stored`` with the snapshot's own access analysis (drift compares real verdicts)."""
+    return stored(snap, acc=analysed_access(snap))

@@ -4,21 +4,19 @@ scanner/access/secret_eval.failed_access; docs/history.md)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from scanner.access import AccessSettings, analyze_access
 from scanner.access.secret_eval import SecretEvaluator
-from scanner.graph.builder import build_graph
 from scanner.history.diff import diff_scans
+from scanner.history.records import StoredScan
 from scanner.history.drift import render_drift_text
 from scanner.model import IamPrincipal, IamSnapshot, Snapshot
 
-from helpers.scanfactory import CENTRAL, MEMBER, policy, read_statement, secret, secret_arn, \
-    snapshot, stored
+from helpers.scanfactory import (CENTRAL, MEMBER, policy, read_statement, secret, secret_arn,
+                                 snapshot, stored_analysed)
 from test_diff_unread_policy import APP, KEY, OPEN_KEY  # a key that lets App decrypt
 
 API = secret_arn("api")
@@ -36,10 +34,8 @@ def _estate(scan_id: str, started: str) -> Snapshot:
                                         for a in snap.accounts))
 
 
-def _stored(snap: Snapshot):  # type: ignore[no-untyped-def]
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
-    return stored(snap, acc=report)
+def _stored(snap: Snapshot) -> StoredScan:
+    return stored_analysed(snap)
 
 
 def test_readers_of_a_secret_whose_analysis_failed_tonight_are_not_lost(

@@ -10,13 +10,12 @@ instead of the lost reader. The reports here are real (scanner.access.analyze_ac
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
-from scanner.access import AccessSettings, analyze_access
-from scanner.graph.builder import build_graph
+from scanner.access import analyze_access
 from scanner.history.diff import diff_scans
+from scanner.history.records import StoredScan
 from scanner.model import (
     ControlPolicy,
     IamPrincipal,
@@ -28,7 +27,7 @@ from scanner.model import (
 )
 
 from helpers.scanfactory import CENTRAL, MEMBER, REGION, policy, secret, secret_arn, \
-    snapshot, stored
+    snapshot, stored_analysed
 
 ORG = "o-abc"
 WIDE = secret_arn("wide")
@@ -71,10 +70,8 @@ def _night(scan_id: str, started: str, *, member_in_org: bool) -> Snapshot:
                                   for a in snap.accounts))
 
 
-def _stored(snap: Snapshot):  # type: ignore[no-untyped-def]
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
-    return stored(snap, acc=report)
+def _stored(snap: Snapshot) -> StoredScan:
+    return stored_analysed(snap)
 
 
 def _path(scan: Any, principal: str) -> dict[str, Any]:

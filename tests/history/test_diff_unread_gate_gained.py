@@ -10,13 +10,12 @@ decision became unknown ... is not assessed, never lost"); the access reports he
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
-from scanner.access import AccessSettings, analyze_access
-from scanner.graph.builder import build_graph
+from scanner.access import analyze_access
 from scanner.history.diff import diff_scans
+from scanner.history.records import StoredScan
 from scanner.history.drift import render_drift_text
 from scanner.model import (
     ControlPolicy,
@@ -29,8 +28,8 @@ from scanner.model import (
     UnreadControlPolicy,
 )
 
-from helpers.scanfactory import CENTRAL, MEMBER, REGION, policy, read_statement, secret, \
-    secret_arn, snapshot, stored
+from helpers.scanfactory import (CENTRAL, MEMBER, REGION, policy, read_statement, secret,
+                                 secret_arn, snapshot, stored_analysed)
 
 DB = secret_arn("db")
 KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/k1"
@@ -78,10 +77,8 @@ def _estate(scan_id: str, started: str, *, scp_unread: bool,
                                   for a in snap.accounts))
 
 
-def _stored(snap: Snapshot):  # type: ignore[no-untyped-def]
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
-    return stored(snap, acc=report)
+def _stored(snap: Snapshot) -> StoredScan:
+    return stored_analysed(snap)
 
 
 def _path(scan: Any, principal: str) -> dict[str, Any]:

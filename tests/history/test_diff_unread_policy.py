@@ -8,18 +8,16 @@ is as a version before the fix stored it (no reader of the unread secret at all)
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
-from scanner.access import AccessSettings, analyze_access
-from scanner.graph.builder import build_graph
+from scanner.access import analyze_access
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.model import IamPrincipal, IamSnapshot, KmsKey, Snapshot
 
 from helpers.scanfactory import CENTRAL, MEMBER, REGION, policy, read_statement, secret, \
-    secret_arn, snapshot, stored
+    secret_arn, snapshot, stored, analysed_access
 
 DB, API = secret_arn("db"), secret_arn("api")
 KEY = f"arn:aws:kms:{REGION}:{CENTRAL}:key/k-open"
@@ -57,8 +55,7 @@ def _estate(scan_id: str, started: str, db_policy: str | None, *, db_unread: boo
 
 
 def _stored(snap: Snapshot, *, drop_readers_of: str | None = None):  # type: ignore[no-untyped-def]
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
+    report = analysed_access(snap)
     if drop_readers_of is not None:
         # as a version before the fix recorded the unread secret: no path, no class
         report["secrets"][drop_readers_of].update(paths=[], reach=[], readers=[])

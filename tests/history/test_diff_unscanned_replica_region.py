@@ -11,12 +11,10 @@ The access reports are real (scanner.access.analyze_access)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
-from scanner.access import AccessSettings, analyze_access
-from scanner.graph.builder import build_graph
+from scanner.access import analyze_access
 from scanner.history.diff import diff_scans
 from scanner.history.drift import render_drift_text
 from scanner.model import AccountSnapshot, IamPrincipal, IamSnapshot, KmsKey, RegionSnapshot, \
@@ -24,7 +22,7 @@ from scanner.model import AccountSnapshot, IamPrincipal, IamSnapshot, KmsKey, Re
 from scanner.policy.arn import with_region
 
 from helpers.scanfactory import CENTRAL, MEMBER, policy, read_statement, secret, secret_arn, \
-    stored
+    stored_analysed
 
 EAST, WEST = "us-east-1", "us-west-2"
 DB = secret_arn("db")
@@ -73,9 +71,7 @@ def _night(scan_id: str, started: str, regions: tuple[str, ...], *,
         accounts=(AccountSnapshot(account_id=CENTRAL, iam=IamSnapshot(), regions=tuple(regs)),
                   AccountSnapshot(account_id=MEMBER, iam=IamSnapshot(principals=(app,)),
                                   regions=tuple(RegionSnapshot(region=r) for r in regions))))
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
-    return stored(snap, acc=report)
+    return stored_analysed(snap)
 
 
 def _replica_path(night: Any) -> dict[str, Any]:
@@ -151,9 +147,7 @@ def _shared_key_night(scan_id: str, started: str, accounts: tuple[str, ...],
                                 kms_keys=(key,) if a == KEYS else ()),)) for a in accounts)
     snap = Snapshot(meta=ScanMeta(scan_id=scan_id, started_at=started, finished_at=started,
                                   accounts=accounts, regions=(EAST,)), accounts=accts)
-    report: dict[str, Any] = json.loads(analyze_access(
-        build_graph(snap), snap, AccessSettings.from_snapshot(snap)).to_json())
-    return stored(snap, acc=report)
+    return stored_analysed(snap)
 
 
 def test_a_key_one_scan_did_not_collect_makes_no_new_reader() -> None:
