@@ -109,7 +109,7 @@ def test_a_member_scanned_alone_is_not_reported_allowed_past_scps_nobody_read(
     assert path.decision != "ALLOWED"
     assert path.decision == "CONDITIONAL"
     assert path.gates["scp"].status == "UNKNOWN"
-    assert any("SCPs were not read" in r for r in path.gates["scp"].reasons), \
+    assert any("SCPs and RCPs were not read" in r for r in path.gates["scp"].reasons), \
         path.gates["scp"].reasons
     assert not snapshot.coverage  # the account is in an organization: that is an answer
 
