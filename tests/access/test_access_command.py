@@ -199,7 +199,7 @@ def test_access_reads_a_scan_from_the_history(tmp_path: Path,
 def test_a_prefix_of_many_secrets_says_how_many_and_shows_the_first_sorted() -> None:
     from types import SimpleNamespace
 
-    from scanner.commands.access import find_secret
+    from scanner.commands._access_find import find_secret
     from scanner.errors import UsageError
 
     names = [f"app/db-{i:02d}" for i in range(9, -1, -1)]
@@ -218,7 +218,7 @@ def test_a_prefix_of_many_secrets_says_how_many_and_shows_the_first_sorted() -> 
 def test_a_name_in_many_accounts_shows_six_arns_and_the_count() -> None:
     from types import SimpleNamespace
 
-    from scanner.commands.access import find_secret
+    from scanner.commands._access_find import find_secret
     from scanner.errors import UsageError
 
     arns = [f"arn:aws:secretsmanager:us-east-1:{100000000000 + i}:secret:app/db-AbCdEf"
@@ -376,7 +376,7 @@ def test_a_name_of_two_primaries_lists_the_primaries_not_their_replicas() -> Non
     counted and listed too ("matches 3 secrets")."""
     from types import SimpleNamespace
 
-    from scanner.commands.access import find_secret
+    from scanner.commands._access_find import find_secret
     from scanner.errors import UsageError
 
     ap = "arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:pay/conflict-AbCdEf"

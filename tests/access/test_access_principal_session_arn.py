@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scanner.commands.access import find_principals
+from scanner.commands._access_find import find_principals
 from scanner.errors import UsageError
 
 ROLE = "arn:aws:iam::270321700742:role/PaymentsApp"

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from scanner.access.report import _reach_dict
 from scanner.access.verdicts import Reach
-from scanner.commands.access import _reach_line
+from scanner.commands._access_render import _reach_line
 from scanner.history.drift import ReaderChange, reader_change_words
 from reports.html.viewmodel import build_reach
 
