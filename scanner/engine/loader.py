@@ -57,43 +57,40 @@ MANUAL_REMEDIATIONS: frozenset[str] = frozenset({
 })
 
 
-def automated_remediations() -> frozenset[str]:
+def _remediations() -> Any:
+    """The remediation package (remediations: REMEDIATORS, COMPOSITE, resolve_remediation), or
+    None: it is optional for the engine."""
     try:
-        from remediations import REMEDIATORS
-    except ImportError:  # the remediation package is optional for the engine
-        return frozenset()
-    return frozenset(REMEDIATORS)
+        import remediations
+    except ImportError:
+        return None
+    return remediations
+
+
+def automated_remediations() -> frozenset[str]:
+    r = _remediations()
+    return frozenset(r.REMEDIATORS) if r is not None else frozenset()
 
 
 def automated_for_some() -> Mapping[str, tuple[str, str]]:
     """The remediation ids `remediate --apply` carries out for some of their findings only:
     id -> (the remediator, which findings, in words) (remediations.COMPOSITE)."""
-    try:
-        from remediations import COMPOSITE
-    except ImportError:  # the remediation package is optional for the engine
-        return {}
-    return COMPOSITE
+    r = _remediations()
+    return r.COMPOSITE if r is not None else {}
 
 
 def resolver_for(rid: str) -> Callable[[object, str, str | None, Mapping[str, Any]],
                                         tuple[str | None, str | None]] | None:
     """remediations.resolve_remediation when ``rid`` is one of its COMPOSITE ids (which
     remediator, if any, a finding of it gets depends on the finding); None otherwise."""
-    try:
-        from remediations import COMPOSITE, resolve_remediation
-    except ImportError:  # the remediation package is optional for the engine
-        return None
-    return resolve_remediation if rid in COMPOSITE else None
+    r = _remediations()
+    return r.resolve_remediation if r is not None and rid in r.COMPOSITE else None
 
 
 def _runs_on_findings() -> frozenset[str]:
     """The remediation ids `remediate --apply` carries out: the remediators', and the ids that
     resolve to one from a finding's evidence (remediations.COMPOSITE)."""
-    try:
-        from remediations import COMPOSITE
-    except ImportError:  # the remediation package is optional for the engine
-        return automated_remediations()
-    return automated_remediations() | frozenset(COMPOSITE)
+    return automated_remediations() | frozenset(automated_for_some())
 
 
 @lru_cache(maxsize=1)
