@@ -304,7 +304,10 @@ Companion = Callable[[PlannedChange, Snapshot, Sequence[Mapping[str, Any]]],
                      list[PlannedChange]]
 
 
-_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+#: an account id standing alone: twelve digits not inside a word (a hex digest, a name) nor
+#: the last group of a key id's UUID (``...-000000000001``), which hold twelve digits in a row
+#: and name no account (tests/remediate/test_named_accounts_not_in_hashes.py)
+_ACCOUNT = re.compile(r"(?<![0-9A-Za-z-])[0-9]{12}(?![0-9A-Za-z])")
 #: a KMS key ARN anywhere in a change (the key a secret moves to, a replica's key, ...)
 _KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
 #: targets that edit one secret (its resource_arn) or one key (its resource_arn)
