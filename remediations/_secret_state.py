@@ -33,6 +33,22 @@ def describe(clients: Clients, secret_arn: str, region: str) -> dict[str, Any]:
     }
 
 
+def exists(clients: Clients, secret_arn: str, region: str) -> bool:
+    """Whether the secret of this ARN is still there to read: False when Secrets Manager answers
+    ResourceNotFoundException (deleted -- or deleted and re-created under its name, which gives
+    it another ARN: the suffix is new) or the secret is scheduled for deletion (DeletedDate);
+    any other failure is raised, as every state read's is."""
+    from botocore.exceptions import ClientError
+
+    try:
+        described = clients.client("secretsmanager", region).describe_secret(SecretId=secret_arn)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
+        raise
+    return not scheduled_for_deletion(described)
+
+
 def replication(clients: Clients, secret_arn: str, region: str
                 ) -> tuple[dict[str, dict[str, Any]], bool]:
     """Region -> its entry of DescribeSecret's ReplicationStatus (Status, StatusMessage); and

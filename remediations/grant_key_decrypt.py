@@ -23,7 +23,7 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from remediations import _key_state
+from remediations import _key_state, _secret_state
 from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
                                find_secret, index_of, is_aws_managed_key, require_read)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
@@ -37,8 +37,10 @@ from scanner.model import KmsKey, Secret, Snapshot
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "grant-key-decrypt"
-PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy")
+PERMISSIONS = ("kms:GetKeyPolicy", "kms:PutKeyPolicy", "secretsmanager:DescribeSecret")
 REVERSIBLE = True
+#: the state key of the condition that the secret the statement is for is still there
+SECRET_EXISTS = "secret_exists"
 EXPLICIT_ONLY = False
 #: gates, explicit_deny, key_unusable: outside a plan only
 EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable")
@@ -324,19 +326,30 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
                               KEY_POLICY_MAX_BYTES, use_bytes=True)
     call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,
                    params={"KeyId": key.arn, "PolicyName": "default", "Policy": diff.after})
+    # the statement is for this secret's ARN (its encryption context): a secret deleted, or
+    # deleted and re-created under its name (another ARN), since the scan leaves it granting
+    # nothing anyone asked for -- the apply said "applied" and the finding stayed (safe-fixes
+    # trials since round 13). Its existence is a condition of the change (the same before and
+    # after: runs.conditions_of), checked at apply, never put back by the undo
+    kept = {SECRET_EXISTS: True}
     return PlannedChange(
         change_id=change_id(REMEDIATION_ID, target, [call]), remediation_id=REMEDIATION_ID,
         finding_ids=finding_ids, rule_id=rule_id, account_id=key.account_id,
         region=key.region, resource_arn=key.arn, target=target,
         summary=f"allow kms:Decrypt via Secrets Manager for {', '.join(missing)} "
                 f"(secret {secret.name})",
-        calls=(call,), pre_state={"key_policy": parsed_or_none(before_text)},
-        desired_state={"key_policy": after},
+        calls=(call,), pre_state={"key_policy": parsed_or_none(before_text), **kept},
+        desired_state={"key_policy": after, **kept},
         details={"secret_arn": secret.arn, "principals": list(missing)}, policy_diff=diff)
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
-    return _key_state.policy(clients, change.resource_arn, change.region)
+    state = _key_state.policy(clients, change.resource_arn, change.region)
+    secret_arn = change.details.get("secret_arn")
+    if SECRET_EXISTS in change.pre_state and isinstance(secret_arn, str):
+        # (a plan of an earlier version does not hold the condition: its key policy alone)
+        state[SECRET_EXISTS] = _secret_state.exists(clients, secret_arn, change.region)
+    return state
 
 
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
