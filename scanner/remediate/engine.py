@@ -31,9 +31,9 @@ from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
-    check_live_identity, end_run, error_text, gone_reason, left_undone, log, note_stop,
-    nothing_changed_yet, read_current, region_off_reason, say, say_stopped, stopped_note,
-    undo_expected_before)
+    check_live_identity, conditions_of, end_run, error_text, gone_reason, left_undone, log,
+    note_stop, nothing_changed_yet, read_current, region_off_reason, say, say_stopped,
+    stopped_note, undo_expected_before)
 
 
 def reread_marker(store: Any, source: str) -> Changed:
@@ -126,6 +126,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     stuck: list[str] = []  # not reversible, and short of the plan: for a person to finish
     gone = False  # a resource that no longer exists
     moved = 0  # drifted resources an earlier apply may have changed (none deletes one)
+    replan = False  # a condition of a change no longer holds (no apply changes one)
     off: list[str] = []  # in a Region not enabled for its account
     for chain in _chains(changes).values():
         change = chain[0]
@@ -147,10 +148,17 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         if any(matches(c.desired_state, current) for c in chain):
             continue
         if not matches(change.pre_state, current):
-            keys = ", ".join(differences(change.pre_state, current))
-            moved += 1
+            changed = differences(change.pre_state, current)
+            keys = ", ".join(changed)
             drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
                            "the scan")
+            if set(changed) <= conditions_of(change):
+                # only what the change depends on and leaves as it is (the secret a
+                # grant-key-decrypt statement is for, the key a move goes to): no apply
+                # changes it, so no earlier apply's journal is a lead
+                replan = True
+                continue
+            moved += 1
             if not change.reversible:
                 stuck.append(f"{change.change_id} is not reversible, so --undo cannot take it "
                              "back: " + ", ".join(
@@ -175,7 +183,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             + ([f"could not re-read: {'; '.join(unread + off)}"] if unread or off else []))
             + hint
             + (". A resource deleted since the scan is not there to change: rescan and plan "
-               "again" if gone else "")
+               "again" if gone else ". What a change depends on is not as it was at the scan: "
+               "rescan and plan again" if replan and not moved else "")
             + (". To apply: " + "; ".join(
                 ([UNREAD_NEXT.format(run="--apply")] if unread else [])
                 + ([REGION_OFF_NEXT.format(run="--apply")] if off else []))

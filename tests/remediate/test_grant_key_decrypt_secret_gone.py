@@ -53,8 +53,11 @@ def test_a_secret_re_created_since_the_scan_refuses_the_grant_and_changes_nothin
     with pytest.raises(InputError) as refused:
         _apply(plan, scanned, clients, tmp_path)
 
-    assert "secret_exists changed since the scan" in str(refused.value), refused.value
-    assert "nothing was changed" in str(refused.value)
+    said = str(refused.value)
+    assert "secret_exists changed since the scan" in said, said
+    assert "nothing was changed" in said and "rescan and plan again" in said, said
+    # no apply deletes or re-creates a secret: an earlier apply's journal is no lead
+    assert "--undo" not in said and "earlier apply" not in said, said
     assert _key_policy(scanned) == before
 
 
