@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 from scanner.errors import InputError
 from scanner.history.blobs import StreamedMembers, decode_blob, decode_blob_elements
-from scanner.model import AccountSnapshot, ScanMeta, Snapshot, from_jsonable, to_jsonable
+from scanner.model import AccountSnapshot, ScanMeta, Snapshot, to_jsonable
 
 #: Finding statuses and severities counted into ScanRecord.counts.
 _SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
@@ -314,11 +314,11 @@ class Tonight:
         whole payload again, for the error the plain read gives."""
         if member != "accounts" or type(value) is not dict:
             return value
-        from scanner.snapshot_io import validate_part
+        from scanner.snapshot_io import decode_record, validate_part
 
         try:
             validate_part(value, "AccountSnapshot", path="", field=f"accounts[{key}]")
-            account = from_jsonable(AccountSnapshot, value)
+            account = decode_record(AccountSnapshot, value)
         except InputError:  # the plain read names the field
             return value
         except (ValueError, KeyError, TypeError):
@@ -433,7 +433,7 @@ def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
     --snapshot` checks a file: fault-injection trial round 9, `secrets: null` in a stored
     snapshot was "internal error: TypeError" every night, an account id that is a number was
     taken as it was)."""
-    from scanner.snapshot_io import check_schema_version, validate_document
+    from scanner.snapshot_io import check_schema_version, decode_record, validate_document
 
     if not isinstance(data, Mapping):
         raise ValueError(f"a snapshot is an object, not {type(data).__name__}")
@@ -442,7 +442,7 @@ def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
         validate_document(data if type(data) is dict else dict(data), path="")
     except InputError as exc:
         raise ValueError(str(exc)) from None
-    return from_jsonable(Snapshot, data)
+    return decode_record(Snapshot, data)
 
 
 def document_problem(document: Any) -> str | None:

@@ -228,3 +228,17 @@ def test_reading_builds_the_same_records_as_the_models_own_decoder(tmp_path: Pat
         data = json.loads(json.dumps(snapshot_io.to_jsonable(snapshot)))
         path = write(tmp_path, "s.json", json.dumps(data).encode())
         assert read_snapshot(path) == from_jsonable(Snapshot, data) == snapshot
+
+
+def test_a_record_decoded_alone_is_the_models_own_decoding() -> None:
+    """snapshot_io.decode_record -- the compiled decoder, what the history reads a stored
+    snapshot and its accounts with -- gives the record model.from_jsonable gives."""
+    from helpers.access_estate import estate, secret_policy_for
+
+    from scanner.model import AccountSnapshot, Snapshot, from_jsonable
+
+    rich = estate(secret_policy=secret_policy_for("arn:aws:iam::222222222222:role/app"))
+    data = json.loads(json.dumps(snapshot_io.to_jsonable(rich)))
+    assert snapshot_io.decode_record(Snapshot, data) == from_jsonable(Snapshot, data) == rich
+    for account, record in zip(data["accounts"], rich.accounts):
+        assert snapshot_io.decode_record(AccountSnapshot, account) == record
