@@ -97,3 +97,28 @@ def test_access_answers_for_a_secret_of_a_member_account(
                  "--format", "json"]) == 0
     answer: Any = json.loads(capsys.readouterr().out)
     assert estate.res["secret:app/for-db"] in json.dumps(answer)
+
+
+def test_the_html_hub_card_names_the_region_of_an_inter_region_spoke(
+        scanned: tuple[Estate, Path]) -> None:
+    """The rotation VPCs are in eu-north-1, the database VPCs they peer with in ca-central-1
+    (one in ap-south-1, not scanned): each spoke row says its Region, which is not its hub
+    card's."""
+    from reports.html.network import build_network
+    from scanner.graph.builder import build_graph
+    from scanner.snapshot_io import read_snapshot
+
+    estate, out = scanned
+    a = estate.accounts
+    view = build_network(build_graph(read_snapshot(out / "snapshot.json.gz")),
+                         json.loads((out / "findings.json").read_text()),
+                         central_account=a["sec"], account_names={a["db"]: "db"})
+    spokes = {s.vpc_full.split(" ")[0]: s.account_full for hub in view.hubs
+              for g in hub.groups for s in g.spokes}
+    assert spokes["db-oneway"] == f"db ({a['db']}) · {gt.CA}"
+    # the one in ap-south-1 is not read: its Name is not known, and its label says why
+    [south] = [v for k, v in spokes.items() if k.startswith("vpc-")]
+    assert south == f"db ({a['db']}) · {gt.AS} not scanned"
+    (hub,) = [h for h in view.hubs if h.title.startswith("rot-oneway")]
+    assert hub.region == gt.EN
+    assert (out / "report.html").read_text().count(f"· {gt.CA}</td>") >= 4

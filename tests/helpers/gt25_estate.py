@@ -43,6 +43,7 @@ CI_USER, CI_GROUP = "ci-bot", "Readers"
 FROZEN_USER, FROZEN_GROUP = "frozen-bot", "Frozen"
 PARTNER = "444455556666"
 OTHER_ORG = "o-a1b2c3d4e5"
+KEY_USER = "KeyUserRole"
 SUPPRESSIONS = "suppressions: []\n"
 #: "*" narrowed to the secret's own organization by the policy variable ${aws:ResourceOrgID}
 ORG_VAR_POLICY = pol.secret_policy({
@@ -119,6 +120,7 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:svc/south-copy"]: Truth(fails=off, readers=frozenset()),
         # rotated across Regions: active peering eu-north-1 <-> ca-central-1, routes both ways
         r["secret:rot/ok"]: Truth(readers=frozenset()),
+        r["rtb:db-ok"]: Truth(fails={"vpc-peering-route-overbroad": "FAIL"}),
         # routes from the rotation side only
         r["secret:rot/oneway"]: Truth(fails=no_path),
         r["pcx:oneway"]: Truth(fails={"vpc-peering-route-missing": "FAIL"}),
@@ -276,6 +278,12 @@ class _Seeder(Seeder):
                                           ("bh", "10.12.0.0/16", "10.22.0.0/16", True),
                                           ("sg", "10.13.0.0/16", "10.23.0.0/16", True)):
             sub, sg, pcx, _ = self._peered(name, cidr, db_cidr, back=back)
+            if name == "ok":
+                # besides the rotation VPC's /16, the database side routes all of 10/8 back
+                # through the peering: broader than the peer VPC (longest prefix still sends
+                # the Lambda's subnet through the /16)
+                net.route(self.cl("db", "ec2", CA),
+                          self.res["rtb:db-ok"].rsplit("/", 1)[1], "10.0.0.0/8", pcx)
             if name == "bh":
                 # the accepter deletes the peering; the routes stay (blackhole)
                 self.cl("db", "ec2", CA).delete_vpc_peering_connection(
@@ -374,6 +382,15 @@ class _SoloSeeder(Seeder):
             "Condition": {"StringEquals": {"aws:PrincipalOrgID": OTHER_ORG}}}))
         self.secret("solo", "solo/plain", key=None)
         self.secret("solo", "solo/org-var", key="solo", policy=ORG_VAR_POLICY)
+        # a role of the account that may decrypt with its keys but reads no secret by its
+        # own identity policy: only a resource policy could let it read
+        iam = self.cl("solo", "iam")
+        self.res[f"role:solo/{KEY_USER}"] = str(iam.create_role(
+            RoleName=KEY_USER, AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com"))
+        )["Role"]["Arn"])
+        iam.put_role_policy(RoleName=KEY_USER, PolicyName="decrypt", PolicyDocument=pol.text(
+            pol.doc({"Sid": "DecryptOwnKeys", "Effect": "Allow", "Action": "kms:Decrypt",
+                     "Resource": f"arn:aws:kms:*:{solo}:key/*"})))
 
 
 def seed(endpoint_url: str) -> Estate:
