@@ -122,3 +122,25 @@ def test_the_html_hub_card_names_the_region_of_an_inter_region_spoke(
     (hub,) = [h for h in view.hubs if h.title.startswith("rot-oneway")]
     assert hub.region == gt.EN
     assert (out / "report.html").read_text().count(f"· {gt.CA}</td>") >= 4
+
+
+def test_the_rotation_path_names_another_account_s_lambda_and_another_region_s_database(
+        scanned: tuple[Estate, Path]) -> None:
+    """rot/cross-account is rotated by ops's Lambda, and the database VPCs are in
+    ca-central-1 while the Lambdas are in eu-north-1: the path says so, where the secret's own
+    account and the Lambda's own Region need no words."""
+    from reports.html.network import rotation_paths
+    from scanner.graph.builder import build_graph
+    from scanner.snapshot_io import read_snapshot
+
+    estate, out = scanned
+    a = estate.accounts
+    paths = rotation_paths(build_graph(read_snapshot(out / "snapshot.json.gz")),
+                           json.loads((out / "findings.json").read_text()), {a["ops"]: "ops"})
+    hops = {p.secret_arn: {h.kind: h.text for h in p.hops} for p in paths}
+    cross = hops[estate.res["secret:rot/cross-account"]]
+    assert cross["Rotation Lambda"] == f"rotate-cross · ops ({a['ops']})"
+    assert cross["Database VPC"] == f"{estate.res['vpc-id:db-ops']} · {a['db']} · {gt.CA}"
+    oneway = hops[estate.res["secret:rot/oneway"]]
+    assert oneway["Rotation Lambda"] == "rotate-oneway"
+    assert oneway["Database VPC"] == f"{estate.res['vpc-id:db-oneway']} · {a['db']} · {gt.CA}"
