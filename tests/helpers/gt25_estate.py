@@ -22,6 +22,14 @@ Shape:
 * a secret scheduled for deletion (public policy); a secret rotated by a Lambda of another
   account (ops).
 
+Added while the scan was compared (each verdict still written before its scan ran): a replica
+key carrying its primary's policy unchanged (kms:ViaService of the primary's Region), a key
+statement "*" with kms:ViaService alone, grants to the member account and to the organization
+by ${aws:ResourceOrgID}, users whose other group denies every read or whose group's managed
+policy read ci/* only in a version no longer the default, a database VPC in ap-south-1 (not
+scanned), a route back to 10/8 through an inter-Region peering; in the standalone account a
+"*" grant by ${aws:ResourceOrgID} (no organization: no one) and a role that only decrypts.
+
 ``ground_truth`` was written from the AWS documentation before the scan was run: for each
 resource, the rules that FAIL and who can read it. ``solo_truth`` is the standalone account's.
 """
@@ -41,6 +49,7 @@ ROLE = "OrganizationAccountAccessRole"
 APP, DB, ROTATION = "AppRole", "DbRole", "RotationRole"
 CI_USER, CI_GROUP = "ci-bot", "Readers"
 FROZEN_USER, FROZEN_GROUP = "frozen-bot", "Frozen"
+VERSIONED_USER, VERSIONED_GROUP = "versioned-bot", "Versioned"
 PARTNER = "444455556666"
 OTHER_ORG = "o-a1b2c3d4e5"
 KEY_USER = "KeyUserRole"
@@ -94,6 +103,8 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         r["secret:ci/deploy-token"]: Truth(fails=off, readers=frozenset({ci})),
         # frozen-bot's other group denies GetSecretValue on everything: an explicit deny
         r["secret:ci/frozen-token"]: Truth(fails={**off, **broken}, readers=frozenset()),
+        # versioned-bot's group policy read ci/* only in a version no longer the default
+        r["secret:ci/versioned-token"]: Truth(fails={**off, **broken}, readers=frozenset()),
         # the replica's key allows Decrypt only through Secrets Manager in eu-north-1: a
         # read of the replica (Secrets Manager in us-west-1) never matches -- broken there
         r["secret:svc/copied-policy"]: Truth(fails=off, readers=frozenset({app})),
@@ -210,6 +221,19 @@ class _Seeder(Seeder):
                                  "Sid": "NoSecrets", "Effect": "Deny",
                                  "Action": "secretsmanager:GetSecretValue",
                                  "Resource": "*"})))
+        # a user whose group's managed policy read ci/* in its first version; the default
+        # version (the one in force) reads nothing
+        self.res[f"user:app/{VERSIONED_USER}"] = str(
+            iam.create_user(UserName=VERSIONED_USER)["User"]["Arn"])
+        iam.create_group(GroupName=VERSIONED_GROUP)
+        iam.add_user_to_group(GroupName=VERSIONED_GROUP, UserName=VERSIONED_USER)
+        managed = iam.create_policy(PolicyName="ci-read", PolicyDocument=pol.text(
+            pol.reader_identity_policy([f"arn:aws:secretsmanager:{EN}:{a['sec']}:secret:ci/*"],
+                                       [sec_keys], (EN,))))["Policy"]["Arn"]
+        iam.create_policy_version(PolicyArn=managed, SetAsDefault=True, PolicyDocument=pol.text(
+            pol.doc({"Sid": "ListOnly", "Effect": "Allow", "Action": "secretsmanager:ListSecrets",
+                     "Resource": "*"})))
+        iam.attach_group_policy(GroupName=VERSIONED_GROUP, PolicyArn=managed)
         # db's role reads app's secrets (and would decrypt with app's keys)
         dbiam = self.cl("db", "iam")
         self.res[f"role:db/{DB}"] = str(dbiam.create_role(
@@ -242,7 +266,12 @@ class _Seeder(Seeder):
         self.key("sec", "caller-app", pol.text(pol.doc(
             pol.key_admin_statement(a["sec"]), default_key_statement(a["app"], EN))))
         self.key("sec", "ci", pol.key_policy(a["sec"], [pol.root_arn(a["app"])], (EN,)))
-        self.key("sec", "ops", pol.key_policy(a["sec"], [ops_rot], (EN,)))
+        # ops's rotation role decrypts and, to put the new version, generates data keys
+        # (Secrets Manager User Guide, "Lambda rotation function execution role permissions")
+        self.key("sec", "ops", pol.key_policy(a["sec"], [ops_rot], (EN,), extra=[{
+            "Sid": "RotationPutsVersions", "Effect": "Allow", "Principal": {"AWS": ops_rot},
+            "Action": "kms:GenerateDataKey", "Resource": "*",
+            "Condition": pol.via_secretsmanager((EN,))}]))
         # the primary's key policy copied to the replica's key unchanged: Decrypt through
         # Secrets Manager in eu-north-1 only, on a key in us-west-1
         self.key("sec", "uw-copied", pol.key_policy(a["sec"], [app], (EN,)), UW)
@@ -317,6 +346,8 @@ class _Seeder(Seeder):
                     policy=pol.secret_policy(pol.allow_read([r[f"user:app/{CI_USER}"]])))
         self.secret("sec", "ci/frozen-token", key="ci",
                     policy=pol.secret_policy(pol.allow_read([r[f"user:app/{FROZEN_USER}"]])))
+        self.secret("sec", "ci/versioned-token", key="ci",
+                    policy=pol.secret_policy(pol.allow_read([r[f"user:app/{VERSIONED_USER}"]])))
         self.secret("sec", "svc/copied-policy", key="app", replica=(UW, "uw-copied"),
                     policy=read_app)
         self.secret("sec", "svc/via-only", key="via-only", policy=read_app)
@@ -386,8 +417,8 @@ class _SoloSeeder(Seeder):
         # own identity policy: only a resource policy could let it read
         iam = self.cl("solo", "iam")
         self.res[f"role:solo/{KEY_USER}"] = str(iam.create_role(
-            RoleName=KEY_USER, AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com"))
-        )["Role"]["Arn"])
+            RoleName=KEY_USER,
+            AssumeRolePolicyDocument=pol.text(pol.trust("ecs-tasks.amazonaws.com")))["Role"]["Arn"])
         iam.put_role_policy(RoleName=KEY_USER, PolicyName="decrypt", PolicyDocument=pol.text(
             pol.doc({"Sid": "DecryptOwnKeys", "Effect": "Allow", "Action": "kms:Decrypt",
                      "Resource": f"arn:aws:kms:*:{solo}:key/*"})))
