@@ -381,6 +381,11 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
                 side = p.get("accepter") if _side_key(p.get("accepter")) == spoke else \
                     p.get("requester")
                 unseen = "" if spoke in vpcs else _unseen(graph, spoke, unread)
+                # an inter-Region peering's spoke is in another Region than its hub card's
+                # (ground-truth trial round 25: a ca-central-1 database VPC listed under an
+                # eu-north-1 hub read as one of eu-north-1)
+                if spoke[1] and spoke[1] != hub[1] and spoke[1] not in unseen:
+                    unseen = f" · {spoke[1]}{unseen}"
                 group.spokes.append(Spoke(
                     vpc=name_of(spoke, 48), vpc_full=name_of(spoke),
                     account=account_of(spoke[0], 40) + unseen,
@@ -624,10 +629,11 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
         said = _said(entry, attrs, evaluated=evaluated, passes_unlisted=passes_unlisted)
         declared = declared_db_vpcs(attrs.get("tags") if isinstance(attrs.get("tags"), Mapping)
                                     else None)
-        key = (fns[0], declared, said)
+        home = (acct, str(attrs.get("region") or ""))
+        key = (fns[0], declared, said, home)
         if key not in tails:
             tails[key] = _trace(nodes[fns[0]], declared, _Tracer(said), index, peerings_of,
-                                nodes, account_names)
+                                nodes, account_names, home=home)
         out.append(_path(s, label, [secret_hop, *tails[key]]))
     rank = {"broken": 0, "unknown": 1, "ok": 2}
     return sorted(out, key=lambda p: (rank[p.state], p.full))
@@ -636,11 +642,23 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
 def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tracer,
            index: Mapping[tuple[str, str], list[str]],
            peerings_of: Mapping[str, list[Mapping[str, Any]]], nodes: Any,
-           account_names: Mapping[str, str]) -> list[Hop]:
+           account_names: Mapping[str, str], *, home: tuple[str, str] = ("", "")
+           ) -> list[Hop]:
     """The hops after the secret: the Lambda, its network, the way to Secrets Manager, and the
     peerings and database VPCs the rule served (network_path.served: the same
-    choice), each marked by the rule's verdict."""
-    hops = [_hop("Rotation Lambda", str(fn.get("name") or short_resource(str(fn.get("arn")))))]
+    choice), each marked by the rule's verdict. A Lambda of another account or Region than
+    the secret's (``home``: its account and Region) names them, and a database VPC in another
+    Region than the Lambda's (an inter-Region peering) its Region (ground-truth trial round
+    25: a rotation function of another account, and a database VPC of another Region, read
+    as the secret's own)."""
+    fn_acct, fn_region = str(fn.get("account_id") or ""), str(fn.get("region") or "")
+    where: list[str] = []
+    if fn_acct and home[0] and fn_acct != home[0]:
+        where.append(account_label(fn_acct, account_names.get(fn_acct)))
+    if fn_region and home[1] and fn_region != home[1]:
+        where.append(fn_region)
+    hops = [_hop("Rotation Lambda", " · ".join(
+        [str(fn.get("name") or short_resource(str(fn.get("arn")))), *where]))]
     vpc = str(fn.get("vpc_id") or "")
     if not vpc:
         hops.append(tracer.hop("Network", "not in a VPC: the public Secrets Manager endpoint",
@@ -694,9 +712,12 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
     for pcx in chosen:
         p = peers[pcx]
         peer_vpc, peer_acct = _other_vpc(p, vpc), _other_account(p, vpc)
+        peer_region = _other_region(p, vpc)
         peering = tracer.hop("Peering", f"{pcx} ({p.get('status') or 'unknown'})", ids=(pcx,))
         database = tracer.hop("Database VPC",
-                              f"{peer_vpc} · {account_names.get(peer_acct) or peer_acct}",
+                              f"{peer_vpc} · {account_names.get(peer_acct) or peer_acct}"
+                              + (f" · {peer_region}" if peer_region and region and
+                                 peer_region != region else ""),
                               ids=(peer_vpc,), without=pcx)
         if len(hops) > MAX_HOPS:  # a long path counts the rest instead of listing it
             worst = "broken" if "broken" in (peering.state, database.state) else (
@@ -725,6 +746,12 @@ def _trace(fn: Mapping[str, Any], declared: tuple[str, ...] | None, tracer: _Tra
 def _other_vpc(p: Mapping[str, Any], vpc: str) -> str:
     req, acc = p.get("requester"), p.get("accepter")
     return str(_get(acc, "vpc_id", "") if _get(req, "vpc_id", "") == vpc else _get(req, "vpc_id", ""))
+
+
+def _other_region(p: Mapping[str, Any], vpc: str) -> str:
+    req, acc = p.get("requester"), p.get("accepter")
+    return str(_get(acc, "region", "") if _get(req, "vpc_id", "") == vpc
+               else _get(req, "region", ""))
 
 
 def _other_account(p: Mapping[str, Any], vpc: str) -> str:

@@ -12,6 +12,7 @@ import gc
 from dataclasses import replace
 from typing import Iterator
 
+from scanner.graph.schema import scheduled_for_deletion
 from scanner.history.assessed import assess, with_scope
 from scanner.history.diff_access import diff_access
 from scanner.history.diff_findings import diff_findings
@@ -99,7 +100,12 @@ def _gone_resources_said(resolved: list[FindingChange], new: list[FindingChange]
     secret, then users with access to the old secret don't get access to the new secret
     because the ARNs are different" (Secrets Manager API Reference, CreateSecret) -- and its
     findings and its predecessor's name each other (ground-truth trial round 24: "resolved"
-    beside "new" with nothing linking them)."""
+    beside "new" with nothing linking them). A secret scheduled for deletion since the old
+    scan is not judged by any rule (it cannot be read until it is restored: Secrets Manager
+    API Reference, DeleteSecret), so its resolved findings say so, and the new findings of
+    one restored say that (ground-truth trial round 25: "no longer reported" alone read as
+    fixed)."""
+    resolved, new = _deletion_schedule_said(resolved, new, old_snap, new_snap)
     gone = {r.id for r in removed}
     if not gone:
         return resolved, new
@@ -125,6 +131,30 @@ def _gone_resources_said(resolved: list[FindingChange], new: list[FindingChange]
         *f.changes, "its secret was created again under the name of a deleted one: "
                     f"{predecessor[f.resource_arn]}"))
                 if f.resource_arn in predecessor else f for f in new]
+    return said_resolved, said_new
+
+
+def _deletion_schedule_said(resolved: list[FindingChange], new: list[FindingChange],
+                            old_snap: Snapshot, new_snap: Snapshot
+                            ) -> tuple[list[FindingChange], list[FindingChange]]:
+    """Resolved findings of a secret scheduled for deletion in the new scan, and new ones of a
+    secret scheduled in the old scan and restored since, with a note saying so."""
+
+    def scheduled(snap: Snapshot) -> dict[str, str]:
+        return {s.arn: str(s.deleted_date) for a in snap.accounts for reg in a.regions
+                for s in reg.secrets if scheduled_for_deletion({"deleted_date": s.deleted_date})}
+
+    now, before = scheduled(new_snap), scheduled(old_snap)
+    if not now and not before:
+        return resolved, new
+    said_resolved = [replace(f, changes=(
+        *f.changes, f"its secret is scheduled for deletion ({now[f.resource_arn]}): no one "
+                    "can read it, and no rule judges it, until it is restored"))
+        if f.resource_arn in now and f.resource_arn not in before else f for f in resolved]
+    restored = {arn for arn in before if arn not in now}
+    said_new = [replace(f, changes=(
+        *f.changes, "its secret was restored: it was scheduled for deletion, and judged by "
+                    "no rule")) if f.resource_arn in restored else f for f in new]
     return said_resolved, said_new
 
 
