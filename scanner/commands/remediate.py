@@ -453,7 +453,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.apply:
         # another apply of this plan running: refused before the plan is shown, its accounts
         # asked, or the running apply's unfinished journal noted as killed
-        another_apply_running(plan_path)
+        another_apply_running(plan_path, plan.plan_id)
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
