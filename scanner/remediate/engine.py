@@ -254,7 +254,7 @@ def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
     current: PlannedChange | None = None
     interrupted: str | None = None
     try:
-        for change in plan.changes:
+        for n, change in enumerate(plan.changes):
             current = change
             status = _apply_one(change, clients_for, journal, out, later=_later(change, chains),
                                 errors=errors)
@@ -264,8 +264,12 @@ def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
                 wrote.append(change)
             if status not in ("applied", "noop"):
                 result.stopped = f"{change.change_id}: {status}"
-                alarm(out, errors,
-                       f"stopping: {change.change_id} {status}; later changes not attempted")
+                # how many were left, as a stopped undo says (it said "later changes not
+                # attempted", also after the plan's last change; safe-fixes trial round 15)
+                left = len(plan.changes) - n - 1
+                alarm(out, errors, f"stopping: {change.change_id} {status}; " + (
+                    f"{left} later change(s) of the plan not attempted" if left
+                    else "it was the plan's last change"))
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = note_stop(exc, journal, wrote)
