@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 from botocore import xform_name
 
 from scanner.findings import Finding
-from scanner.policy.arn import arn_account, arn_region
+from scanner.policy.arn import arn_account, arn_region, parse_arn
 
 if TYPE_CHECKING:
     from scanner.access.verdicts import SecretAccess
@@ -290,6 +290,54 @@ def state_digest(state: Mapping[str, Any]) -> str:
 def change_id(remediation_id: str, target: str, calls: Sequence[ApiCall]) -> str:
     key = canonical_json([remediation_id, target, [c.to_json() for c in calls]])
     return "chg-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+#: the parameters of the remediators' calls that name the resource a call writes (Secrets
+#: Manager's SecretId, KMS's KeyId, EC2's RouteTableId): in every call of a change, the change's
+#: own resource -- the one it re-reads, journals and undoes
+RESOURCE_PARAMS = ("SecretId", "KeyId", "RouteTableId")
+
+
+def _names(value: Any, resource_arn: str, resource: str) -> bool:
+    """``value`` (a call's RESOURCE_PARAMS value) names the resource ``resource_arn``: that ARN,
+    or the id its resource field ends with (a key id, ``key/<id>``; a route table's id)."""
+    if not isinstance(value, str):
+        return False
+    return value == resource_arn or (":" not in value and "/" not in value
+                                     and resource.endswith("/" + value))
+
+
+def change_problem(change: PlannedChange) -> tuple[str, str] | None:
+    """(field, message) where ``change`` is not what a remediator plans, else None: its id is
+    not the digest of its calls, or a call writes elsewhere than the resource it names (another
+    resource, Region, or an account other than the one whose role makes the calls). The plan
+    and the journal loaders both ask it. A plan edited under recomputed digests -- a call's
+    SecretId set to another secret -- wrote that other secret while the apply re-read,
+    journaled and `--undo` put back the one the change names, and the journal was then refused
+    as edited: the other secret's policy was lost, and nothing recorded it (safe-fixes trial
+    round 15). Like the digests this catches edits, not a plan rebuilt whole."""
+    if change_id(change.remediation_id, change.target, change.calls) != change.change_id:
+        return "change_id", "the change's calls do not match its id"
+    arn = parse_arn(change.resource_arn)
+    if arn is None:
+        return "resource_arn", f"{change.resource_arn!r} is not an ARN"
+    if arn.account != change.account_id:
+        return "account_id", (f"its resource {change.resource_arn} is of account {arn.account}, "
+                              f"not {change.account_id}, whose role would make the calls")
+    if arn.region and arn.region != change.region:
+        return "region", (f"its resource {change.resource_arn} is in {arn.region}, not "
+                          f"{change.region}")
+    for i, call in enumerate(change.calls):
+        if call.region != change.region:
+            return f"calls[{i}].region", (f"{call.region!r}, not the change's Region "
+                                          f"{change.region}")
+        for name in RESOURCE_PARAMS:
+            if name in call.params and not _names(call.params[name], change.resource_arn,
+                                                  arn.resource):
+                return f"calls[{i}].params.{name}", (
+                    f"names {call.params[name]}, not the change's resource "
+                    f"{change.resource_arn} (the one it re-reads, journals and undoes)")
+    return None
 
 
 def matches(expected: Mapping[str, Any], current: Mapping[str, Any]) -> bool:

@@ -225,6 +225,22 @@ def _confirm(args: argparse.Namespace) -> Confirm | None:
     return lambda question: ask_yes(question, "nothing was changed")
 
 
+def _role_to_apply_with(args: argparse.Namespace, plan: Plan) -> str:
+    """The write role the plan's next step needs, and the accounts where its changes are made
+    (each with that account's remediation role): the hint said "--plan P --apply" alone, and
+    run as told wherever a change lands in an account other than the caller's (the demo's
+    route table of a member account, for the central account's peering) it was refused, "give
+    --remediation-role-name NAME" (safe-fixes trial round 15)."""
+    accounts = sorted({c.account_id for c in plan.changes})
+    name = args.remediation_role_name or "NAME"
+    audit = plan.estate.audit_role
+    return (f" --remediation-role-name {name}, {name} the write role in "
+            f"account{'s' if len(accounts) > 1 else ''} {', '.join(accounts)} where the "
+            "changes are made" + (f" (not the scan's audit role {audit})" if audit else "")
+            + ": `secretgraph iam-policy --for remediation-role` prints its policy; in the "
+            "account of your own credentials those are used directly")
+
+
 def _check_role_flag(args: argparse.Namespace, audit_role: str | None) -> None:
     """--remediation-role-name: refused when it is the scan's audit role or no role name (an
     empty one too: new-user trial), whether or not the plan has a change to make with it."""
@@ -437,7 +453,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.apply:
         # another apply of this plan running: refused before the plan is shown, its accounts
         # asked, or the running apply's unfinished journal noted as killed
-        another_apply_running(plan_path)
+        another_apply_running(plan_path, plan.plan_id)
         # the scan's audit role is no remediation role, whether the plan came with its scan
         # or alone (--plan PLAN --apply, as the plan command's own hint says to run it);
         # refused before the plan is shown
@@ -452,7 +468,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.apply:
         if plan.changes:
             print(fit_line("nothing was changed; review the plan, then run again with "
-                           f"--plan {plan_path} --apply", stream_columns()))
+                           f"--plan {plan_path} --apply{_role_to_apply_with(args, plan)}",
+                           stream_columns()))
         return 0
     if not plan.changes:
         # nothing to change: no credentials, no write role, no question -- a nightly

@@ -219,7 +219,7 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
     # went through the re-read of the first apply's half-made changes (refused as drifted, the
     # hint to --undo the running apply's journal) and the question, and was refused after the
     # answer (safe-fixes trial round 12)
-    lock = _lock(plan_path)
+    lock = _lock(plan_path, plan.plan_id)
     try:
         return _apply_locked(plan, clients_for, result, journal_path=journal_path,
                              plan_path=plan_path, confirm=confirm, out=out, region=region,
@@ -229,12 +229,13 @@ def apply_plan(plan: Plan, clients_for: ClientsFactory, *, journal_path: str, pl
             lock.close()  # releases the lock
 
 
-def another_apply_running(plan_path: str) -> None:
-    """InputError (exit 2) when an apply of the plan at ``plan_path`` holds its lock: checked
-    by the command before it shows the plan or says how the plan's last apply ended (that
-    apply's journal has no end line while it runs: the note called it killed, and offered
-    --undo of it; safe-fixes trial round 12). ``apply_plan`` takes the lock for itself."""
-    lock = _lock(plan_path)
+def another_apply_running(plan_path: str, plan_id: str) -> None:
+    """InputError (exit 2) when an apply of the plan at ``plan_path`` (or of a copy of it)
+    holds its lock: checked by the command before it shows the plan or says how the plan's
+    last apply ended (that apply's journal has no end line while it runs: the note called it
+    killed, and offered --undo of it; safe-fixes trial round 12). ``apply_plan`` takes the
+    lock for itself."""
+    lock = _lock(plan_path, plan_id)
     if lock is not None:
         lock.close()
 
@@ -262,7 +263,7 @@ def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
     current: PlannedChange | None = None
     interrupted: str | None = None
     try:
-        for change in plan.changes:
+        for n, change in enumerate(plan.changes):
             current = change
             status = _apply_one(change, clients_for, journal, out, later=_later(change, chains),
                                 errors=errors)
@@ -272,8 +273,12 @@ def _apply_locked(plan: Plan, clients_for: ClientsFactory, result: RunResult, *,
                 wrote.append(change)
             if status not in ("applied", "noop"):
                 result.stopped = f"{change.change_id}: {status}"
-                alarm(out, errors,
-                       f"stopping: {change.change_id} {status}; later changes not attempted")
+                # how many were left, as a stopped undo says (it said "later changes not
+                # attempted", also after the plan's last change; safe-fixes trial round 15)
+                left = len(plan.changes) - n - 1
+                alarm(out, errors, f"stopping: {change.change_id} {status}; " + (
+                    f"{left} later change(s) of the plan not attempted" if left
+                    else "it was the plan's last change"))
                 break
     except BaseException as exc:  # Ctrl-C, SIGTERM, a journal that cannot be written
         interrupted, flight = note_stop(exc, journal, wrote)
@@ -297,18 +302,64 @@ def lock_path(plan_path: str) -> str:
     return f"{os.path.realpath(plan_path)}.lock"
 
 
-def _lock(plan_path: str) -> Any:
-    """An exclusive lock for the apply of a plan, on ``<plan>.lock`` beside it (released when
-    the process ends, even killed): two applies of one plan at once each took the other's
-    change for their own (fault-injection trial). A file of its own: a re-plan replaces the
-    plan file (a lock on it was a lock on the old inode), and it is opened for writing (NFS
-    takes flock as a POSIX lock, which needs that). None where no lock file can be written (a
-    plan on a read-only file system): the apply goes on, as it did before locks."""
+def id_lock_path(plan_id: str) -> str:
+    """The apply lock of a plan's id, in the temporary directory: a copy of the plan file (the
+    reviewed plan attached to a ticket, downloaded to another folder) is the same plan, and its
+    own ``<plan>.lock`` let both apply every change at once (safe-fixes trial round 15: two
+    RotateSecret, two ReplicateSecretToRegions). One machine's applies only: a copy applied on
+    another machine takes its own. ``plan_id`` is ``plan-<hex>`` (checked as the plan is read:
+    the digest of its contents), a file name as it is."""
+    import os
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"secretgraph-apply-{plan_id}.lock")
+
+
+class _Locks:
+    """The apply locks held (the plan file's, the plan id's): ``close()`` lets them go."""
+
+    def __init__(self, held: list[Any]) -> None:
+        self._held = held
+
+    def close(self) -> None:
+        for fh in self._held:
+            fh.close()
+
+
+def _lock(plan_path: str, plan_id: str) -> _Locks | None:
+    """The exclusive locks for the apply of a plan (released when the process ends, even
+    killed): ``<plan>.lock`` beside the plan file, and the plan id's (``id_lock_path``). Two
+    applies of one plan at once each took the other's change for their own (fault-injection
+    trial). The plan file's own: a re-plan replaces the plan file (a lock on it was a lock on
+    the old inode), and a re-plan into a file being applied is refused by it
+    (``not_being_applied``). None for a plan built in memory (no file to lock beside)."""
     import os
 
     if not os.path.isfile(plan_path):  # a plan built in memory: no file to lock beside
         return None
-    lock = lock_path(plan_path)
+    held: list[Any] = []
+    try:
+        for lock, busy in (
+                (lock_path(plan_path), "another apply of this plan is running (its lock file "
+                                       f"{lock_path(plan_path)} is held)"),
+                (id_lock_path(plan_id), f"another apply of this plan ({plan_id}) is running, "
+                                        "from another copy of the plan file (its lock file "
+                                        f"{id_lock_path(plan_id)} is held)")):
+            fh = _take(lock, busy, plan_path)
+            if fh is not None:
+                held.append(fh)
+    except BaseException:
+        for fh in held:
+            fh.close()
+        raise
+    return _Locks(held)
+
+
+def _take(lock: str, busy: str, plan_path: str) -> Any:
+    """One apply lock, taken on the file ``lock``: opened for writing (NFS takes flock as a
+    POSIX lock, which needs that). None where no lock file can be written (a plan on a
+    read-only file system; a temporary directory we may not write): the apply goes on, as it
+    did before locks. InputError (``busy``) when another apply holds it."""
     try:
         fh = open(lock, "a")
     except OSError as exc:
@@ -319,16 +370,14 @@ def _lock(plan_path: str) -> Any:
                         "the same plan at the same time", lock, exc.strerror or exc)
             return None
     try:
-        busy = _held_elsewhere(fh)
+        taken_elsewhere = _held_elsewhere(fh)
     except OSError as exc:
         fh.close()
         log.warning("no lock for this apply (%s: %s)", lock, exc.strerror or exc)
         return None
-    if busy:
+    if taken_elsewhere:
         fh.close()
-        raise InputError("another apply of this plan is running (its lock file "
-                         f"{lock} is held); wait for it, or check its journal",
-                         path=plan_path) from None
+        raise InputError(f"{busy}; wait for it, or check its journal", path=plan_path) from None
     return fh
 
 

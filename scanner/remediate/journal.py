@@ -25,8 +25,8 @@ from typing import IO, Any, Mapping, Sequence
 
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
-from scanner.changes import (PlannedChange, canonical_json, change_id, differences, matches,
-                             now_iso)
+from scanner.changes import (PlannedChange, canonical_json, change_problem, differences,
+                             matches, now_iso)
 from scanner.errors import InputError
 from scanner.format_version import is_version
 from scanner.remediate.planfile import shape_error
@@ -156,9 +156,11 @@ def _check_edits(rec: Mapping[str, Any], change: PlannedChange, entry: JournalEn
     a change otherwise). Like the plan's digests this catches edits and corruption, not someone
     who recomputes them: keep journals where only the remediation operators can write."""
     data = rec["change"]
-    if change_id(change.remediation_id, change.target, change.calls) != change.change_id:
-        raise InputError("the change's calls do not match its id: the journal was edited",
-                         path=path, field=field)
+    wrong = change_problem(change)
+    if wrong is not None:
+        raise InputError(f"{wrong[1]}: the journal was edited", path=path,
+                         field=f"{field}.change.{wrong[0]}" if wrong[0] != "change_id"
+                         else field)
     if data.get("pre_state_digest") not in (None, change.pre_state_digest):
         raise InputError("the change's pre_state does not match its digest: the journal was "
                          "edited", path=path, field=field)

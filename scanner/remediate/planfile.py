@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import jsonschema
 
 from remediations import REMEDIATORS
-from scanner.changes import PlannedChange, canonical_json, state_digest
+from scanner.changes import PlannedChange, canonical_json, change_problem, state_digest
 from scanner.errors import InputError, UsageError
 from scanner.format_version import is_version
 from scanner.model import Snapshot
@@ -238,6 +238,10 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
             raise InputError(f"{change.remediation_id!r} is not a remediator of this version "
                              f"of secretgraph (it has {', '.join(sorted(REMEDIATORS))}): a plan "
                              f"written by another version; {_PLAN_AGAIN}", path=path, field=f"changes[{i}].remediation_id")
+        wrong_change = change_problem(change)
+        if wrong_change is not None:
+            raise InputError(f"{wrong_change[1]}; {_EDITED}", path=path,
+                             field=f"changes[{i}].{wrong_change[0]}")
         if item.get("pre_state_digest") != state_digest(change.pre_state):
             raise InputError(f"pre-state digest does not match its pre_state; {_EDITED}",
                              path=path, field=f"changes[{i}].pre_state_digest")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import tempfile
 from typing import Any, Iterator
 
 import pytest
@@ -19,6 +20,15 @@ from scanner.model import Snapshot
 from scanner.remediate.config import parse_config
 from scanner.snapshot_io import read_snapshot
 from scanner.remediate.sessions import ClientsFactory, remediation_clients
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_dir(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A temporary directory of each test's own: the apply lock of a plan id is there
+    (scanner.remediate.engine.id_lock_path), and two tests on two workers may build the same
+    plan (one estate, one second) and apply it at once."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tempdir")))
 
 
 @pytest.fixture()

@@ -131,7 +131,7 @@ def test_a_plan_edited_consistently_still_fails_its_plan_id(tmp_path: Path) -> N
     plan = _offline_plan()
     (change,) = plan.changes
     path = write_plan(tmp_path / "plan.json",
-                      replace(plan, changes=(replace(change, region="eu-west-1"),)))
+                      replace(plan, changes=(replace(change, summary="nothing to see"),)))
 
     with pytest.raises(InputError, match="field plan_id: plan id does not match"):
         read_plan(path)

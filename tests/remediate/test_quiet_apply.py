@@ -55,7 +55,7 @@ def test_a_failed_apply_with_q_says_what_failed_and_names_the_journal_on_stderr(
     lines = err.splitlines()
     assert any(line.startswith(f"FAILED   {change.change_id} enable-key-rotation ")
                and "AccessDeniedException: not allowed" in line for line in lines), err
-    assert f"stopping: {change.change_id} failed; later changes not attempted" in lines, err
+    assert f"stopping: {change.change_id} failed; it was the plan's last change" in lines, err
     assert any(line.startswith(f"journal: {journal} (") and "failed 1" in line
                for line in lines), err
     assert "note:" not in err, "-q hides notes"
