@@ -182,3 +182,16 @@ def test_the_help_of_for_scanner_names_everything_its_policy_grants() -> None:
     for words in ("Organizations discovery", "sts:AssumeRole", "ec2:DescribeRegions",
                   "read set"):
         assert words in scanner_help, words
+
+
+def test_docs_name_every_call_the_guard_allows_besides_the_collectors() -> None:
+    """docs/collection.md "The read-only guard" said the collectors' tables "or the session's
+    two STS calls": the guard also allows ec2:DescribeRegions (`--regions all`), which
+    session.OPERATIONS declares. Its paragraph names each of the session's operations."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collection.md").read_text(
+        encoding="utf-8")
+    start = text.index("## The read-only guard")
+    section = text[start:text.index("\n## ", start + 1)]
+    assert [op for _, op in session.OPERATIONS if f"`{op}`" not in section] == []
