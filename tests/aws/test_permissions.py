@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import pytest
 
@@ -195,3 +196,59 @@ def test_docs_name_every_call_the_guard_allows_besides_the_collectors() -> None:
     start = text.index("## The read-only guard")
     section = text[start:text.index("\n## ", start + 1)]
     assert [op for _, op in session.OPERATIONS if f"`{op}`" not in section] == []
+
+
+@functools.cache
+def _method_operations(service: str) -> dict[str, str]:
+    """boto3 method name -> operation, from botocore's bundled model of `service`."""
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+def _operations_named_in(source: str, service: str) -> set[str]:
+    """The operations of `service` whose boto3 method name (describe_key, list_secrets) the
+    source names as an attribute (a call) or a string (a paginator's name, a table's entry);
+    a word of a comment is none."""
+    import re
+
+    methods = _method_operations(service)
+    words = re.findall(r"\.([a-z][a-z0-9_]*)\b|[\"']([a-z][a-z0-9_]*)[\"']", source)
+    return {methods[word] for pair in words for word in pair if word in methods}
+
+
+def test_every_call_a_collector_makes_is_declared_and_so_in_the_policies() -> None:
+    """docs/deployment.md and docs/collection.md: the audit role's policy (and the guard's
+    allow-list) are generated from the collectors' OPERATIONS tables. A call a collector
+    makes without declaring it would be a permission the users' roles lack -- AccessDenied, a
+    coverage hole on every account -- and the guard's refusal on the first real scan. Each
+    collector's source names only operations of its table; the collection around them (the
+    session, discovery, the collection run) only the collectors' and the session's."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for module in COLLECTORS:
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        named = _operations_named_in(source, module.SERVICE)
+        assert named - set(module.OPERATIONS) == set(), module.__name__
+    allowed = allowed_operations()
+    services = {service for service, _ in allowed}
+    around = [*sorted((root / "scanner" / "aws").glob("*.py")), root / "scanner" / "collect.py",
+              root / "scanner" / "collect_options.py", root / "scanner" / "discovery.py",
+              root / "scanner" / "incremental.py", root / "scanner" / "shards.py"]
+    named_around = {(path.name, service, op) for path in around for service in services
+                    for op in _operations_named_in(path.read_text(encoding="utf-8"), service)}
+    assert {("sts", "AssumeRole"), ("ec2", "DescribeRegions")} <= \
+        {(service, op) for _, service, op in named_around}
+    assert sorted(f"{name}: {service}:{op}" for name, service, op in named_around
+                  if (service, op) not in allowed) == []
+
+
+def test_the_check_finds_an_undeclared_call() -> None:
+    assert _operations_named_in("client.get_secret_value(SecretId=arn)", "secretsmanager") == \
+        {"GetSecretValue"}
+    assert _operations_named_in('paginate(client, "list_grants", "Grants")', "kms") == \
+        {"ListGrants"}
+    assert _operations_named_in("# kms:Decrypt: a key grant to decrypt", "kms") == set()
