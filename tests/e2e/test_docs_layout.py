@@ -145,3 +145,17 @@ def test_the_path_check_tells_a_moved_module() -> None:
     assert _names_a_file("reports/html/")
     assert not _names_a_file("scanner/history/records_blobs.py")
     assert not _names_a_file("scanner/remediate/apply.py")
+
+
+def test_the_layout_names_every_module_of_the_command_line() -> None:
+    """scanner/commands/: the commands are the CLI's COMMANDS table; the `_` modules beside
+    them (what `access --secret` names, its table and JSON: split out of commands/access.py)
+    are named in the Layout's row, so a reader finds where a command's part went."""
+    from scanner.cli import COMMANDS
+
+    row = next(line for line in _layout_table().splitlines()
+               if line.startswith("| `scanner/cli.py`, `scanner/commands/`"))
+    commands = {name.rsplit(".", 1)[1] for name in COMMANDS.values()}
+    modules = {p.stem for p in (ROOT / "scanner" / "commands").glob("*.py")
+               if p.stem != "__init__"}
+    assert sorted(m for m in modules - commands if f"`{m}.py`" not in row) == []
