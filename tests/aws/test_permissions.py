@@ -252,3 +252,23 @@ def test_the_check_finds_an_undeclared_call() -> None:
     assert _operations_named_in('paginate(client, "list_grants", "Grants")', "kms") == \
         {"ListGrants"}
     assert _operations_named_in("# kms:Decrypt: a key grant to decrypt", "kms") == set()
+
+
+@pytest.mark.parametrize("target", ["audit-role", "remediation-role"])
+def test_a_role_name_the_document_has_no_place_for_is_a_usage_error(target: str) -> None:
+    """`iam-policy --for remediation-role --role-name SecretgraphRemediation` printed the
+    remediation role's policy, which names no role, as if the name had been applied; so did the
+    audit role's json policy. --role-name names the audit role in --for scanner's AssumeRole
+    statement and in the template: elsewhere it is refused, as --partition is."""
+    with pytest.raises(UsageError, match=f"--role-name .*--for {target}"):
+        main(["iam-policy", "--for", target, "--role-name", "SecretgraphRemediation"])
+
+
+def test_the_audit_role_name_is_used_where_the_document_names_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["iam-policy", "--for", "scanner", "--role-name", "Aud"]) == 0
+    (assume,) = [s for s in json.loads(capsys.readouterr().out)["Statement"]
+                 if s.get("Sid") == "AssumeAuditRole"]
+    assert assume["Resource"] == "arn:aws:iam::*:role/Aud"
+    assert main(["iam-policy", "--for", "scanner"]) == 0
+    assert "role/SecretgraphAudit" in capsys.readouterr().out
