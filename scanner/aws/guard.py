@@ -1,8 +1,9 @@
 """The read-only guard: a botocore hook on every client the scanner creates.
 
 It runs on ``before-parameter-build`` (before the request is built or sent) and refuses any
-operation outside the declared read set -- the collectors' ``OPERATIONS`` tables plus the two STS
-calls the session layer makes -- by raising scanner.errors.ReadOnlyViolation. GetSecretValue and
+operation outside the declared read set -- the collectors' ``OPERATIONS`` tables plus the calls
+the session layer makes (scanner.aws.session.OPERATIONS: GetCallerIdentity, AssumeRole, and
+DescribeRegions for ``--regions all``) -- by raising scanner.errors.ReadOnlyViolation. GetSecretValue and
 BatchGetSecretValue are refused even if someone adds them to a table.
 
 Remediation and the Security Hub export use the same guard with their own allow-lists; the

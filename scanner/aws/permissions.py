@@ -22,6 +22,9 @@ from scanner.collectors import ACCOUNT_COLLECTORS, COLLECTORS, organizations
 
 NEVER_ALLOWED_ACTIONS = ("secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue")
 
+#: the audit role's name when none is given (`iam-policy`, the templates' AuditRoleName)
+AUDIT_ROLE = "SecretgraphAudit"
+
 
 def allowed_operations(collectors: tuple[ModuleType, ...] = COLLECTORS) -> frozenset[tuple[str, str]]:
     ops = {(module.SERVICE, op) for module in collectors for op in module.OPERATIONS}
@@ -51,7 +54,7 @@ def iam_policy_document() -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def scanner_policy_document(role_name: str = "SecretgraphAudit",
+def scanner_policy_document(role_name: str = AUDIT_ROLE,
                             partition: str = "aws") -> dict[str, Any]:
     """The scanning identity's policy: discovery, assuming the audit role, and the audit role's
     read set, because the identity's own account is scanned with its own credentials (no role
@@ -79,7 +82,7 @@ def scanner_policy_document(role_name: str = "SecretgraphAudit",
     }
 
 
-def cloudformation_template(role_name: str = "SecretgraphAudit") -> dict[str, Any]:
+def cloudformation_template(role_name: str = AUDIT_ROLE) -> dict[str, Any]:
     """A template for the audit role (deploy it in every account, e.g. as a StackSet)."""
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

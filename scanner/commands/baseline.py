@@ -155,10 +155,11 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{'':<8} {f.message}")
             _say(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
-    out = Path(args.output_file)
+    # before reading the scan: a bad path fails at once, and a folder is named as one (it was
+    # "exists; pass --force to overwrite it", and with --force "is a folder")
+    out = output_file(args.output_file, "--output-file")
     if out.exists() and not args.force:
         raise UsageError(f"--output-file {out} exists; pass --force to overwrite it")
-    output_file(out, "--output-file")  # before reading the scan: a bad path fails at once
     access, _snapshot = _source(args)
     text = init_baseline(access)
     write_output(out, text, "--output-file")

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from scanner.aws.permissions import (
+    AUDIT_ROLE,
     cloudformation_template,
     iam_policy_document,
     scanner_policy_document,
@@ -39,8 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "remediation-role: the write role `remediate --apply` assumes (the remediators' "
              "declared actions, secret-value reads denied)",
     )
-    parser.add_argument("--role-name", default="SecretgraphAudit",
-                        help="name of the audit role (default SecretgraphAudit)")
+    parser.add_argument("--role-name", default=None,
+                        help="with --for scanner or --format cloudformation: the audit role's "
+                             f"name (default {AUDIT_ROLE})")
     parser.add_argument("--partition", default=None, choices=PARTITIONS,
                         help="with --for scanner: the partition of the audit roles' ARNs "
                              "(default aws; aws-us-gov for GovCloud, aws-cn for China)")
@@ -49,8 +51,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scanner.aws.session import check_role_name
 
-    check_role_name(args.role_name)  # a name CloudFormation and IAM accept, as scan checks it
+    named = args.role_name is not None
+    role_name = args.role_name if named else AUDIT_ROLE
+    check_role_name(role_name)  # a name CloudFormation and IAM accept, as scan checks it
     document: dict[str, Any]
+    if named and args.target != "scanner" and args.format != "cloudformation":
+        # the audit role's policy and the remediation role's name no role (Resource "*"): an
+        # ignored flag would read as applied, as --partition's would
+        raise UsageError(f"--role-name names the audit role in --for scanner's policy and in "
+                         f"--format cloudformation's template; --for {args.target} "
+                         f"--format json has no role name to put it in")
     if args.partition is not None and args.target != "scanner":
         # the other documents name no partition (Resource "*", or the template's
         # ${AWS::Partition}): an ignored flag would read as applied (review round 4)
@@ -60,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
         if args.target != "audit-role":
             raise UsageError(f"--format cloudformation creates the audit role; it cannot be "
                              f"combined with --for {args.target} (use --format json)")
-        document = cloudformation_template(args.role_name)
+        document = cloudformation_template(role_name)
     elif args.target == "scanner":
-        document = scanner_policy_document(args.role_name, partition=args.partition or "aws")
+        document = scanner_policy_document(role_name, partition=args.partition or "aws")
     elif args.target == "remediation-role":
         from scanner.remediate.permissions import remediation_policy_document
 

@@ -31,8 +31,8 @@ from scanner.errors import InputError, UsageError
 HELP = ("list the rules, show one (what it checks, why, what to do), or validate rule files "
         "(exit 2 naming file, rule and field)")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
-QUIET_HELP = ("print no list or count, only errors (the exit code says whether the rule files "
-              "are valid)")
+QUIET_HELP = ("print no list, rule or count, only errors (the exit code is the same: for "
+              "validate, whether the rule files are valid)")
 #: with -q, standard output is discarded: errors (stderr) only
 QUIET_DISCARDS_STDOUT = True
 

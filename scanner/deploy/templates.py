@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scanner.aws.permissions import AUDIT_ROLE as DEFAULT_AUDIT_ROLE
 from scanner.deploy.cfn import (function_environment, getatt, read_only_policy, ref,
                                 report_statements, scanner_discovery_actions, sub)
 
 DEFAULT_SCHEDULE = "cron(0 2 * * ? *)"
-DEFAULT_AUDIT_ROLE = "SecretgraphAudit"
 HANDLER = "scanner.deploy.handler.handler"
 
 

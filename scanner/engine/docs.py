@@ -145,8 +145,8 @@ def render(ruleset: Ruleset) -> str:
         own = sorted(KIND_ATTRIBUTES[kind] - COMMON)
         out.append(f"| `{kind}` | " + ", ".join(f"`{a}`" for a in own) + " |")
     out += ["", "## Rules of your own", "",
-            "A folder given with `--rules-dir DIR` (to `scan`, `remediate` and `rules list`) adds "
-            "its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
+            "A folder given with `--rules-dir DIR` (to `scan`, `remediate`, `rules list` and "
+            "`rules show`) adds its `*.yaml` rule files to the built-in ones; `secretgraph rules validate DIR` "
             "checks them as the scan would, exit 2 naming the file, rule and field (every bad "
             "file, and every schema problem of each, in one run). A rule file "
             "has the fields of the built-in rules in `rules/` (copy one to start): `id` (equal "

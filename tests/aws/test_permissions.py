@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import pytest
 
@@ -182,3 +183,92 @@ def test_the_help_of_for_scanner_names_everything_its_policy_grants() -> None:
     for words in ("Organizations discovery", "sts:AssumeRole", "ec2:DescribeRegions",
                   "read set"):
         assert words in scanner_help, words
+
+
+def test_docs_name_every_call_the_guard_allows_besides_the_collectors() -> None:
+    """docs/collection.md "The read-only guard" said the collectors' tables "or the session's
+    two STS calls": the guard also allows ec2:DescribeRegions (`--regions all`), which
+    session.OPERATIONS declares. Its paragraph names each of the session's operations."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "collection.md").read_text(
+        encoding="utf-8")
+    start = text.index("## The read-only guard")
+    section = text[start:text.index("\n## ", start + 1)]
+    assert [op for _, op in session.OPERATIONS if f"`{op}`" not in section] == []
+
+
+@functools.cache
+def _method_operations(service: str) -> dict[str, str]:
+    """boto3 method name -> operation, from botocore's bundled model of `service`."""
+    import botocore.session
+    from botocore import xform_name
+
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+def _operations_named_in(source: str, service: str) -> set[str]:
+    """The operations of `service` whose boto3 method name (describe_key, list_secrets) the
+    source names as an attribute (a call) or a string (a paginator's name, a table's entry);
+    a word of a comment is none."""
+    import re
+
+    methods = _method_operations(service)
+    words = re.findall(r"\.([a-z][a-z0-9_]*)\b|[\"']([a-z][a-z0-9_]*)[\"']", source)
+    return {methods[word] for pair in words for word in pair if word in methods}
+
+
+def test_every_call_a_collector_makes_is_declared_and_so_in_the_policies() -> None:
+    """docs/deployment.md and docs/collection.md: the audit role's policy (and the guard's
+    allow-list) are generated from the collectors' OPERATIONS tables. A call a collector
+    makes without declaring it would be a permission the users' roles lack -- AccessDenied, a
+    coverage hole on every account -- and the guard's refusal on the first real scan. Each
+    collector's source names only operations of its table; the collection around them (the
+    session, discovery, the collection run) only the collectors' and the session's."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for module in COLLECTORS:
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        named = _operations_named_in(source, module.SERVICE)
+        assert named - set(module.OPERATIONS) == set(), module.__name__
+    allowed = allowed_operations()
+    services = {service for service, _ in allowed}
+    around = [*sorted((root / "scanner" / "aws").glob("*.py")), root / "scanner" / "collect.py",
+              root / "scanner" / "collect_options.py", root / "scanner" / "discovery.py",
+              root / "scanner" / "incremental.py", root / "scanner" / "shards.py"]
+    named_around = {(path.name, service, op) for path in around for service in services
+                    for op in _operations_named_in(path.read_text(encoding="utf-8"), service)}
+    assert {("sts", "AssumeRole"), ("ec2", "DescribeRegions")} <= \
+        {(service, op) for _, service, op in named_around}
+    assert sorted(f"{name}: {service}:{op}" for name, service, op in named_around
+                  if (service, op) not in allowed) == []
+
+
+def test_the_check_finds_an_undeclared_call() -> None:
+    assert _operations_named_in("client.get_secret_value(SecretId=arn)", "secretsmanager") == \
+        {"GetSecretValue"}
+    assert _operations_named_in('paginate(client, "list_grants", "Grants")', "kms") == \
+        {"ListGrants"}
+    assert _operations_named_in("# kms:Decrypt: a key grant to decrypt", "kms") == set()
+
+
+@pytest.mark.parametrize("target", ["audit-role", "remediation-role"])
+def test_a_role_name_the_document_has_no_place_for_is_a_usage_error(target: str) -> None:
+    """`iam-policy --for remediation-role --role-name SecretgraphRemediation` printed the
+    remediation role's policy, which names no role, as if the name had been applied; so did the
+    audit role's json policy. --role-name names the audit role in --for scanner's AssumeRole
+    statement and in the template: elsewhere it is refused, as --partition is."""
+    with pytest.raises(UsageError, match=f"--role-name .*--for {target}"):
+        main(["iam-policy", "--for", target, "--role-name", "SecretgraphRemediation"])
+
+
+def test_the_audit_role_name_is_used_where_the_document_names_it(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["iam-policy", "--for", "scanner", "--role-name", "Aud"]) == 0
+    (assume,) = [s for s in json.loads(capsys.readouterr().out)["Statement"]
+                 if s.get("Sid") == "AssumeAuditRole"]
+    assert assume["Resource"] == "arn:aws:iam::*:role/Aud"
+    assert main(["iam-policy", "--for", "scanner"]) == 0
+    assert "role/SecretgraphAudit" in capsys.readouterr().out

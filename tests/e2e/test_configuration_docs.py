@@ -37,3 +37,22 @@ def test_every_config_key_is_documented() -> None:
     text = DOC.read_text()
     for key in json.loads(SCHEMA.read_text())["properties"]:
         assert f"`{key}" in text, key
+
+
+def test_the_remediation_pages_config_example_is_valid(tmp_path: Path) -> None:
+    """docs/remediation.md "Config (`--config`)": the example loads as `remediate --config` and
+    `scan --config` read it (its lambda_arn and keys were "..." placeholders, which both refuse:
+    a copied example was exit 2)."""
+    from scanner.engine import load_config
+    from scanner.remediate.config import load_config as load_remediation_config
+
+    page = (DOC.parent / "remediation.md").read_text(encoding="utf-8")
+    section = page[page.index("## Config (`--config`)"):]
+    example = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert example is not None
+    path = tmp_path / "secretgraph.yaml"
+    path.write_text(example.group(1), encoding="utf-8")
+    load_config(path)
+    config = load_remediation_config(path)
+    assert config.max_plan_age_hours == 24 and config.rotation_days == 30
+    assert set(config.cmk_by_account_region["111122223333"]) == {"us-east-1", "us-west-2"}

@@ -107,3 +107,55 @@ def test_every_link_of_the_docs_reaches_its_file_and_heading() -> None:
             elif anchor and where.suffix == ".md" and anchor not in _heading_anchors(where):
                 broken.append(f"{page.name}: {target} (no such heading)")
     assert broken == []
+
+
+#: a path of ours: scanner/history/blobs.py, reports/html/, scanner/access/graph_io._Contexts
+_SOURCE_PATH = re.compile(
+    r"(?<![\w/.-])((?:scanner|reports|remediations|bench|rules|docs)/[\w./-]*[\w/])")
+
+
+def _names_a_file(path: str) -> bool:
+    """The path is there, as written, as a module (`.py` left out), or as a module and a name
+    in it (`scanner/access/gates.combine`)."""
+    if "..." in path:
+        return True  # scanner/access/...py: any module
+    head, _, _name = path.partition(".")
+    return any((ROOT / candidate).exists()
+               for candidate in (path, f"{path}.py", f"{head}.py", head))
+
+
+def test_every_source_path_the_code_and_docs_name_exists() -> None:
+    """docs/architecture.md's module map and the other pages name modules by path
+    (`scanner/history/sqlite_schema.py`, `scanner/remediate/runs.py`): after a split or a
+    rename each still leads to a file. tests/e2e/test_docs_dotted_names.py checks the dotted
+    names; this the paths."""
+    sources = [*ROOT.glob("scanner/**/*.py"), *ROOT.glob("reports/**/*.py"),
+               *ROOT.glob("remediations/*.py"), *ROOT.glob("bench/*.py"),
+               ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    missing = [f"{source.relative_to(ROOT)}: {path}" for source in sources
+               for path in (m.group(1).rstrip(".")
+                            for m in _SOURCE_PATH.finditer(source.read_text(encoding="utf-8")))
+               if not _names_a_file(path)]
+    assert missing == []
+
+
+def test_the_path_check_tells_a_moved_module() -> None:
+    assert _names_a_file("scanner/history/blobs.py")
+    assert _names_a_file("scanner/access/gates.combine")
+    assert _names_a_file("reports/html/")
+    assert not _names_a_file("scanner/history/records_blobs.py")
+    assert not _names_a_file("scanner/remediate/apply.py")
+
+
+def test_the_layout_names_every_module_of_the_command_line() -> None:
+    """scanner/commands/: the commands are the CLI's COMMANDS table; the `_` modules beside
+    them (what `access --secret` names, its table and JSON: split out of commands/access.py)
+    are named in the Layout's row, so a reader finds where a command's part went."""
+    from scanner.cli import COMMANDS
+
+    row = next(line for line in _layout_table().splitlines()
+               if line.startswith("| `scanner/cli.py`, `scanner/commands/`"))
+    commands = {name.rsplit(".", 1)[1] for name in COMMANDS.values()}
+    modules = {p.stem for p in (ROOT / "scanner" / "commands").glob("*.py")
+               if p.stem != "__init__"}
+    assert sorted(m for m in modules - commands if f"`{m}.py`" not in row) == []

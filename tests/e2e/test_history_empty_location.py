@@ -96,3 +96,17 @@ def test_remediate_apply_refuses_an_empty_secretgraph_history_before_planning(
     code = main(["remediate", "--plan", str(in_tmp / "no-plan.json"), "--apply", "--yes"])
     assert (code, capsys.readouterr().err.splitlines()) == (
         2, [f"secretgraph remediate: error: {EMPTY} ($SECRETGRAPH_HISTORY is set but empty)"])
+
+
+@pytest.mark.parametrize("source", ["--in", "--snapshot"])
+def test_baseline_reading_a_scan_folder_or_a_snapshot_does_not_read_the_variable(
+        source: str, in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/history.md and docs/configuration.md: `baseline` refuses an empty
+    $SECRETGRAPH_HISTORY only where it reads the history; with `--in DIR` or `--snapshot FILE`
+    it reads no history (the docs listed `baseline` as refusing it whatever its input)."""
+    monkeypatch.setenv("SECRETGRAPH_HISTORY", "")
+    given = in_tmp / ("first" if source == "--in" else "snapshot.json.gz")
+    assert main(["baseline", "init", source, str(given), "--output-file",
+                 str(in_tmp / "baseline.yaml"), "-q"]) == 0
+    assert main(["baseline", "check", "--baseline", str(in_tmp / "baseline.yaml"), source,
+                 str(given), "-q"]) == 0

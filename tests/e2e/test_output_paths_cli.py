@@ -51,6 +51,11 @@ def test_an_output_under_a_file_is_one_line_naming_the_option(
 @pytest.mark.parametrize("argv, flag", [
     (["diff", "--history", "{tmp}/h.db", "--output-file", "{tmp}"], "--output-file"),
     (["remediate", "--in", "{tmp}", "--plan-out", "{tmp}"], "--plan-out"),
+    # it said "exists; pass --force to overwrite it", and with --force "is a folder"
+    (["baseline", "init", "--snapshot", "{tmp}/s.json", "--output-file", "{tmp}"],
+     "--output-file"),
+    (["export", "securityhub", "--findings", "{tmp}/findings.json", "--dry-run", "--report",
+      "{tmp}"], "--report"),
 ])
 def test_a_folder_given_for_an_output_file_is_one_line(
         argv: list[str], flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,6 +95,25 @@ def test_rules_list_and_validate_print_nothing_with_q(
     rules_dir = Path(__file__).resolve().parents[2] / "rules"
     _, out, err, loud = _run(["rules", "validate", str(rules_dir)], capsys)
     assert "valid" in loud and out == "" and err == ""
+    _, out, err, loud = _run(["rules", "show", "secret-unused"], capsys)
+    assert "secret-unused" in loud and out == "" and err == ""
+
+
+def test_rules_show_help_says_what_q_leaves_out() -> None:
+    """It said "print no list or count" on `rules show`, which prints a rule."""
+    parser, _ = build_parser()
+    rules = next(a for a in parser._actions if isinstance(getattr(a, "choices", None), dict))
+    show = next(a for a in rules.choices["rules"]._actions
+                if isinstance(getattr(a, "choices", None), dict)).choices["show"]
+    q = next(a for a in show._actions if "-q" in a.option_strings)
+    assert q.help is not None and q.help.startswith("print no list, rule or count")
+
+
+def test_deploy_templates_prints_no_file_names_with_q(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy-templates", "--out", str(tmp_path / "cfn"), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert len(list((tmp_path / "cfn").glob("*.yaml"))) == 3
 
 
 def test_history_prints_nothing_with_q(scanned: tuple[Path, str],
