@@ -228,3 +228,48 @@ def test_reading_builds_the_same_records_as_the_models_own_decoder(tmp_path: Pat
         data = json.loads(json.dumps(snapshot_io.to_jsonable(snapshot)))
         path = write(tmp_path, "s.json", json.dumps(data).encode())
         assert read_snapshot(path) == from_jsonable(Snapshot, data) == snapshot
+
+
+def _with_a_record_twice(where: str) -> dict[str, object]:
+    data: dict[str, object] = snapshot_io.to_jsonable(sample())
+    account = data["accounts"][0]  # type: ignore[index]
+    region = account["regions"][0]
+    if where == "accounts":
+        data["accounts"].append(dict(account, name="a second copy"))  # type: ignore[union-attr]
+    elif where == "regions":
+        account["regions"].append({"region": "us-east-1"})
+    else:  # the same ARN with other contents: whose key, whose policy?
+        record = dict(region[where][0], rotation_enabled=True) if where == "secrets" else \
+            dict(region[where][0], key_state="Disabled")
+        region[where].append(record)
+    return data
+
+
+@pytest.mark.parametrize("where,field,named", [
+    ("accounts", "accounts[2].account_id", f"account_id '{ACCOUNT}'"),
+    ("regions", "accounts[0].regions[1].region", "region 'us-east-1'"),
+    ("secrets", "accounts[0].regions[0].secrets[1].arn",
+     f"arn 'arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-AbCdEf'"),
+    ("kms_keys", "accounts[0].regions[0].kms_keys[1].arn",
+     f"arn 'arn:aws:kms:us-east-1:{ACCOUNT}:key/k1'"),
+])
+def test_a_record_given_twice_in_a_hand_made_snapshot_is_refused_naming_both(
+        tmp_path: Path, where: str, field: str, named: str) -> None:
+    # fault-injection trial round 22: the graph joined the two records -- one secret's policy
+    # with the other's key -- and the scan judged the mixture, exit 1, without a word
+    path = write(tmp_path, "s.json", json.dumps(_with_a_record_twice(where)).encode())
+    with pytest.raises(InputError) as info:
+        read_snapshot(path)
+    message = str(info.value)
+    assert f"field {field}: {named} is given twice in {where} (also at " in message
+    assert "\n" not in message
+
+
+def test_the_same_peering_in_two_accounts_is_one_record_per_account() -> None:
+    # both sides of a peering list it: once in each account's Region is not a repeat
+    peering = {"peering_id": "pcx-1"}
+    document = {"accounts": [
+        {"account_id": ACCOUNT, "regions": [{"region": "us-east-1", "peerings": [peering]}]},
+        {"account_id": "444455556666", "regions": [{"region": "us-east-1",
+                                                    "peerings": [peering]}]}]}
+    snapshot_io.check_unique(document, path="s.json")
