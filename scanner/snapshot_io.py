@@ -28,7 +28,7 @@ import zlib
 from pathlib import Path
 from typing import IO, Any, Iterable, Mapping, Union
 
-from scanner import model
+from scanner import json_text, model
 from scanner.errors import InputError, OutputError
 from scanner.format_version import is_version
 from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
@@ -262,7 +262,7 @@ def load_document(path: str | os.PathLike[str]) -> Any:
         if p.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         text = data.decode("utf-8")
-        document = json.loads(text)
+        document = json_text.loads(text)
     except FileNotFoundError:
         raise InputError("no such file", path=str(p)) from None
     except IsADirectoryError:

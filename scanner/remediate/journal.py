@@ -25,6 +25,7 @@ from typing import IO, Any, Mapping, Sequence
 
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
+from scanner import json_text
 from scanner.changes import (PlannedChange, canonical_json, change_id, differences, matches,
                              now_iso)
 from scanner.errors import InputError
@@ -227,7 +228,7 @@ def read_journal(path: str | Path) -> Journal:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(json_text.loads(line))
         except json.JSONDecodeError:
             if n == last and n > 1:  # cut off while written (a crash, a full disk)
                 torn = "end" if line.startswith('{"type": "end"') else "change"
@@ -313,7 +314,7 @@ def unfinished_apply(folder: str | Path, plan_id: str, planned: int) -> str | No
     end: Mapping[str, Any] | None = None
     for line in lines:
         try:
-            rec = json.loads(line)
+            rec = json_text.loads(line)
         except json.JSONDecodeError:
             continue  # a last line cut off while written
         if not isinstance(rec, dict):
