@@ -1,7 +1,9 @@
-"""A JSON file nested deeper than the parser recurses is one line naming the file, exit 2,
-from every command that reads one (fault-injection trial round 22: `scan --snapshot`,
-`access --snapshot`, `remediate --plan`, `export securityhub --asff` and `--ledger` ended
-"internal error: RecursionError" -- json raises it, and no reader caught it)."""
+"""JSON files as people hand them over (fault-injection trial round 22): one nested deeper
+than the parser recurses is one line naming the file, exit 2, from every command that reads
+one (`scan --snapshot`, `access --snapshot`, `remediate --plan`, `export securityhub --asff`
+and `--ledger` ended "internal error: RecursionError" -- json raises it, and no reader caught
+it); one saved with a UTF-8 byte-order mark (a Windows editor) is read, as the YAML files are
+("not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig))")."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from scanner import json_text
 from scanner.cli import main
+from scanner.snapshot_io import write_snapshot
 
 DEPTH = 100_000
 
@@ -53,3 +56,25 @@ def test_ordinary_json_reads_as_json_loads_reads_it() -> None:
     text = '{"a": [1, {"b": "[{\\"}"}], "c": null}'
     assert json_text.loads(text) == json.loads(text)
     assert json_text.loads(text.encode()) == json.loads(text)
+
+
+def test_a_snapshot_and_a_findings_json_saved_with_a_byte_order_mark_are_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.engine_helpers import make_secret, make_snapshot
+
+    snapshot = write_snapshot(tmp_path / "snapshot.json", make_snapshot(make_secret("db")))
+    snapshot.write_bytes(b"\xef\xbb\xbf" + snapshot.read_bytes().replace(b"\n", b"\r\n"))
+    assert main(["scan", "--snapshot", str(snapshot), "--out", str(tmp_path / "out"), "-q",
+                 "--format", "json,html"]) in (0, 1)
+    findings = tmp_path / "out" / "findings.json"
+    findings.write_bytes(b"\xef\xbb\xbf" + findings.read_bytes())
+    capsys.readouterr()
+    assert main(["report", "--in", str(tmp_path / "out"), "--out", str(tmp_path / "again"),
+                 "-q"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "again" / "report.html").exists()
+
+
+def test_an_error_after_a_byte_order_mark_names_its_true_column() -> None:
+    with pytest.raises(json.JSONDecodeError) as info:
+        json_text.loads("\ufeff{\"a\": nope}")
+    assert (info.value.lineno, info.value.colno) == (1, 8)
