@@ -654,18 +654,25 @@ RECORD_IDENTITY = {
 }
 
 
-def _first_repeat(records: Any, identity: str, where: tuple[Any, ...]
+#: the lists whose records are named by an ARN, which no other record of the snapshot may
+#: share (a secret moved by hand into another Region's list is still the one secret); the
+#: other ids are checked per list: a peering is listed by both of its accounts, a shared VPC
+#: by its owner and its participants, an AWS-managed policy by every account
+ONE_PER_SNAPSHOT = frozenset({"secrets", "kms_keys", "lambda_functions"})
+
+
+def _first_repeat(records: Any, identity: str, where: tuple[Any, ...],
+                  seen: dict[Any, tuple[Any, ...]]
                   ) -> tuple[tuple[Any, ...], tuple[Any, ...], Any] | None:
     """(path of the first record, path of the record naming it again, the name) in the list
-    ``records``, or None."""
-    seen: dict[Any, int] = {}
+    ``records``, given the names ``seen`` before it (and their paths), or None."""
     for index, record in enumerate(records if isinstance(records, list) else ()):
         name = record.get(identity) if isinstance(record, dict) else None
-        if name is None:
+        if not isinstance(name, str):
             continue
         if name in seen:
-            return (*where, seen[name]), (*where, index), name
-        seen[name] = index
+            return seen[name], (*where, index), name
+        seen[name] = (*where, index)
     return None
 
 
@@ -697,9 +704,10 @@ def check_unique(document: Mapping[str, Any], *, path: str) -> None:
                 if isinstance(iam, dict):
                     yield name, iam.get(name), ("accounts", a, "iam", name)
 
+    snapshot_wide: dict[str, dict[Any, tuple[Any, ...]]] = {n: {} for n in ONE_PER_SNAPSHOT}
     for name, records, where in lists():
         identity = RECORD_IDENTITY[name]
-        repeat = _first_repeat(records, identity, where)
+        repeat = _first_repeat(records, identity, where, snapshot_wide.get(name, {}))
         if repeat is not None:
             first, again, value = repeat
             raise InputError(f"{identity} {str(value)!r:.120} is given twice in {name} (also "

@@ -273,3 +273,17 @@ def test_the_same_peering_in_two_accounts_is_one_record_per_account() -> None:
         {"account_id": "444455556666", "regions": [{"region": "us-east-1",
                                                     "peerings": [peering]}]}]}
     snapshot_io.check_unique(document, path="s.json")
+
+
+def test_a_secret_moved_by_hand_into_another_regions_list_while_still_in_its_own_is_refused(
+        tmp_path: Path) -> None:
+    data = snapshot_io.to_jsonable(sample())
+    account = data["accounts"][0]
+    account["regions"].append({"region": "us-west-2",
+                               "secrets": [account["regions"][0]["secrets"][0]]})
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError, match=re.escape(
+            "field accounts[0].regions[1].secrets[0].arn: arn 'arn:aws:secretsmanager:us-east-1:"
+            f"{ACCOUNT}:secret:db-AbCdEf' is given twice in secrets (also at "
+            "accounts[0].regions[0].secrets[0])")):
+        read_snapshot(path)
