@@ -30,6 +30,7 @@ import networkx as nx
 
 from reports._common import (compact_json, findings_of, replacing, short_resource,
                              strip_controls, truncate)
+from scanner import json_text
 from scanner.errors import InputError
 from scanner.aws.regions import partition_of
 from scanner.engine.conditions import parse_time
@@ -943,7 +944,7 @@ def created_at_of_file(path: Path) -> dict[str, str]:
                     continue
                 if line in (" },\n", " }\n"):
                     chunk.append(" }")
-                    finding = json.loads("".join(chunk))
+                    finding = json_text.loads("".join(chunk))
                     chunk = []
                     if not isinstance(finding, dict) or not all(
                             finding.get(k) for k in ("Id", "AwsAccountId", "ProductArn")):
@@ -963,7 +964,7 @@ def created_at_of_file(path: Path) -> dict[str, str]:
 def read_asff_file(path: Path) -> list[dict[str, Any]]:
     """An ASFF export: a JSON list of findings, or ``{"Findings": [...]}``."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import jsonschema
 
 from reports._common import replacing
+from scanner import json_text
 from scanner.engine.layout import RULE_MEMBERS, expand_document
 from scanner.engine.runner import gc_paused
 from scanner.errors import InputError
@@ -257,7 +258,7 @@ def write_findings_jsonl(document: Mapping[str, Any], path: Path) -> Path:
 def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
     """A JSON file holding one object; anything else is an InputError naming the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -457,7 +458,7 @@ def _open_rows(path: Path) -> tuple[dict[str, Any] | None, bytes, Any, int]:
             if stripped.endswith(_ROWS_OPEN) and stripped.strip() == _ROWS_OPEN:
                 text = b"".join(head).rstrip().rstrip(b",") + b"\n}"
                 try:
-                    header = json.loads(text.decode("utf-8"))
+                    header = json_text.loads(text.decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError):
                     break
                 first = handle.readline()

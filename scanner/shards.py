@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Protocol
 
-from scanner import __version__
+from scanner import __version__, json_text
 from scanner.errors import InputError, OutputError, UsageError
 from scanner.model import AccountSnapshot, CoverageEntry, ScanMeta, to_jsonable
 from scanner.unread_account import PART_MISSING
@@ -344,7 +344,7 @@ def read_manifests(store: PartsStore, run_id: str) -> list[ShardManifest]:
         if body is None:
             continue
         try:
-            data = json.loads(body)
+            data = json_text.loads(body)
         except ValueError as exc:
             raise InputError(f"not JSON ({exc})", path=where) from None
         manifest = ShardManifest.from_json(data, where=where)
@@ -378,7 +378,7 @@ def _read_part(store: PartsStore, run_id: str, account_id: str) -> dict[str, Any
     if body is None:
         return None
     try:
-        data = json.loads(gzip.decompress(body))
+        data = json_text.loads(gzip.decompress(body))
     except (OSError, ValueError, EOFError) as exc:  # EOFError: a gzip stream cut short
         raise InputError(f"damaged part ({exc})", path=where) from None
     if not isinstance(data, dict) or data.get("format") != PART_FORMAT:

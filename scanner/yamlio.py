@@ -18,6 +18,13 @@ from scanner.errors import InputError
 #: validate`). Counted while composing, before anything is built or walked.
 MAX_ALIAS_VALUES = 10_000
 
+#: how deep a file's mappings and lists may nest (aliases expanded): a rule's conditions nest
+#: a few levels, a config or baseline four. PyYAML's own recursion refused only about 300
+#: levels, and the schema check and the rule compiler recurse more per level than it does: a
+#: rule nested 120 levels ended `rules validate` and the scan with "internal error:
+#: RecursionError" (fault-injection trial round 22). Counted while composing.
+MAX_NESTING = 64
+
 
 def read_yaml(path: str | Path, what: str, *, if_missing: str = "") -> Any:
     """The parsed document of ``path``; ``what`` names the file's role in errors
@@ -168,6 +175,7 @@ class _Loader(yaml.SafeLoader):
         self._alias_values = 0  # values the aliases so far add (MAX_ALIAS_VALUES)
         self._open: list[str | None] = []  # anchors of the collections being composed
         self._sizes: dict[int, int] = {}  # id(node) -> values in it, aliases expanded
+        self._depths: dict[int, int] = {}  # id(node) -> collections nested in it (MAX_NESTING)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """Composer.compose_node, counting what each alias adds and refusing an alias inside
@@ -185,13 +193,44 @@ class _Loader(yaml.SafeLoader):
                     raise yaml.composer.ComposerError(
                         None, None, f"aliases expand to more than {MAX_ALIAS_VALUES} values "
                         f"(at *{anchor}); write the values out or reuse fewer", event.start_mark)
+                self._check_nesting(self._nesting() + self._depth(self.anchors[anchor]),
+                                    event.start_mark)
             return super().compose_node(parent, index)
         event = self.peek_event()
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self._check_nesting(self._nesting() + 1, event.start_mark)
         self._open.append(getattr(event, "anchor", None))
         try:
             return super().compose_node(parent, index)
         finally:
             self._open.pop()
+
+    def _nesting(self) -> int:
+        """Collections being composed around the next node (``_open`` holds every node being
+        composed; only a mapping or a list is ever open around another)."""
+        return len(self._open)
+
+    @staticmethod
+    def _check_nesting(levels: int, mark: Any) -> None:
+        if levels > MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None, f"mappings and lists nested more than {MAX_NESTING} levels deep",
+                mark)
+
+    def _depth(self, node: yaml.Node) -> int:
+        """Collections nested in ``node``, itself included (each node measured once)."""
+        known = self._depths.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.SequenceNode):
+            depth = 1 + max((self._depth(n) for n in node.value), default=0)
+        elif isinstance(node, yaml.MappingNode):
+            depth = 1 + max((max(self._depth(k), self._depth(v)) for k, v in node.value),
+                            default=0)
+        else:
+            depth = 0
+        self._depths[id(node)] = depth
+        return depth
 
     def _size(self, node: yaml.Node) -> int:
         """Values in ``node`` with its aliases expanded (each node counted once: linear)."""

@@ -129,7 +129,8 @@ def render(ruleset: Ruleset) -> str:
             "## Graph predicates", "", "| predicate | resource kinds | arguments | what it "
             "answers |", "| --- | --- | --- | --- |"]
     for spec in PREDICATES.values():
-        args = ", ".join(f"{k} ({v})" for k, v in spec.args.items()) or "-"
+        args = ", ".join(f"{k} ({v}{', required' if k in spec.required else ''})"
+                         for k, v in spec.args.items()) or "-"
         out.append(f"| `{spec.name}` | {', '.join(spec.kinds)} | {args} | {_cell(spec.doc)} |")
     out += ["", "## Resource kinds and attributes", "",
             "The resource kinds a rule's `resource` may name and the attributes its conditions "

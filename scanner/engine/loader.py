@@ -477,6 +477,16 @@ def _compile_predicate(rule: Rule, node: Mapping[str, Any], where: str, kinds: S
                              f"{', '.join(spec.kinds)})", path=rule.path, rule=rule.id,
                              field=f"{where}.predicate")
     args = _resolve(dict(node.get("args") or {}), params, rule, f"{where}.args")
+    missing = [arg for arg in spec.required if arg not in args]
+    if missing:
+        # it raised KeyError at evaluation: every resource UNKNOWN, 'a rule could not be
+        # evaluated', exit 1 -- and rules validate had said the file was valid
+        # (fault-injection trial round 22)
+        arg = missing[0]
+        raise InputError(f"predicate {name} needs the argument {arg} ({spec.args[arg]}): give "
+                         f"it under args, as a value or a parameter of the rule "
+                         f"(args: {{{arg}: {{param: {arg}}}}})", path=rule.path, rule=rule.id,
+                         field=f"{where}.args")
     for arg, value in args.items():
         if arg not in spec.args:
             raise InputError(f"predicate {name} takes no argument {arg!r} (takes: "

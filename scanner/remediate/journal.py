@@ -25,8 +25,9 @@ from typing import IO, Any, Mapping, Sequence
 
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
-from scanner.changes import (PlannedChange, canonical_json, change_problem, differences,
-                             matches, now_iso)
+from scanner import json_text
+from scanner.changes import (PlannedChange, canonical_json, change_id, change_problem,
+                             differences, matches, now_iso)
 from scanner.errors import InputError
 from scanner.format_version import is_version
 from scanner.remediate.planfile import shape_error
@@ -229,7 +230,7 @@ def read_journal(path: str | Path) -> Journal:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(json_text.loads(line))
         except json.JSONDecodeError:
             if n == last and n > 1:  # cut off while written (a crash, a full disk)
                 torn = "end" if line.startswith('{"type": "end"') else "change"
@@ -315,7 +316,7 @@ def unfinished_apply(folder: str | Path, plan_id: str, planned: int) -> str | No
     end: Mapping[str, Any] | None = None
     for line in lines:
         try:
-            rec = json.loads(line)
+            rec = json_text.loads(line)
         except json.JSONDecodeError:
             continue  # a last line cut off while written
         if not isinstance(rec, dict):

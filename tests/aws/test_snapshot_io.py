@@ -242,3 +242,62 @@ def test_a_record_decoded_alone_is_the_models_own_decoding() -> None:
     assert snapshot_io.decode_record(Snapshot, data) == from_jsonable(Snapshot, data) == rich
     for account, record in zip(data["accounts"], rich.accounts):
         assert snapshot_io.decode_record(AccountSnapshot, account) == record
+
+
+def _with_a_record_twice(where: str) -> dict[str, object]:
+    data: dict[str, object] = snapshot_io.to_jsonable(sample())
+    account = data["accounts"][0]  # type: ignore[index]
+    region = account["regions"][0]
+    if where == "accounts":
+        data["accounts"].append(dict(account, name="a second copy"))  # type: ignore[union-attr]
+    elif where == "regions":
+        account["regions"].append({"region": "us-east-1"})
+    else:  # the same ARN with other contents: whose key, whose policy?
+        record = dict(region[where][0], rotation_enabled=True) if where == "secrets" else \
+            dict(region[where][0], key_state="Disabled")
+        region[where].append(record)
+    return data
+
+
+@pytest.mark.parametrize("where,field,named", [
+    ("accounts", "accounts[2].account_id", f"account_id '{ACCOUNT}'"),
+    ("regions", "accounts[0].regions[1].region", "region 'us-east-1'"),
+    ("secrets", "accounts[0].regions[0].secrets[1].arn",
+     f"arn 'arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-AbCdEf'"),
+    ("kms_keys", "accounts[0].regions[0].kms_keys[1].arn",
+     f"arn 'arn:aws:kms:us-east-1:{ACCOUNT}:key/k1'"),
+])
+def test_a_record_given_twice_in_a_hand_made_snapshot_is_refused_naming_both(
+        tmp_path: Path, where: str, field: str, named: str) -> None:
+    # fault-injection trial round 22: the graph joined the two records -- one secret's policy
+    # with the other's key -- and the scan judged the mixture, exit 1, without a word
+    path = write(tmp_path, "s.json", json.dumps(_with_a_record_twice(where)).encode())
+    with pytest.raises(InputError) as info:
+        read_snapshot(path)
+    message = str(info.value)
+    assert f"field {field}: {named} is given twice in {where} (also at " in message
+    assert "\n" not in message
+
+
+def test_the_same_peering_in_two_accounts_is_one_record_per_account() -> None:
+    # both sides of a peering list it: once in each account's Region is not a repeat
+    peering = {"peering_id": "pcx-1"}
+    document = {"accounts": [
+        {"account_id": ACCOUNT, "regions": [{"region": "us-east-1", "peerings": [peering]}]},
+        {"account_id": "444455556666", "regions": [{"region": "us-east-1",
+                                                    "peerings": [peering]}]}]}
+    snapshot_io.check_unique(document, path="s.json")
+
+
+def test_a_secret_moved_by_hand_into_another_regions_list_while_still_in_its_own_is_refused(
+        tmp_path: Path) -> None:
+    data = snapshot_io.to_jsonable(sample())
+    account = data["accounts"][0]
+    account["regions"].append({"region": "us-west-2",
+                               "secrets": [account["regions"][0]["secrets"][0]]})
+    path = write(tmp_path, "s.json", json.dumps(data).encode())
+    with pytest.raises(InputError, match=re.escape(
+            "field accounts[0].regions[1].secrets[0].arn: arn 'arn:aws:secretsmanager:us-east-1:"
+            f"{ACCOUNT}:secret:db-AbCdEf' is given twice in secrets (also at "
+            "accounts[0].regions[0].secrets[0])")):
+        read_snapshot(path)

@@ -24,6 +24,12 @@ def error_of(path: Path) -> InputError:
     ("{predicate: no_such_predicate}", "fail_when.predicate", "unknown predicate"),
     ("{predicate: peering_routes_missing}", "fail_when.predicate", "cannot judge Secret"),
     ("{predicate: policy_public, args: {feld: x}}", "fail_when.args.feld", "no argument"),
+    # fault-injection trial round 22: valid to rules validate, then KeyError at evaluation --
+    # every secret UNKNOWN, 'a rule could not be evaluated', exit 1
+    ("{predicate: rotation_schedule_too_long}", "fail_when.args",
+     "predicate rotation_schedule_too_long needs the argument max_days (integer)"),
+    ("{any: [{attribute: name, op: exists}, {predicate: rotation_schedule_too_long, "
+     "args: {}}]}", "fail_when.any[1].args", "needs the argument max_days"),
     ("{attribute: created, op: older_than_days, param: max_dayz}", "fail_when.param",
      "unknown parameter"),
     ("{attribute: created, op: older_than_days, value: ninety}", "fail_when.value",
@@ -298,3 +304,12 @@ def test_rules_validate_of_a_folder_without_rules_names_both_suffixes(
     """`rules validate` takes .yaml and .yml files (its --help), as --rules-dir does."""
     assert main(["rules", "validate", str(tmp_path)]) == 2
     assert "no rule files (*.yaml, *.yml)" in capsys.readouterr().err
+
+
+def test_every_argument_a_predicate_needs_is_one_it_takes_and_the_docs_say_so() -> None:
+    from scanner.engine.predicates import PREDICATES
+
+    needing = {name: spec.required for name, spec in PREDICATES.items() if spec.required}
+    assert needing == {"rotation_schedule_too_long": ("max_days",)}
+    rules_md = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "| `rotation_schedule_too_long` | Secret | max_days (integer, required) |" in rules_md

@@ -42,14 +42,19 @@ class PredicateSpec:
     kinds: tuple[str, ...]  # resource kinds it can judge
     args: Mapping[str, str] = field(default_factory=dict)  # arg name -> type (as parameters;
     # "list of <item kind>": params.ITEM_KINDS)
+    #: the arguments a rule must give (the predicate has no default for them): the rule
+    #: loader refuses a rule without one, as it refuses an argument the predicate does not take
+    required: tuple[str, ...] = ()
     doc: str = ""
 
 
 def _spec(name: str, fn: PredicateFn, kinds: tuple[str, ...],
-          args: Mapping[str, str] | None = None) -> PredicateSpec:
+          args: Mapping[str, str] | None = None, *,
+          required: tuple[str, ...] = ()) -> PredicateSpec:
     doc = sys.modules[fn.__module__].__doc__ or ""
+    assert set(required) <= set(args or {}), f"{name}: a required argument it does not take"
     return PredicateSpec(name=name, fn=fn, kinds=kinds, args=dict(args or {}),
-                         doc=" ".join(doc.split()))
+                         required=required, doc=" ".join(doc.split()))
 
 
 PREDICATES: dict[str, PredicateSpec] = {
@@ -57,7 +62,7 @@ PREDICATES: dict[str, PredicateSpec] = {
     for s in (
         _spec("rotation_pending_stuck", rotation_pending_stuck, ("Secret",)),
         _spec("rotation_schedule_too_long", rotation_schedule_too_long, ("Secret",),
-              {"max_days": "integer"}),
+              {"max_days": "integer"}, required=("max_days",)),
         _spec("rotation_function_missing", rotation_function_missing, ("Secret",)),
         _spec("rotation_network_path_broken", rotation_network_path, ("Secret",)),
         _spec("policy_public", policy_public, ("Secret", "KmsKey"), {"field": "string"}),
