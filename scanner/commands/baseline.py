@@ -147,12 +147,17 @@ def run(args: argparse.Namespace) -> int:
             json.dump([f.to_json() for f in findings], sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
+            # a terminal breaks a reader's line between its ARNs (and a long ARN after a ':'
+            # or '/'), under the ARN: it ran to column 121 at 80, 260 with a 200-character
+            # secret name (new-user trial round 32); a pipe keeps each reader on one line
+            width = stream_columns()
             for f in findings:
-                print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
+                print(fit_line(f"{f.status.value:<8} {f.resource.arn}  {f.principal}", width,
+                               hang=9))
                 if f.status is Status.UNKNOWN:
                     # why it is undecided (the IAM of an account not read, a gate that could
                     # not be assessed) was in --format json only (new-user trial round 28)
-                    print(f"{'':<8} {f.message}")
+                    print(fit_line(f"{'':<8} {f.message}", width, hang=9))
             _say(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
     out = Path(args.output_file)

@@ -47,3 +47,59 @@ def test_an_export_under_an_unknown_aws_profile_names_the_profile(
     err = " ".join(capsys.readouterr().err.split())
     assert "internal error" not in err
     assert "unknown AWS profile 'nosuchprofile'" in err
+
+
+@pytest.fixture
+def read_by_app(tmp_path: Path) -> Path:
+    """A scan's output folder where a member account's ApplicationRole reads app/db."""
+    from helpers.access_estate import (APP_ROLE, allow_read_identity, estate, key_policy_for,
+                                       role, secret_policy_for)
+    from scanner.snapshot_io import write_snapshot
+
+    snap = write_snapshot(tmp_path / "snapshot-in.json.gz", estate(
+        secret_policy=secret_policy_for(APP_ROLE), key_policy=key_policy_for(APP_ROLE),
+        principals=(role(APP_ROLE, allow_read_identity()),)))
+    out = tmp_path / "scan-out"
+    assert main(["scan", "--snapshot", str(snap), "--out", str(out), "--format", "json",
+                 "--fail-on", "NONE", "-q"]) == 0
+    return out
+
+
+def test_baseline_check_fits_an_80_column_terminal_and_a_pipe_keeps_each_reader_whole(
+        read_by_app: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`baseline check` printed each reader outside the baseline as one line, the secret's
+    ARN and the principal's side by side: 121 columns at 80 (260 with a 200-character secret
+    name), where every other command's answer is broken between words on a terminal."""
+    from helpers.access_estate import APP_ROLE, SECRET_ARN
+    from helpers.tty import run_in_tty
+
+    baseline = read_by_app.parent / "baseline.yaml"
+    baseline.write_text(f"version: 1\nsecrets:\n  - secret: \"{SECRET_ARN}\"\n"
+                        "    readers: []\n", encoding="utf-8")
+    args = ["baseline", "check", "--baseline", "baseline.yaml", "--in", "scan-out"]
+    run = run_in_tty(args, cols=80, cwd=str(read_by_app.parent))
+    assert run.exit_code == 1
+    lines = run.text.rstrip().splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert lines[0].startswith(f"FAIL     {SECRET_ARN}")
+    assert lines[1].strip() == APP_ROLE
+    assert lines[2:] == ["1 reader(s) outside the baseline baseline.yaml"]
+    # a pipe (grep, a file) keeps a reader on one line, as before
+    monkeypatch.chdir(read_by_app.parent)
+    assert main(args) == 1
+    assert capsys.readouterr().out.splitlines()[0] == f"FAIL     {SECRET_ARN}  {APP_ROLE}"
+
+
+def test_a_reader_of_a_secret_with_a_200_character_name_starts_beside_its_status() -> None:
+    """The ARN too long for the line is broken after a ':' or '/' and starts beside FAIL,
+    not on the line after a lone 'FAIL'."""
+    from scanner.textfit import fit_line
+
+    arn = ("arn:aws:secretsmanager:us-east-1:111111111111:secret:team/"
+           + "very-long-component-" * 9 + "x-AbCdEf")
+    lines = fit_line(f"FAIL     {arn}  account:111111111111", 80, hang=9).splitlines()
+    assert lines[0] == "FAIL     arn:aws:secretsmanager:us-east-1:111111111111:secret:team/"
+    assert all(line.startswith("           ") for line in lines[1:-1])
+    assert lines[-1] == "         account:111111111111"
+    assert "".join(line.strip() for line in [lines[0][9:], *lines[1:-1]]) == arn
