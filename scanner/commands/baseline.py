@@ -109,6 +109,7 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
         return access_from_snapshot(snapshot), snapshot
     from scanner.history import open_store
     from scanner.history.records import resolve_scan_id
+    from scanner.history.store import no_complete_scan
 
     store = open_store(args.history)
     records = store.list()
@@ -117,9 +118,8 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
     else:
         latest = store.latest_complete()
         if latest is None:
-            raise InputError("the history holds no complete scan; pass --in DIR (a scan's output "
-                             "folder) or --snapshot FILE",
-                             path=args.history)
+            raise InputError(f"{no_complete_scan(args.history)}; pass --in DIR (a scan's "
+                             "output folder) or --snapshot FILE", path=args.history)
         scan_id = latest.scan_id
     stored = store.load(scan_id)
     if stored.access is None:

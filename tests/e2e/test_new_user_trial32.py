@@ -103,3 +103,36 @@ def test_a_reader_of_a_secret_with_a_200_character_name_starts_beside_its_status
     assert all(line.startswith("           ") for line in lines[1:-1])
     assert lines[-1] == "         account:111111111111"
     assert "".join(line.strip() for line in [lines[0][9:], *lines[1:-1]]) == arn
+
+
+@pytest.mark.parametrize("command", [
+    ["access"],
+    ["remediate"],
+    ["baseline", "init", "--output-file", "{tmp}/baseline.yaml"],
+    ["diff"],
+])
+def test_a_history_file_that_does_not_exist_is_named_so_by_every_command(
+        command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt --history (or the first morning, before any scan recorded one): `history
+    list` said "no such file yet: a scan with --history FILE creates it", while access said
+    '--history FILE: no complete scan recorded', remediate 'no complete scan in the history to
+    remediate from', baseline init 'the history holds no complete scan' and diff 'the history
+    holds 0 complete of 0' -- four wordings, none saying the file was not there."""
+    history = str(tmp_path / "histroy.db")
+    args = [a.format(tmp=tmp_path) for a in command] + ["--history", history]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"(no such file yet: a scan with --history {history} creates it)" in err
+    if command[0] != "diff":
+        assert f"error: {history}: the history holds no complete scan (no such" in err
+    assert not Path(history).exists()
+
+
+def test_a_history_holding_no_complete_scan_is_not_said_to_be_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An existing history without a complete scan says so, and not 'no such file'."""
+    history = tmp_path / "history.db"
+    history.touch()
+    assert main(["access", "--history", str(history)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.endswith(f"error: {history}: the history holds no complete scan")
