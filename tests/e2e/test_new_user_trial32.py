@@ -136,3 +136,66 @@ def test_a_history_holding_no_complete_scan_is_not_said_to_be_missing(
     assert main(["access", "--history", str(history)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert err.endswith(f"error: {history}: the history holds no complete scan")
+
+
+def _two_secrets_of_one_name() -> object:
+    """app/db in us-east-1 and another secret, also named app/db, created in eu-west-1 (where
+    a replication of the first would have gone: the demo's replica-conflict), both read by
+    member ApplicationRole through keys of their own Region."""
+    from dataclasses import replace
+
+    from helpers.access_estate import (APP_ROLE, CENTRAL, REGION, SECRET_ARN,
+                                       allow_read_identity, estate, key_policy_for, role,
+                                       secret_policy_for)
+    from scanner.model import RegionSnapshot
+
+    snap = estate(secret_policy=secret_policy_for(APP_ROLE), key_policy=key_policy_for(APP_ROLE),
+                  principals=(role(APP_ROLE, allow_read_identity()),))
+    accounts = []
+    for account in snap.accounts:
+        if account.account_id == CENTRAL:
+            region = account.regions[0]
+            key = region.kms_keys[0]
+            other_key = replace(key, arn=key.arn.replace(REGION, "eu-west-1"), region="eu-west-1",
+                                policy=key_policy_for(APP_ROLE).replace(REGION, "eu-west-1"))
+            other = replace(region.secrets[0], region="eu-west-1", kms_key_id=other_key.arn,
+                            arn=SECRET_ARN.replace(REGION, "eu-west-1").replace("AbCdEf",
+                                                                                "XyZwVu"))
+            account = replace(account, regions=(region, RegionSnapshot(
+                region="eu-west-1", secrets=(other,), kms_keys=(other_key,))))
+        accounts.append(account)
+    return replace(snap, accounts=tuple(accounts),
+                   meta=replace(snap.meta, regions=(REGION, "eu-west-1")))
+
+
+def test_two_secrets_of_one_name_in_two_regions_are_two_secrets_named_by_region() -> None:
+    """report.html's Access section listed the demo's two demo/misconfig/replica-conflict
+    secrets (us-east-1, and the one squatting on its name in us-west-2) as two identical rows,
+    'SecretsRotationRole demo/misconfig/replica-conflict · security', and counted them as one
+    secret: a replica says '(replica in R)', another secret of the same name said nothing."""
+    from helpers.access_estate import SECRET_ARN
+
+    from reports.html.access_view import build_access_view
+    from scanner.access import AccessSettings, analyze_access
+    from scanner.graph.builder import build_graph
+
+    snap = _two_secrets_of_one_name()
+    graph = build_graph(snap)
+    access = analyze_access(graph, snap, AccessSettings.from_snapshot(snap))
+    view = build_access_view(graph, access, account_names={})
+    [group] = [g for g in view.groups if g.key == "account:222222222222"]
+    labels = sorted(p.secret for p in group.pairs)
+    assert labels == ["app/db (eu-west-1) · 111111111111", "app/db (us-east-1) · 111111111111"]
+    assert group.secrets == 2
+    # one secret and its replica are still one secret, its replica named as such
+    from helpers.access_estate import REPLICA_ARN, replica_estate
+
+    snap = replica_estate()
+    graph = build_graph(snap)
+    view = build_access_view(graph, analyze_access(graph, snap, AccessSettings.from_snapshot(
+        snap)), account_names={})
+    [group] = view.groups
+    assert group.secrets == 1
+    assert {p.secret_arn: p.secret for p in group.pairs} == {
+        SECRET_ARN: "app/db · 111111111111",
+        REPLICA_ARN: "app/db (replica in eu-west-1) · 111111111111"}
