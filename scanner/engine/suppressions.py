@@ -47,6 +47,9 @@ EXPIRED_SEVERITY = SUPPRESSION_EXPIRED.severity
 #: entry, renewed, stayed "not assessed" in drift and ACTIVE in Security Hub for ever).
 EVERY_SCAN_RULES: tuple[str, ...] = (EXPIRED_RULE_ID,)
 _MATCHERS = ("rule", "account", "region", "resource", "tags")
+#: a finding's id written into an entry (copied from findings.json to mute that finding):
+#: no matcher -- an entry names findings by what they are about, as the next night's do
+_FINDING_ID_KEYS = ("id", "finding_id", "finding")
 
 
 def _resource_in_scope(resource: str, accounts: Sequence[str], regions: Sequence[str]) -> bool:
@@ -171,6 +174,16 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
     known = schema["properties"]["suppressions"]["items"]["properties"]
     entries_raw = data.get("suppressions") if isinstance(data, Mapping) else None
     for i, raw in enumerate(entries_raw if isinstance(entries_raw, list) else ()):
+        given = [k for k in _FINDING_ID_KEYS if isinstance(raw, Mapping) and k in raw]
+        if given:
+            # the schema's "Additional properties are not allowed ('id' was unexpected)" gave
+            # no way on to a first morning muting one finding by its id (new-user trial 32)
+            raise InputError(
+                f"'{given[0]}' was unexpected: an entry matches findings by "
+                f"{', '.join(m for m in _MATCHERS if m != 'tags')} and tags, not by finding "
+                "id: to mute one finding, give its rule_id as rule and its resource.arn as "
+                "resource (findings.json)", path=path, rule=raw.get("rule"),
+                field=f"suppressions[{i}].{given[0]}")
         # an entry with a key the schema does not know is left to the schema's error, which
         # names it and the closest key: 'rule_id' (findings.json's name) is the matcher 'rule'
         # misnamed, not a missing one (new-user trial 17)

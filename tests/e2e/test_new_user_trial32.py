@@ -199,3 +199,24 @@ def test_two_secrets_of_one_name_in_two_regions_are_two_secrets_named_by_region(
     assert {p.secret_arn: p.secret for p in group.pairs} == {
         SECRET_ARN: "app/db · 111111111111",
         REPLICA_ARN: "app/db (replica in eu-west-1) · 111111111111"}
+
+
+@pytest.mark.parametrize("key", ["id", "finding_id"])
+def test_a_suppression_naming_a_finding_id_says_how_an_entry_names_a_finding(
+        key: str, scan_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Muting one finding the first morning: its id copied from findings.json into the entry
+    (`id: sgf-...`) was refused with "Additional properties are not allowed ('id' was
+    unexpected)" and no way on -- an entry matches findings by rule, account, region, resource
+    and tags, which that message did not say."""
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text(f"suppressions:\n  - {key}: sgf-606450dd5f23650bfa6ac8c6e6be4223\n"
+                            "    reason: partner onboarding, SEC-42\n"
+                            "    expires: 2026-12-31\n", encoding="utf-8")
+    assert main(["scan", "--snapshot", str(scan_out / "snapshot.json.gz"), "--out",
+                 str(tmp_path / "again"), "--suppressions", str(suppressions)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"suppressions.yaml: field suppressions[0].{key}: " in err
+    assert ("an entry matches findings by rule, account, region, resource and tags, not by "
+            "finding id: to mute one finding, give its rule_id as rule and its resource.arn "
+            "as resource (findings.json)") in err
+    assert "Traceback" not in err
