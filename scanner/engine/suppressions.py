@@ -99,9 +99,7 @@ class Suppression:
 
     def where(self, path: str | None) -> str:
         """``suppression 1 (s.yaml:2)``: counted from 1 for people, with the file and line."""
-        place = (f"{path}:{self.line}" if path and self.line else path
-                 or f"suppressions[{self.index}]")
-        return f"suppression {self.index + 1} ({place})"
+        return entry_label(self.index, path, self.line)
 
     @property
     def key(self) -> str:
@@ -499,6 +497,17 @@ class _EntryIndex:
         return heapq.merge(*lists, key=_by_index)
 
 
+def entry_label(index: int, path: Any, line: Any = None) -> str:
+    """How an entry is named to people, in every message: ``suppression 1 (s.yaml:2)`` --
+    counted from 1, with its file and line (the file alone, or the field path
+    ``suppressions[0]``, when they are not known). The same entry was 'suppression 3
+    (s.yaml:11)' in the matched-nothing note, 'suppression entry 3 (suppressions[2])' in
+    suppression-expired's message and 'suppression entry 2' (counted from 0) in remediate's
+    note (new-user trial round 32)."""
+    place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
+    return f"suppression {index + 1} ({place})"
+
+
 def _by_index(entry: Suppression) -> int:
     return entry.index
 
@@ -529,9 +538,8 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
         resource=ResourceRef(type="Suppression", arn=arn, account_id=account,
                              region=entry.region if entry.region and not _is_glob(entry.region)
                              else GLOBAL),
-        # counted from 1 for people, with the file's field path (suppressions[i], from 0)
-        message=(f"suppression entry {entry.index + 1} (suppressions[{entry.index}]) of "
-                 f"{path or 'the suppression file'} expired "
+        # counted from 1 for people, with its file and line (entry_label)
+        message=(f"{entry.where(path)} expired "
                  f"on {entry.expires.isoformat()} (reason: {entry.reason}); it no longer mutes "
                  f"anything ({matches} finding(s) it would match)"),
         evidence={"suppression": entry.describe(path), "would_match": matches},
@@ -557,9 +565,7 @@ def suppression_notes(document: Mapping[str, Any]) -> list[str]:
     for entry in applied.get("unmatched") or ():
         if not isinstance(entry, Mapping):
             continue
-        index = int(entry.get("entry") or 0)
-        line = entry.get("line")
-        place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
+        label = entry_label(int(entry.get("entry") or 0), path, entry.get("line"))
         parts = [f"{name} {entry[name]}" for name in ("rule", "account", "region", "resource")
                  if entry.get(name)]
         if isinstance(entry.get("tags"), Mapping) and entry["tags"]:
@@ -567,6 +573,6 @@ def suppression_notes(document: Mapping[str, Any]) -> list[str]:
             # "matched no finding: , tags ..." -- docs audit, session 20)
             parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(entry["tags"].items())))
         matchers = ", ".join(parts)
-        notes.append(f"suppression {index + 1} ({place}) matched no finding: {matchers}; it "
+        notes.append(f"{label} matched no finding: {matchers}; it "
                      f"mutes nothing (a typo, or what it muted is fixed){incomplete}")
     return notes

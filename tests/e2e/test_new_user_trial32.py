@@ -220,3 +220,35 @@ def test_a_suppression_naming_a_finding_id_says_how_an_entry_names_a_finding(
             "finding id: to mute one finding, give its rule_id as rule and its resource.arn "
             "as resource (findings.json)") in err
     assert "Traceback" not in err
+
+
+def test_one_suppression_entry_has_one_name_in_every_message(
+        scan_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The suppression workflow end to end named one entry three ways: the matched-nothing
+    note 'suppression 3 (s.yaml:11)', suppression-expired's message 'suppression entry 2
+    (suppressions[1]) of s.yaml', and remediate's note 'muted by suppression entry 0 of
+    s.yaml' (counted from 0). Each now says 'suppression N (FILE:LINE)', counted from 1."""
+    import json
+
+    from scanner.engine.suppressions import entry_label
+
+    document = json.loads((scan_out / "findings.json").read_text(encoding="utf-8"))
+    rule = next(f["rule_id"] for f in document["findings"] if f["status"] == "FAIL")
+    suppressions = tmp_path / "s.yaml"
+    suppressions.write_text(
+        "suppressions:\n"
+        f"  - rule: {rule}\n    reason: in force\n    expires: 2999-12-31\n"
+        f"  - rule: {rule}\n    reason: long gone\n    expires: 2020-01-01\n"
+        "  - rule: secret-rotation-disabled\n    resource: 'arn:aws:kms:*:111111111111:key/nope'\n"
+        "    reason: a typo\n    expires: 2999-12-31\n", encoding="utf-8")
+    out = tmp_path / "muted"
+    main(["scan", "--snapshot", str(scan_out / "snapshot.json.gz"), "--out", str(out),
+          "--suppressions", str(suppressions), "--format", "json"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"note: suppression 3 ({suppressions}:8) matched no finding" in err
+    rows = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    [expired] = [f for f in rows if f["rule_id"] == "suppression-expired"]
+    assert expired["message"].startswith(f"suppression 2 ({suppressions}:5) expired on 2020-01-01")
+    muted = next(f for f in rows if f["status"] == "MUTED")
+    assert entry_label(muted["muted_by"]["entry"], muted["muted_by"]["file"]) == \
+        f"suppression 1 ({suppressions})"
