@@ -718,9 +718,15 @@ def rule_and_resource(finding: Mapping[str, Any]) -> tuple[str, str]:
 
 @lru_cache(maxsize=1)
 def _finding_shape() -> Any:
-    import botocore.session  # the bundled service model; no credentials, no network
+    """BatchImportFindings' input shape, read from the service model botocore bundles: no
+    session, so no credentials, no network and no profile. Through a default session an
+    AWS_PROFILE naming a profile that does not exist made `export securityhub --dry-run`
+    (which needs no credentials) an "internal error: ProfileNotFound" (new-user trial 32)."""
+    from botocore.loaders import create_loader
+    from botocore.model import ServiceModel
 
-    model = botocore.session.get_session().get_service_model("securityhub")
+    model = ServiceModel(create_loader().load_service_model("securityhub", "service-2"),
+                         service_name="securityhub")
     return model.operation_model("BatchImportFindings").input_shape
 
 

@@ -67,13 +67,14 @@ def fit_line(line: str, width: int | None, *, more: str = "    ",
             # the ARN's own continuation: deeper than its first part
             rest = head + ("    " if hang is None else "  ")
             marker = fitted[-1] if i == 1 and len(fitted) == 1 else ""
-            if hang is not None and marker.strip() and len(marker) + 1 == hang \
+            if hang is not None and marker.strip() and len(marker) < hang \
                     and hang + 20 <= width:
-                # the marker the text hangs under ('+', '-') left alone on the line before:
-                # the ARN's first part follows it (new-user trial 20: diff's '    +' on a line
-                # of its own, the ARN broken under it)
+                # the marker the text hangs under ('+', '-', 'FAIL') left alone on the line
+                # before: the ARN's first part follows it at the hang column (new-user trial
+                # 20: diff's '    +' on a line of its own, the ARN broken under it; round 32:
+                # baseline check's 'FAIL')
                 fitted.pop()
-                head = marker + " "
+                head = marker.ljust(hang)
             fitted.extend(_break_arn(word, head, rest, width))
             continue
         fitted.append(text)

@@ -25,7 +25,7 @@ import networkx as nx
 from reports._common import account_label, short_resource, truncate
 from scanner.access.verdicts import AccessPath, SecretAccess
 from scanner.policy.kms_grants import GRANT_SID_PREFIX
-from scanner.policy.arn import principal_account
+from scanner.policy.arn import principal_account, with_region
 
 if TYPE_CHECKING:
     from scanner.access.report import AccessReport
@@ -193,6 +193,14 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
                 best[(rec.principal, sa.secret_arn)] = (state, rec)
             else:
                 best.pop((rec.principal, sa.secret_arn), None)
+    # a secret and its replicas share their ARN but for its Region field; two secrets of one
+    # account may share a name in two Regions (one created where a replication of the other
+    # was to go: the demo's replica-conflict) -- two secrets, each named with its Region.
+    # Counted and labelled by name alone they were one secret, two identical rows (new-user
+    # trial round 32)
+    same_name: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for sa in secret_of.values():
+        same_name[(sa.account_id, sa.name or "")].add(with_region(sa.secret_arn, ""))
     nodes: Any = graph.nodes if graph is not None else {}
     groups: dict[str, AccessGroup] = {}
     members: dict[str, list[tuple[str, str, str, AccessPath]]] = defaultdict(list)
@@ -208,9 +216,7 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
     for key, pairs in members.items():
         group = groups[key]
         group.principals = len({p for p, _, _, _ in pairs})
-        # a secret and its replicas are one secret (the same name in the same account)
-        group.secrets = len({(secret_of[s].account_id, secret_of[s].name)
-                             for _, s, _, _ in pairs})
+        group.secrets = len({with_region(s, "") for _, s, _, _ in pairs})
         pairs.sort(key=lambda t: (rank[t[2]], t[0], t[1]))
         for p, s, state, path in pairs[:PAIRS_PER_GROUP]:
             pnode = nodes[p] if p in nodes else {}
@@ -219,6 +225,8 @@ def build_access_view(graph: nx.MultiDiGraph | None, access: AccessReport | None
             secret = str(snode.get("name") or secret_of[s].name or short_resource(s))
             if s in replicas:
                 secret += f" (replica in {secret_of[s].region})"
+            elif len(same_name[(secret_of[s].account_id, secret_of[s].name or "")]) > 1:
+                secret += f" ({secret_of[s].region})"
             if sacct:
                 secret += f" · {account_names.get(sacct) or sacct}"
             why = ""

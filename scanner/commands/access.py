@@ -24,7 +24,7 @@ from scanner.commands._access_find import (find_principals, find_secret, reached
 from scanner.commands._access_render import render_json, render_table
 from scanner.output_set import SNAPSHOT_NAMES
 from scanner.commands._outputs import terminal_width
-from scanner.errors import UsageError
+from scanner.errors import InputError, UsageError
 from scanner.policy.arn import arn_account
 from scanner.policy.principals import session_role
 from scanner.textfit import fit_line, fit_text, terminal_safe
@@ -91,6 +91,7 @@ def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.history:
         from scanner.history import open_store
         from scanner.history.records import resolve_scan_id
+        from scanner.history.store import no_complete_scan
 
         store = open_store(args.history)
         if args.scan:
@@ -98,7 +99,7 @@ def _snapshot(args: argparse.Namespace) -> tuple[Any, Any]:
         else:
             latest = store.latest_complete()
             if latest is None:
-                raise UsageError(f"--history {args.history}: no complete scan recorded")
+                raise InputError(no_complete_scan(args.history), path=args.history)
             scan_id = latest.scan_id
         stored = store.load(scan_id)
         return stored.snapshot, stored.document

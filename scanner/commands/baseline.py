@@ -109,6 +109,7 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
         return access_from_snapshot(snapshot), snapshot
     from scanner.history import open_store
     from scanner.history.records import resolve_scan_id
+    from scanner.history.store import no_complete_scan
 
     store = open_store(args.history)
     records = store.list()
@@ -117,9 +118,8 @@ def _source(args: argparse.Namespace) -> tuple[Any, Snapshot | None]:
     else:
         latest = store.latest_complete()
         if latest is None:
-            raise InputError("the history holds no complete scan; pass --in DIR (a scan's output "
-                             "folder) or --snapshot FILE",
-                             path=args.history)
+            raise InputError(f"{no_complete_scan(args.history)}; pass --in DIR (a scan's "
+                             "output folder) or --snapshot FILE", path=args.history)
         scan_id = latest.scan_id
     stored = store.load(scan_id)
     if stored.access is None:
@@ -147,12 +147,17 @@ def run(args: argparse.Namespace) -> int:
             json.dump([f.to_json() for f in findings], sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
+            # a terminal breaks a reader's line between its ARNs (and a long ARN after a ':'
+            # or '/'), under the ARN: it ran to column 121 at 80, 260 with a 200-character
+            # secret name (new-user trial round 32); a pipe keeps each reader on one line
+            width = stream_columns()
             for f in findings:
-                print(f"{f.status.value:<8} {f.resource.arn}  {f.principal}")
+                print(fit_line(f"{f.status.value:<8} {f.resource.arn}  {f.principal}", width,
+                               hang=9))
                 if f.status is Status.UNKNOWN:
                     # why it is undecided (the IAM of an account not read, a gate that could
                     # not be assessed) was in --format json only (new-user trial round 28)
-                    print(f"{'':<8} {f.message}")
+                    print(fit_line(f"{'':<8} {f.message}", width, hang=9))
             _say(f"{len(findings)} reader(s) outside the baseline {args.baseline}")
         return 1 if findings else 0
     # before reading the scan: a bad path fails at once, and a folder is named as one (it was

@@ -30,6 +30,7 @@ from scanner.history.records import (
     resolve_scan_id,
 )
 from scanner.history.scope import document_scope, previous_scan
+from scanner.history.store import not_created_yet
 from scanner.textfit import fit_text, stream_columns, terminal_safe
 
 HELP = "show what changed between two recorded scans (default: the last two complete ones)"
@@ -135,8 +136,9 @@ def run(args: argparse.Namespace) -> int:
                     "listed as not assessed), with it, as `secretgraph diff latest` does")
     elif args.scan_a is None:
         if len(complete) < 2:
-            hint = ("; scans are recorded only by `secretgraph scan --history "
-                    f"{args.history}` (or with $SECRETGRAPH_HISTORY set)") if not records else ""
+            hint = (not_created_yet(args.history) + "; scans are recorded only by "
+                    f"`secretgraph scan --history {args.history}` (or with "
+                    "$SECRETGRAPH_HISTORY set)") if not records else ""
             raise InputError(
                 f"needs two complete scans to compare; the history holds {len(complete)} "
                 f"complete of {len(records)}{hint}", path=args.history)

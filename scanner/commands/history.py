@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -14,6 +13,7 @@ from tabulate import tabulate
 from scanner.commands._outputs import terminal_width
 from scanner.textfit import fit_line
 from scanner.history import DEFAULT_HISTORY, open_store
+from scanner.history.store import not_created_yet
 
 if TYPE_CHECKING:
     from scanner.history.sqlite_store import PruneResult
@@ -107,10 +107,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if not records:
-        missing = "://" not in args.history and not Path(args.history).exists()
-        print(fit_line(f"no scans recorded in {args.history}" + (
-            f" (no such file yet: a scan with --history {args.history} creates it)"
-            if missing else ""), terminal_width()))
+        print(fit_line(f"no scans recorded in {args.history}"
+                       + not_created_yet(args.history), terminal_width()))
         return 0
     rows = [[r.scan_id, r.started_at, r.finished_at or "-",
              "DAMAGED" if r.scan_id in damaged else "yes" if r.complete else "NO",

@@ -47,6 +47,9 @@ EXPIRED_SEVERITY = SUPPRESSION_EXPIRED.severity
 #: entry, renewed, stayed "not assessed" in drift and ACTIVE in Security Hub for ever).
 EVERY_SCAN_RULES: tuple[str, ...] = (EXPIRED_RULE_ID,)
 _MATCHERS = ("rule", "account", "region", "resource", "tags")
+#: a finding's id written into an entry (copied from findings.json to mute that finding):
+#: no matcher -- an entry names findings by what they are about, as the next night's do
+_FINDING_ID_KEYS = ("id", "finding_id", "finding")
 
 
 def _resource_in_scope(resource: str, accounts: Sequence[str], regions: Sequence[str]) -> bool:
@@ -96,9 +99,7 @@ class Suppression:
 
     def where(self, path: str | None) -> str:
         """``suppression 1 (s.yaml:2)``: counted from 1 for people, with the file and line."""
-        place = (f"{path}:{self.line}" if path and self.line else path
-                 or f"suppressions[{self.index}]")
-        return f"suppression {self.index + 1} ({place})"
+        return entry_label(self.index, path, self.line)
 
     @property
     def key(self) -> str:
@@ -171,6 +172,16 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
     known = schema["properties"]["suppressions"]["items"]["properties"]
     entries_raw = data.get("suppressions") if isinstance(data, Mapping) else None
     for i, raw in enumerate(entries_raw if isinstance(entries_raw, list) else ()):
+        given = [k for k in _FINDING_ID_KEYS if isinstance(raw, Mapping) and k in raw]
+        if given:
+            # the schema's "Additional properties are not allowed ('id' was unexpected)" gave
+            # no way on to a first morning muting one finding by its id (new-user trial 32)
+            raise InputError(
+                f"'{given[0]}' was unexpected: an entry matches findings by "
+                f"{', '.join(m for m in _MATCHERS if m != 'tags')} and tags, not by finding "
+                "id: to mute one finding, give its rule_id as rule and its resource.arn as "
+                "resource (findings.json)", path=path, rule=raw.get("rule"),
+                field=f"suppressions[{i}].{given[0]}")
         # an entry with a key the schema does not know is left to the schema's error, which
         # names it and the closest key: 'rule_id' (findings.json's name) is the matcher 'rule'
         # misnamed, not a missing one (new-user trial 17)
@@ -486,6 +497,17 @@ class _EntryIndex:
         return heapq.merge(*lists, key=_by_index)
 
 
+def entry_label(index: int, path: Any, line: Any = None) -> str:
+    """How an entry is named to people, in every message: ``suppression 1 (s.yaml:2)`` --
+    counted from 1, with its file and line (the file alone, or the field path
+    ``suppressions[0]``, when they are not known). The same entry was 'suppression 3
+    (s.yaml:11)' in the matched-nothing note, 'suppression entry 3 (suppressions[2])' in
+    suppression-expired's message and 'suppression entry 2' (counted from 0) in remediate's
+    note (new-user trial round 32)."""
+    place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
+    return f"suppression {index + 1} ({place})"
+
+
 def _by_index(entry: Suppression) -> int:
     return entry.index
 
@@ -516,9 +538,8 @@ def expired_finding(entry: Suppression, path: str | None, matches: int, *,
         resource=ResourceRef(type="Suppression", arn=arn, account_id=account,
                              region=entry.region if entry.region and not _is_glob(entry.region)
                              else GLOBAL),
-        # counted from 1 for people, with the file's field path (suppressions[i], from 0)
-        message=(f"suppression entry {entry.index + 1} (suppressions[{entry.index}]) of "
-                 f"{path or 'the suppression file'} expired "
+        # counted from 1 for people, with its file and line (entry_label)
+        message=(f"{entry.where(path)} expired "
                  f"on {entry.expires.isoformat()} (reason: {entry.reason}); it no longer mutes "
                  f"anything ({matches} finding(s) it would match)"),
         evidence={"suppression": entry.describe(path), "would_match": matches},
@@ -544,9 +565,7 @@ def suppression_notes(document: Mapping[str, Any]) -> list[str]:
     for entry in applied.get("unmatched") or ():
         if not isinstance(entry, Mapping):
             continue
-        index = int(entry.get("entry") or 0)
-        line = entry.get("line")
-        place = f"{path}:{line}" if path and line else (path or f"suppressions[{index}]")
+        label = entry_label(int(entry.get("entry") or 0), path, entry.get("line"))
         parts = [f"{name} {entry[name]}" for name in ("rule", "account", "region", "resource")
                  if entry.get(name)]
         if isinstance(entry.get("tags"), Mapping) and entry["tags"]:
@@ -554,6 +573,6 @@ def suppression_notes(document: Mapping[str, Any]) -> list[str]:
             # "matched no finding: , tags ..." -- docs audit, session 20)
             parts.append("tags " + ", ".join(f"{k}={v}" for k, v in sorted(entry["tags"].items())))
         matchers = ", ".join(parts)
-        notes.append(f"suppression {index + 1} ({place}) matched no finding: {matchers}; it "
+        notes.append(f"{label} matched no finding: {matchers}; it "
                      f"mutes nothing (a typo, or what it muted is fixed){incomplete}")
     return notes

@@ -41,6 +41,23 @@ def check_location(value: object) -> None:
             " ($SECRETGRAPH_HISTORY is set but empty)" if isinstance(value, EnvHistory) else ""))
 
 
+def not_created_yet(location: str) -> str:
+    """`` (no such file yet: a scan with --history LOCATION creates it)`` for a SQLite history
+    that does not exist -- the first morning's, or a misspelt path -- else nothing. Opening
+    never creates a store, so every command reading one says it the same way: access,
+    remediate and baseline said "no complete scan" in three wordings and diff "the history
+    holds 0 complete of 0", none of them that the file was not there (new-user trial 32)."""
+    path = location[len("sqlite:"):] if location.startswith("sqlite:") else location
+    if "://" in location or os.path.lexists(path):
+        return ""
+    return f" (no such file yet: a scan with --history {location} creates it)"
+
+
+def no_complete_scan(location: str) -> str:
+    """Why a command reading the latest complete scan of ``location`` has none to read."""
+    return "the history holds no complete scan" + not_created_yet(location)
+
+
 def _sqlite(location: str, s3_client: Any) -> HistoryStore:
     if not location:
         raise UsageError("--history: the sqlite: URI names no file")

@@ -140,12 +140,12 @@ def _finding(item: Any, i: int, where: str) -> Finding:
 
 def from_history(uri: str) -> ScanInputs:
     """The latest complete scan of a history store (SQLite path or s3://bucket/prefix)."""
-    from scanner.history.store import open_store
+    from scanner.history.store import no_complete_scan, open_store
 
     store = open_store(uri)
     record = store.latest_complete(before=None)
     if record is None:
-        raise InputError("no complete scan in the history to remediate from", path=uri)
+        raise InputError(no_complete_scan(uri), path=uri)
     stored = store.load(record.scan_id)
     found, scan_id = findings_of_document(dict(stored.document), f"{uri}#{record.scan_id}")
     return ScanInputs(findings=found, snapshot=stored.snapshot,

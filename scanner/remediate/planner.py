@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from remediations import REMEDIATORS, resolve_remediation_id
 from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
+from scanner.engine.suppressions import entry_label
 from scanner.errors import UsageError
 from scanner.findings import Finding, Status
 from scanner.gcpause import collect_frozen
@@ -240,8 +241,8 @@ def muted_failure(finding: Finding) -> bool:
 def muted_note(finding: Finding) -> str:
     """The note of a change planned for a muted finding named by its id."""
     muted = finding.muted_by or {}
-    where = f" of {muted['file']}" if muted.get("file") else ""
-    return (f"{finding.id} is muted by suppression entry {muted.get('entry')}{where} "
+    label = entry_label(int(muted.get("entry") or 0), muted.get("file"), muted.get("line"))
+    return (f"{finding.id} is muted by {label} "
             f"({str(muted.get('reason'))!r}, until {muted.get('expires')}): planned because "
             "--finding names it")
 

@@ -49,6 +49,13 @@ def _organization(plan: Plan) -> str:
     return f"organization {org}" if org else "no organization"
 
 
+def _undo(change: PlannedChange) -> str:
+    """Whether `remediate --undo JOURNAL` takes the change back: the plan's undo column in
+    every form of it (terminal, Markdown, HTML; plan JSON ``reversible``). The Markdown and
+    HTML plans -- what a change review reads -- did not say (new-user trial round 32)."""
+    return "yes" if change.reversible else "no"
+
+
 def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = None) -> str:
     """The plan as terminal text. ``width`` (the terminal's columns): a table that would be
     wider is shown as a list instead, its long text wrapped to the width."""
@@ -58,7 +65,7 @@ def render_plan(plan: Plan, *, show_skipped: bool = True, width: int | None = No
     if plan.changes:
         # one line each: tabulate breaks a cell at every line boundary (\n, \r, U+2028)
         rows = [[i + 1, _v(c.remediation_id), _v(c.account_id), _v(c.region),
-                 _resource(c.resource_arn), _v(c.summary), "yes" if c.reversible else "no"]
+                 _resource(c.resource_arn), _v(c.summary), _undo(c)]
                 for i, c in enumerate(plan.changes)]
         table = tabulate(rows, headers=["#", "remediation", "account", "region", "resource",
                                         "change", "undo"], tablefmt="simple")
@@ -262,8 +269,8 @@ def render_plan_markdown(plan: Plan) -> str:
              f"{cell(_organization(plan))}: {len(plan.changes)} change(s).", ""]
     if plan.changes:
         lines += ["| # | change | remediation | account | region | resource | summary | "
-                  "readers +/- | findings resolved/created |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "readers +/- | findings resolved/created | undo |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for i, c in enumerate(plan.changes, start=1):
             e = c.effect or {}
             lines.append(
@@ -272,7 +279,7 @@ def render_plan_markdown(plan: Plan) -> str:
                 f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
                 f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
                 f"{len(e.get('findings_resolved') or [])} / "
-                f"{len(e.get('findings_created') or [])} |")
+                f"{len(e.get('findings_created') or [])} | {_undo(c)} |")
         for i, c in enumerate(plan.changes, start=1):
             lines += ["", f"## {i}. {cell(c.remediation_id)} on {cell(c.resource_arn)}", "",
                       "```"]
@@ -303,7 +310,8 @@ def render_plan_html(plan: Plan) -> str:
     for i, c in enumerate(plan.changes, start=1):
         body = "\n".join(render_change(i, c, width=HTML_PLAN_WIDTH))
         rows.append(f"<section><h2>{i}. {e(c.remediation_id)} on {e(c.resource_arn)}</h2>"
-                    f"<p>{e(c.summary)}</p><pre>{e(body, newlines=True)}</pre></section>")
+                    f"<p>{e(c.summary)}; undo: {_undo(c)}</p><pre>{e(body, newlines=True)}</pre>"
+                    "</section>")
     skipped = "".join(
         f"<tr><td>{e(s.rule_id)}</td>"
         + "".join(f"<td>{e(part)}</td>" for part in _where(s.resource_arn))

@@ -83,8 +83,10 @@ suppressions:
     assert len(expired) == 1
     assert expired[0].severity == Severity.LOW and expired[0].status == Status.FAIL
     assert "expired on 2026-11-28" in expired[0].message
-    # counted from 1, with the file's field path (a user read "entry 1" as the first entry)
-    assert expired[0].message.startswith("suppression entry 1 (suppressions[0]) of ")
+    # counted from 1 (a user read "entry 1" as the first entry), with its file and line as
+    # the matched-nothing note names an entry
+    assert expired[0].message.startswith(f"{sup.entries[0].where(sup.path)} expired on ")
+    assert sup.entries[0].where(sup.path).startswith("suppression 1 (")
     assert expired[0].evidence["would_match"] == 1
     again = suppress([finding()], sup, NOW, meta=META)
     assert [f.id for f in again] == [f.id for f in out]

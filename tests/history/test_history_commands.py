@@ -233,7 +233,8 @@ def test_diff_of_an_empty_history_says_how_scans_get_there(
     hist = str(tmp_path / "none.db")
     assert main(["diff", "--history", hist]) == 2
     err = capsys.readouterr().err
-    assert "holds 0 complete of 0; scans are recorded only by `secretgraph scan --history " \
+    assert f"holds 0 complete of 0 (no such file yet: a scan with --history {hist} creates " \
+        "it); scans are recorded only by `secretgraph scan --history " \
         f"{hist}` (or with $SECRETGRAPH_HISTORY set)" in err
 
 

@@ -40,7 +40,7 @@ def test_a_muted_finding_named_by_its_id_is_planned_with_a_note_of_its_suppressi
     (change,) = plan.changes
     assert change.remediation_id == "restrict-public-secret-policy"
     assert change.finding_ids == (muted.id,)
-    assert any(f"{muted.id} is muted by suppression entry 0 of suppressions.yaml "
+    assert any(f"{muted.id} is muted by suppression 1 (suppressions.yaml) "
                "('a public test secret, by design', until 2027-03-31)" in n
                for n in change.notes)
 
