@@ -89,3 +89,26 @@ def test_the_organization_grant_is_read_as_before() -> None:
                               "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}}))
     assert not access.breadth.public and access.breadth.organization_wide
     assert MEMBER  # the member's role reads through its own grant
+
+
+def test_secret_policy_public_says_which_condition_it_could_not_read() -> None:
+    """The FAIL named the statement as one "without a narrowing condition" -- it has one, that
+    the grammar does not read; the finding says so."""
+    from datetime import datetime, timezone
+
+    from scanner.engine import evaluate, load_ruleset, parse_config
+    from scanner.engine.loader import Ruleset
+
+    snap = _secret({"Effect": "Allow", "Principal": "*", "Action": READ, "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": []}}})
+    rule = load_ruleset().get("secret-policy-public")
+    assert rule is not None
+    settings = replace(AccessSettings.from_snapshot(snap), record_denied=True)
+    [finding] = [f for f in evaluate(
+        build_graph(snap), snap, analyze_access(build_graph(snap), snap, settings),
+        Ruleset(rules=(rule,)), parse_config({"emit_pass": True}, path="(test)"),
+        datetime(2026, 11, 29, tzinfo=timezone.utc)) if f.resource.arn == SECRET_ARN]
+    assert finding.status.value == "FAIL"
+    assert finding.message is not None and finding.message.endswith(
+        "(a condition it could not read: statement 1: Condition StringEquals "
+        "aws:PrincipalOrgID: no value (an empty list))")

@@ -104,6 +104,12 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]
     text = f"{named} allows everyone without a narrowing condition: {', '.join(labels)}"
+    # a clause the grammar does not read narrows nothing that can be relied on: said, not
+    # passed over as if the statement had no Condition (IAM conformance trial round 32)
+    unread = [f"{st.label}: {x}" for st in policy.statements
+              if st.index in {m.index for m in matches} for x in st.problems]
+    if unread:
+        text += f" (a condition it could not read: {'; '.join(unread)})"
     evidence: dict[str, Any] = {"statements": labels,
                                 "matched_statements": [m.to_json() for m in matches]}
     solver = prover(ctx)
