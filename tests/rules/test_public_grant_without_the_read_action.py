@@ -90,3 +90,29 @@ def test_a_public_key_grant_without_decrypt_is_public_with_and_without_prove(
                   principals=(role(APP_ROLE, allow_read_identity()),))
     assert _same_with_and_without_prove(snap, "kms-key-policy-public", KEY_ARN) == "FAIL"
     assert key_policy_for(MEMBER_ROOT)  # the estate's usual key policy is not public
+
+
+def test_a_deny_of_neither_the_read_nor_the_other_actions_does_not_keep_a_proven_grant_open(
+        ) -> None:
+    """The proof that no outsider gets GetSecretValue through Allow * [GetSecretValue,
+    DescribeSecret] under a condition no request meets (a tag equal and not equal to "a") holds
+    for DescribeSecret too: the statement's conditions block both alike. A Deny of DeleteSecret
+    -- which applies to neither -- tells them no more apart than no Deny does: PASS with
+    --prove (only a Deny that may apply to the read, and not to all the others, does)."""
+    pytest.importorskip("z3")
+    from test_exposure_own_conditions_round13 import _findings
+
+    never = {"StringEquals": {"aws:PrincipalTag/team": "a"},
+             "StringNotEquals": {"aws:PrincipalTag/team": "a"}}
+    grant = {"Effect": "Allow", "Principal": "*", "Resource": "*", "Condition": never,
+             "Action": [READ, "secretsmanager:DescribeSecret"]}
+    unrelated = {"Effect": "Deny", "Principal": {"AWS": APP_ROLE},
+                 "Action": "secretsmanager:DeleteSecret", "Resource": "*"}
+    for snap in (_secret(grant), _secret(grant, unrelated)):
+        assert _findings(snap, "secret-policy-public", prove=True)[SECRET_ARN][0] == "PASS"
+    # a Deny of the read alone tells them apart: DescribeSecret may get through where the
+    # read is denied
+    read_only = {"Effect": "Deny", "Principal": "*", "Action": READ, "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": ORG_ID}}}
+    assert _findings(_secret(grant, read_only), "secret-policy-public",
+                     prove=True)[SECRET_ARN][0] == "FAIL"

@@ -140,8 +140,11 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             if a.lower() != read.lower()})
         # what the proof shows of the read holds for those other actions when no Deny of the
         # policy tells them apart (the statements' conditions then block every action alike);
-        # a Deny that covers the read but not all of them (Deny kms:Decrypt alone) does
+        # a Deny that may apply to the read but does not cover all of them (Deny kms:Decrypt
+        # alone) does -- one that never applies to the read (Deny DeleteSecret) is not in
+        # the proof
         specific = [st for st in policy.statements if st.effect == "Deny"
+                    and action_part(st, read) is not Tri.FALSE
                     and not all(covers_action_pattern(st, a) for a in beyond)] if beyond else []
         # nor when a statement's condition reads a key only some actions carry
         # (request.action_dependent: kms:GrantIsForAWSResource, absent from Decrypt, present
