@@ -219,7 +219,12 @@ def _parse_conditions(value: Any, problems: list[str]) -> tuple[ConditionClause,
         for key, raw in block.items():
             raw_list = raw if isinstance(raw, list) else [raw]
             values = [_scalar_text(v) for v in raw_list]
-            if not raw_list or any(v is None for v in values):
+            if not raw_list:
+                # the grammar's <condition_value_list> holds values; an empty one is not
+                # "values that are not strings" (IAM conformance trial round 32)
+                problems.append(f"Condition {operator} {key}: no value (an empty list)")
+                continue
+            if any(v is None for v in values):
                 problems.append(f"Condition {operator} {key}: values must be strings, numbers "
                                 "or booleans")
                 continue

@@ -34,14 +34,17 @@ from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.engine.predicates._prove import prover
+from scanner.policy.evaluate import action_part
 from scanner.policy.exposure import (
     covers_action_pattern,
+    granted_actions,
     key_granted_actions,
     public_statements,
     standing_public,
     withheld_text,
 )
 from scanner.policy.request import Request, action_dependent, reads_route
+from scanner.policy.tri import Tri
 
 
 #: the policy attributes the rules name (``field``), as a finding says them
@@ -104,6 +107,12 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]
     text = f"{named} allows everyone without a narrowing condition: {', '.join(labels)}"
+    # a clause the grammar does not read narrows nothing that can be relied on: said, not
+    # passed over as if the statement had no Condition (IAM conformance trial round 32)
+    unread = [f"{st.label}: {x}" for st in policy.statements
+              if st.index in {m.index for m in matches} for x in st.problems]
+    if unread:
+        text += f" (a condition it could not read: {'; '.join(unread)})"
     evidence: dict[str, Any] = {"statements": labels,
                                 "matched_statements": [m.to_json() for m in matches]}
     solver = prover(ctx)
@@ -118,25 +127,38 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                                       str(attrs.get("region") or ""))
             show = "key"
         evidence["proof"] = proof.evidence(node_id, show)
-        # the solver's question on a key is kms:Decrypt: a public statement that grants other
-        # KMS actions too (kms:*, NotAction -- kms:PutKeyPolicy) stays public whatever it
-        # proves about Decrypt, as without --prove (IAM conformance trial round 12, left by
-        # fix-k1: a public kms:* with Decrypt alone denied PASSed with --prove)
-        beyond = sorted({a for m in matches for a in key_granted_actions(next(
-            (st for st in policy.statements if st.index == m.index), None))
-            if a.lower() != "kms:decrypt"}) if field != "resource_policy" else []
-        # what the proof shows of Decrypt holds for those other actions when no Deny of the
+        # the solver's question is the read -- kms:Decrypt on a key, GetSecretValue on a
+        # secret: a public statement that grants other actions too (kms:*, NotAction --
+        # kms:PutKeyPolicy; secretsmanager:*, PutResourcePolicy) stays public whatever it
+        # proves about the read, as without --prove (IAM conformance trial round 12, left by
+        # fix-k1: a public kms:* with Decrypt alone denied PASSed with --prove; round 32: the
+        # secret's side alike)
+        read = "secretsmanager:GetSecretValue" if field == "resource_policy" else "kms:Decrypt"
+        matched = [st for st in policy.statements if st.index in indexes]
+        beyond = sorted({a for st in matched for a in (
+            granted_actions(st) if field == "resource_policy" else key_granted_actions(st))
+            if a.lower() != read.lower()})
+        # what the proof shows of the read holds for those other actions when no Deny of the
         # policy tells them apart (the statements' conditions then block every action alike);
-        # a Deny that covers Decrypt but not all of them (Deny kms:Decrypt alone) does
+        # a Deny that may apply to the read but does not cover all of them (Deny kms:Decrypt
+        # alone) does -- one that never applies to the read (Deny DeleteSecret) is not in
+        # the proof
         specific = [st for st in policy.statements if st.effect == "Deny"
+                    and action_part(st, read) is not Tri.FALSE
                     and not all(covers_action_pattern(st, a) for a in beyond)] if beyond else []
         # nor when a statement's condition reads a key only some actions carry
         # (request.action_dependent: kms:GrantIsForAWSResource, absent from Decrypt, present
         # on the CreateGrant a service makes; IAM conformance trial round 17: PASS with
         # --prove, FAIL without)
         if beyond and not specific:
-            specific = [st for st in policy.statements if st.index in indexes and any(
+            specific = [st for st in matched if any(
                 action_dependent(c.key) for c in st.conditions)]
+        # nor of a statement that does not grant the read at all (Allow * PutResourcePolicy,
+        # NotAction kms:Decrypt): "none gets the read through it" is then its Action element,
+        # not its conditions (IAM User Guide, "IAM JSON policy elements: Action"; IAM
+        # conformance trial round 32: such a grant PASSed with --prove, FAILed without)
+        if beyond and not specific:
+            specific = [st for st in matched if action_part(st, read) is Tri.FALSE]
         # the solver's question on a secret is the caller's own GetSecretValue: a policy that
         # reads the route (aws:ViaAWSService, aws:CalledVia) may let a request through a
         # service in where the proof shows none of the caller's own gets through -- the
@@ -147,7 +169,7 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                     "on its own (proven), but the policy reads the route of a request: "
                     "through an AWS service one may)")
         elif proof.verdict is False and specific:
-            text = (f"{text} (no outside request gets kms:Decrypt through them (proven), but "
+            text = (f"{text} (no outside request gets {read} through them (proven), but "
                     f"they also grant everyone {', '.join(beyond)})")
         elif proof.verdict is False:
             return Result(outcome=FALSE, facts=(("text", f"{text}, but no request from "
