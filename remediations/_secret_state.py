@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from remediations.base import describe_key_ref
+from scanner.aws.errors import error_kind
 from scanner.changes import Clients
 from remediations.policy_edit import parsed_or_none
 
@@ -38,12 +41,10 @@ def exists(clients: Clients, secret_arn: str, region: str) -> bool:
     ResourceNotFoundException (deleted -- or deleted and re-created under its name, which gives
     it another ARN: the suffix is new) or the secret is scheduled for deletion (DeletedDate);
     any other failure is raised, as every state read's is."""
-    from botocore.exceptions import ClientError
-
     try:
         described = clients.client("secretsmanager", region).describe_secret(SecretId=secret_arn)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_kind(exc, region=region) == "not_found":  # the one classifier (gone_reason's)
             return False
         raise
     return not scheduled_for_deletion(described)

@@ -669,6 +669,12 @@ RECORD_IDENTITY = {
 }
 
 
+#: the lists of a Region's record and of an account's IAM (the rest of RECORD_IDENTITY)
+_IAM_LISTS = ("principals", "groups", "policies")
+_REGION_LISTS = tuple(n for n in RECORD_IDENTITY
+                      if n not in ("accounts", "regions") and n not in _IAM_LISTS)
+
+
 #: the lists whose records are named by an ARN, which no other record of the snapshot may
 #: share (a secret moved by hand into another Region's list is still the one secret); the
 #: other ids are checked per list: a peering is listed by both of its accounts, a shared VPC
@@ -709,14 +715,12 @@ def check_unique(document: Mapping[str, Any], *, path: str) -> None:
             regions = account.get("regions")
             yield "regions", regions, ("accounts", a, "regions")
             for r, region in enumerate(regions if isinstance(regions, list) else ()):
-                for name in ("secrets", "kms_keys", "vpcs", "subnets", "route_tables",
-                             "peerings", "security_groups", "vpc_endpoints", "nat_gateways",
-                             "lambda_functions"):
-                    if isinstance(region, dict):
+                if isinstance(region, dict):
+                    for name in _REGION_LISTS:
                         yield name, region.get(name), ("accounts", a, "regions", r, name)
             iam = account.get("iam")
-            for name in ("principals", "groups", "policies"):
-                if isinstance(iam, dict):
+            if isinstance(iam, dict):
+                for name in _IAM_LISTS:
                     yield name, iam.get(name), ("accounts", a, "iam", name)
 
     snapshot_wide: dict[str, dict[Any, tuple[Any, ...]]] = {n: {} for n in ONE_PER_SNAPSHOT}

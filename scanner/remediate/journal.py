@@ -26,8 +26,8 @@ from typing import IO, Any, Mapping, Sequence
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
 from scanner import json_text
-from scanner.changes import (PlannedChange, canonical_json, change_id, change_problem,
-                             differences, matches, now_iso)
+from scanner.changes import (PlannedChange, canonical_json, change_problem, differences,
+                             matches, now_iso)
 from scanner.errors import InputError
 from scanner.format_version import is_version
 from scanner.remediate.planfile import shape_error

@@ -106,18 +106,18 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     if not matches:
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]
+    indexes = [m.index for m in matches]
+    matched = [st for st in policy.statements if st.index in indexes]
     text = f"{named} allows everyone without a narrowing condition: {', '.join(labels)}"
     # a clause the grammar does not read narrows nothing that can be relied on: said, not
     # passed over as if the statement had no Condition (IAM conformance trial round 32)
-    unread = [f"{st.label}: {x}" for st in policy.statements
-              if st.index in {m.index for m in matches} for x in st.problems]
+    unread = [f"{st.label}: {x}" for st in matched for x in st.problems]
     if unread:
         text += f" (a condition it could not read: {'; '.join(unread)})"
     evidence: dict[str, Any] = {"statements": labels,
                                 "matched_statements": [m.to_json() for m in matches]}
     solver = prover(ctx)
     if solver is not None:
-        indexes = [m.index for m in matches]
         if field == "resource_policy":
             proof = solver.secret_policy(node_id, policy, indexes)
             show = "secret"
@@ -134,7 +134,6 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         # fix-k1: a public kms:* with Decrypt alone denied PASSed with --prove; round 32: the
         # secret's side alike)
         read = "secretsmanager:GetSecretValue" if field == "resource_policy" else "kms:Decrypt"
-        matched = [st for st in policy.statements if st.index in indexes]
         beyond = sorted({a for st in matched for a in (
             granted_actions(st) if field == "resource_policy" else key_granted_actions(st))
             if a.lower() != read.lower()})
