@@ -29,6 +29,7 @@ from scanner.access.key_views import KeyViews
 from scanner.access.key_report import identity_wildcards, key_access
 from scanner.access.pair_eval import PairEvaluator
 from scanner.access.report import AccessReport
+from scanner.access.rotation import rotation_reads
 from scanner.access.secret_eval import SecretEvaluator
 from scanner.access.secret_memo import SecretMemo
 from scanner.access.settings import AccessSettings
@@ -109,12 +110,13 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {} if only is not None else _keys(graph, by_key, settings)
+    rotation = rotation_reads(graph, views, secrets, ev)
     add_reader_nodes(graph, secrets)
     problems = tuple(f"{arn}: {p}" for arn, s in secrets.items() for p in s.problems)
     return AccessReport(secrets=secrets, replicas=replicas, keys=keys,
                         identity_wildcards=() if only is not None else
                         tuple(identity_wildcards(ev.index)),
-                        settings=_settings_dict(settings), problems=problems)
+                        rotation=rotation, settings=_settings_dict(settings), problems=problems)
 
 
 def _keys(graph: nx.MultiDiGraph, by_key: dict[str, list[SecretView]],

@@ -22,6 +22,7 @@ from scanner.access.verdicts import (  # noqa: F401 -- re-exported: the report's
     IdentityWildcard,
     KeyAccess,
     Reach,
+    RotationRead,
     SecretAccess,
 )
 from scanner.graph.schema import SCHEDULED_DELETION
@@ -36,6 +37,9 @@ class AccessReport:
     replicas: Mapping[str, SecretAccess] = field(default_factory=dict)
     keys: Mapping[str, KeyAccess] = field(default_factory=dict)
     identity_wildcards: tuple[IdentityWildcard, ...] = ()
+    #: rotated primary secrets, by ARN: whether the rotation function's execution role can
+    #: read the secret (scanner.access.rotation; secret-rotation-role-cannot-read)
+    rotation: Mapping[str, RotationRead] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 

@@ -305,6 +305,22 @@ class SecretAccess:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RotationRead:
+    """A rotated secret's rotation function and whether its execution role can read the
+    secret (scanner.access.rotation): ``path`` is the role's read as any reader's (every
+    gate); none when ``missing`` says what could not be read (the role, or its account's IAM)
+    or when ``role_missing`` (its account's IAM was read and holds no such role)."""
+    secret_arn: str
+    function_arn: str
+    role_arn: str | None = None
+    path: AccessPath | None = None
+    #: for a DENIED ``path``: the gates that deny it (scanner.access.gates ``Combined.blocking``)
+    blocking: tuple[str, ...] = ()
+    missing: str = ""
+    role_missing: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class KeyAccess:
     key_arn: str
     account_id: str

@@ -53,7 +53,7 @@ MANUAL_REMEDIATIONS: frozenset[str] = frozenset({
     "resync-secret-replica", "review-unused-secret", "restrict-public-key-policy",
     "remove-excess-key-grant", "align-replica-key-policy", "request-peering-quota-increase",
     "narrow-peering-route", "remove-blackhole-route", "narrow-identity-policy",
-    "restore-scan-access", "repair-cross-account-access",
+    "restore-scan-access", "repair-cross-account-access", "grant-rotation-role-read",
 })
 
 

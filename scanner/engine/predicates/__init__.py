@@ -27,6 +27,7 @@ from scanner.engine.predicates.replica_key_policy_drift import replica_key_polic
 from scanner.engine.predicates.rotation_function_missing import rotation_function_missing
 from scanner.engine.predicates.rotation_network_path import rotation_network_path
 from scanner.engine.predicates.rotation_pending_stuck import rotation_pending_stuck
+from scanner.engine.predicates.rotation_role_read import rotation_role_read
 from scanner.engine.predicates.rotation_schedule import rotation_schedule_too_long
 from scanner.engine.predicates.secret_policy_external import secret_policy_external
 from scanner.engine.predicates.secret_policy_overbroad import secret_policy_overbroad
@@ -65,6 +66,7 @@ PREDICATES: dict[str, PredicateSpec] = {
               {"max_days": "integer"}, required=("max_days",)),
         _spec("rotation_function_missing", rotation_function_missing, ("Secret",)),
         _spec("rotation_network_path_broken", rotation_network_path, ("Secret",)),
+        _spec("rotation_role_cannot_read", rotation_role_read, ("Secret",)),
         _spec("policy_public", policy_public, ("Secret", "KmsKey"), {"field": "string"}),
         _spec("secret_policy_external_account", secret_policy_external, ("Secret",),
               {"allowed_accounts": "list of account_id"}),

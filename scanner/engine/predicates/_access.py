@@ -9,10 +9,12 @@ from typing import Any, Mapping
 
 from scanner.access.graph_io import replica_arn
 from scanner.access.scp import guardrail_blockers
+from scanner.access.verdicts import DENY_APPLIES as _DENY_APPLIES
 from scanner.access.verdicts import GateVerdict
 from scanner.engine.conditions import UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.graph.schema import NodeKind
+from scanner.policy.evaluate import says_an_allow_applies
 
 
 def secret_access_of(ctx: RuleContext, node_id: str,
@@ -77,3 +79,45 @@ def _policy_ids(ctx: RuleContext) -> dict[tuple[str, str], str]:
     kinds = {"SERVICE_CONTROL_POLICY": "SCP", "RESOURCE_CONTROL_POLICY": "RCP"}
     return {(kinds[cp.policy_type], cp.name): cp.policy_id
             for cp in (org.policies if org else ()) if cp.policy_type in kinds}
+
+
+def denial_blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> dict[str, Any]:
+    """What the denying gates' verdicts say blocks, for the evidence (only the keys that
+    apply, so other findings' evidence is unchanged): ``explicit_deny``, gate -> the Deny
+    statements that apply (IAM User Guide, "Policy evaluation logic": "An explicit deny in any
+    of these policies overrides the allow"); ``key_unusable``, the key's state that forbids
+    decrypting ("key is Disabled"); ``denied_by_policies``, the SCPs and RCPs that block the
+    ``scp`` gate ("RCP <name>", with the policy id when it differs from the name). Remediation
+    reads them (conformance trial round 8: grant-key-decrypt planned a key-policy Allow that
+    changed nothing; a blocking RCP was "fix the identity policy or SCP by hand")."""
+    out: dict[str, Any] = {}
+    if "scp" in denied:
+        policies = blocking_guardrails(ctx, gates["scp"])
+        if policies:
+            out["denied_by_policies"] = policies
+    explicit = {g: [r for r in gates[g].reasons
+                    if r.endswith(_DENY_APPLIES) or f"{_DENY_APPLIES} (" in r]
+                for g in denied if gates[g].explicit_deny}
+    if explicit:
+        out["explicit_deny"] = explicit
+    if "key_policy" in denied and gates["key_policy"].key_unusable:
+        out["key_unusable"] = gates["key_policy"].key_unusable
+    return out
+
+
+def denial_reasons(gates: Mapping[str, Any], denied: list[str]) -> str:
+    """The denying gates' reasons (``gate: DENIED (why)``) for the message, whole: they say
+    what to fix (the SCP, RCP or boundary by name). The gates that allow or leave it to a
+    condition are not restated: evidence.gates holds every gate's verdict. Nor is an Allow
+    statement of a denying gate that applies (evaluate.says_an_allow_applies): it is why
+    another part of the request is let in -- the GetSecretValue beside the kms:Decrypt no
+    identity policy allows, the key policy's grant of a Disabled key -- not why the read is
+    denied (new-user trial round 27: "identity_policy: DENIED (inline:read: statement 0 Allow
+    applies; kms:Decrypt: no identity policy allows kms:Decrypt)"); `access --why` lists them
+    all. A gate whose reasons are all Allows keeps them (nothing else explains it)."""
+    said = []
+    for gate in denied:
+        every = gates[gate].reasons
+        why = tuple(r for r in every if not says_an_allow_applies(r)) or tuple(every)
+        said.append(f"{gate}: DENIED" + (f" ({'; '.join(why)})" if why else ""))
+    return "; ".join(said)

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.access.verdicts import DENY_APPLIES as _DENY_APPLIES
 from scanner.access.verdicts import GATES
 from scanner.access.verdicts import denied_for_boundary as _denied_for_boundary
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import (analysis_failed, blocking_guardrails,
+from scanner.engine.predicates._access import (analysis_failed, denial_blocks, denial_reasons,
                                                 reader_classes, secret_access_of)
 from scanner.graph.schema import NodeKind
 from scanner.policy.arn import arn_account, iam_entity
-from scanner.policy.evaluate import says_an_allow_applies
 from scanner.policy.principals import entry_account, is_account_entry, session_role
 from scanner.engine.predicates._common import policy_or_unknown
 
@@ -210,53 +208,11 @@ def _said(ctx: RuleContext, gates: Mapping[str, Any], reasons: tuple[str, ...]
     unknown_gates = [g for g in _OTHER_GATES if gates[g].status == "UNKNOWN"]
     suffix, blocks = "", {}
     if granting and denied:
-        why = _reasons(gates, denied)
-        blocks = _blocks(ctx, gates, denied)
+        why = denial_reasons(gates, denied)
+        blocks = denial_blocks(ctx, gates, denied)
         named = [f"scp ({', '.join(blocks['denied_by_policies'])})"
                  if g == "scp" and "denied_by_policies" in blocks else g for g in denied]
         suffix = (f": granted by the resource policy but denied by "
                   f"{', '.join(named)}{' (' + why + ')' if why else ''}")
     statuses = tuple([gates[g].status for g in GATES])
     return gates, reasons, granting, denied, unknown_gates, suffix, statuses, blocks
-
-
-def _blocks(ctx: RuleContext, gates: Mapping[str, Any], denied: list[str]) -> dict[str, Any]:
-    """What the denying gates' verdicts say blocks, for the evidence (only the keys that
-    apply, so other findings' evidence is unchanged): ``explicit_deny``, gate -> the Deny
-    statements that apply (IAM User Guide, "Policy evaluation logic": "An explicit deny in any
-    of these policies overrides the allow"); ``key_unusable``, the key's state that forbids
-    decrypting ("key is Disabled"); ``denied_by_policies``, the SCPs and RCPs that block the
-    ``scp`` gate ("RCP <name>", with the policy id when it differs from the name). Remediation
-    reads them (conformance trial round 8: grant-key-decrypt planned a key-policy Allow that
-    changed nothing; a blocking RCP was "fix the identity policy or SCP by hand")."""
-    out: dict[str, Any] = {}
-    if "scp" in denied:
-        policies = blocking_guardrails(ctx, gates["scp"])
-        if policies:
-            out["denied_by_policies"] = policies
-    explicit = {g: [r for r in gates[g].reasons
-                    if r.endswith(_DENY_APPLIES) or f"{_DENY_APPLIES} (" in r]
-                for g in denied if gates[g].explicit_deny}
-    if explicit:
-        out["explicit_deny"] = explicit
-    if "key_policy" in denied and gates["key_policy"].key_unusable:
-        out["key_unusable"] = gates["key_policy"].key_unusable
-    return out
-
-
-def _reasons(gates: Mapping[str, Any], denied: list[str]) -> str:
-    """The denying gates' reasons (``gate: DENIED (why)``) for the message, whole: they say
-    what to fix (the SCP, RCP or boundary by name). The gates that allow or leave it to a
-    condition are not restated: evidence.gates holds every gate's verdict. Nor is an Allow
-    statement of a denying gate that applies (evaluate.says_an_allow_applies): it is why
-    another part of the request is let in -- the GetSecretValue beside the kms:Decrypt no
-    identity policy allows, the key policy's grant of a Disabled key -- not why the read is
-    denied (new-user trial round 27: "identity_policy: DENIED (inline:read: statement 0 Allow
-    applies; kms:Decrypt: no identity policy allows kms:Decrypt)"); `access --why` lists them
-    all. A gate whose reasons are all Allows keeps them (nothing else explains it)."""
-    said = []
-    for gate in denied:
-        every = gates[gate].reasons
-        why = tuple(r for r in every if not says_an_allow_applies(r)) or tuple(every)
-        said.append(f"{gate}: DENIED" + (f" ({'; '.join(why)})" if why else ""))
-    return "; ".join(said)

@@ -1,0 +1,103 @@
+"""The execution role of a secret's rotation function cannot read the secret: the access
+analysis' verdict of the role's GetSecretValue and the kms:Decrypt Secrets Manager makes for
+it (scanner.access.rotation, every gate as for any reader), DENIED -- or the role does not
+exist in its account's IAM as read. Secrets Manager User Guide, "Lambda rotation function
+execution role permissions for AWS Secrets Manager": the role needs GetSecretValue on the
+secret, and "If the secret is encrypted with a KMS key other than the AWS managed key
+aws/secretsmanager, then you need to grant the Lambda execution role permission to use the
+key". A read left to a request condition (CONDITIONAL: aws:SourceVpce, a tag) is not held
+against it, as for secret-cross-account-access-broken. UNKNOWN when a gate is undecided for
+want of input, the role or its account's IAM was not read, the function's account-Region's
+Lambda functions were not listed, or access analysis did not run. A function that does not
+exist is secret-rotation-function-missing's."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from scanner.access.verdicts import GATES
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
+from scanner.engine.context import RuleContext
+from scanner.engine.predicates._access import (analysis_failed, denial_blocks, denial_reasons,
+                                                secret_access_of)
+from scanner.policy.arn import parse_arn
+
+
+def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
+                       args: Mapping[str, Any]) -> Result:
+    fn_arn = attrs.get("rotation_lambda_arn")
+    if not attrs.get("rotation_enabled") or not fn_arn:
+        return Result(outcome=FALSE, facts=(("text", "rotation is not enabled"),))
+    if ctx.access is None:
+        return Result(outcome=UNKNOWN, missing=("access analysis (not run)",))
+    sa = secret_access_of(ctx, node_id, attrs)
+    if sa is None:
+        return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
+    failed = analysis_failed(sa, node_id)
+    if failed is not None:
+        return failed
+    if sa.scheduled_deletion:
+        return Result(outcome=FALSE, facts=(("text", "the secret is scheduled for deletion: "
+                                                     "it is not rotated"),))
+    read = ctx.access.rotation.get(node_id)
+    if read is None:
+        parsed = parse_arn(str(fn_arn))
+        missing = ctx.index.service_readable(parsed.account, parsed.region, "lambda") \
+            if parsed is not None else None
+        if missing:
+            return unknown(missing, f"cannot tell which role rotation function {fn_arn} "
+                                    f"runs as: {missing}")
+        return Result(outcome=FALSE, facts=(("text", (
+            f"rotation function {fn_arn} is not in the snapshot: its execution role is not "
+            "judged (secret-rotation-function-missing)")),))
+    fn, role = read.function_arn, read.role_arn
+    evidence: dict[str, Any] = {"rotation_function": fn, "execution_role": role}
+    if read.missing:
+        return Result(outcome=UNKNOWN, missing=(read.missing,), evidence=evidence)
+    if read.role_missing:
+        return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
+            f"rotation function {fn} runs as {role}, which does not exist in its account's "
+            "IAM: Lambda cannot assume it and every rotation fails")),))
+    path = read.path
+    assert path is not None
+    gates = path.gates
+    evidence["gates"] = {g: gates[g].status for g in GATES}
+    denied = list(read.blocking)
+    unusable = gates["key_policy"].key_unusable
+    if path.decision == "DENIED" and unusable and "key_policy" in denied:
+        # KMS Developer Guide, "Key states of AWS KMS keys": only an Enabled (or Updating) key
+        # works in cryptographic operations -- no one reads the secret, whatever the role may
+        # do: secret-key-unusable reports the key. A gate that denies the role besides is
+        # still this rule's
+        denied.remove("key_policy")
+        if not denied:
+            return Result(outcome=FALSE, evidence=evidence, facts=(("text", (
+                f"the secret's KMS key cannot be used ({unusable}): no one can read it "
+                f"(secret-key-unusable); rotation function {fn}'s role {role} is not judged "
+                "on the key")),))
+    if path.decision == "DENIED" and denied:
+        evidence.update(denial_blocks(ctx, gates, denied))
+        evidence["denied_by"] = denied
+        why = denial_reasons(gates, denied)
+        return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
+            f"rotation function {fn} runs as {role}, which cannot read the secret: denied by "
+            f"{', '.join(denied)}{' (' + why + ')' if why else ''}")),))
+    undecided = [g for g in GATES if gates[g].status == "UNKNOWN"] \
+        if path.decision == "CONDITIONAL" else []
+    if undecided:
+        lacking = [f"gate {g} (UNKNOWN" + (f": {'; '.join(gates[g].conditions)}"
+                                            if gates[g].conditions else "") + ")"
+                   for g in undecided]
+        return Result(outcome=UNKNOWN, evidence=evidence,
+                      missing=(f"{role}'s read of the secret: {'; '.join(lacking)}",))
+    if path.decision == "DENIED":
+        # denied with no single gate to blame: the evaluator's reasons say why
+        evidence["denied_by"] = []
+        return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
+            f"rotation function {fn} runs as {role}, which cannot read the secret"
+            + (f" ({'; '.join(path.reasons)})" if path.reasons else ""))),))
+    how = "can read the secret" if path.decision == "ALLOWED" else (
+        "can read the secret where the request meets "
+        + ("; ".join(path.conditions) if path.conditions else "its conditions"))
+    return Result(outcome=FALSE, evidence=evidence,
+                  facts=(("text", f"rotation function {fn} runs as {role}, which {how}"),))

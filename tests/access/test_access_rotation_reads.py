@@ -1,0 +1,110 @@
+"""The access analysis judges each rotated secret's rotation-function role as a reader
+(scanner.access.rotation): the same verdict the role gets as any reader, its own account's IAM
+unread leaves only its identity gate unknown, and one read that cannot be evaluated is data
+(UNKNOWN for that secret), not a failed scan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from helpers.rule_fixture import load_fixture
+
+from scanner.access import AccessSettings, analyze_access
+from scanner.access import analyze as analyze_module
+from scanner.access.pair_eval import PairEvaluator
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.graph.builder import build_graph
+from scanner.model import Snapshot
+
+RULE = "secret-rotation-role-cannot-read"
+FX = load_fixture(RULE)
+A, M = "111111111111", "222222222222"
+
+
+def secret(name: str) -> str:
+    return f"arn:aws:secretsmanager:us-east-1:{A}:secret:{name}-AbCdEf"
+
+
+def analysis(snapshot: Snapshot = FX.snapshot):  # type: ignore[no-untyped-def]
+    graph = build_graph(snapshot)
+    return graph, analyze_access(graph, snapshot, AccessSettings.from_snapshot(snapshot))
+
+
+def test_only_rotated_secrets_with_a_known_function_are_judged() -> None:
+    _, report = analysis()
+    assert set(report.rotation) == {secret(n) for n in (
+        "reads", "key-closed", "denied-by-role", "role-gone", "member-function",
+        "member-function-not-granted", "key-disabled")}
+    # rotation off, or a function the snapshot does not hold: no read to judge
+    assert secret("not-rotated") not in report.rotation
+    assert secret("function-gone") not in report.rotation
+
+
+def test_the_role_read_is_the_verdict_it_gets_as_a_reader() -> None:
+    """The member role is named by member-function's resource policy, so the analysis records
+    its path among the secret's readers: the rotation read is that verdict, gate by gate."""
+    _, report = analysis()
+    read = report.rotation[secret("member-function")]
+    recorded = [p for p in report.secrets[secret("member-function")].paths
+                if p.principal == read.role_arn]
+    assert len(recorded) == 1
+    assert read.path is not None
+    assert read.path.decision == recorded[0].decision
+    assert dict(read.path.gates) == dict(recorded[0].gates)
+
+
+def test_a_role_of_an_account_whose_iam_was_not_read_has_only_its_identity_unknown() -> None:
+    _, report = analysis()
+    granted = report.rotation[secret("member-function")].path
+    assert granted is not None
+    assert {g: v.status for g, v in granted.gates.items()} == {
+        "resource_policy": "ALLOWED", "key_policy": "ALLOWED",
+        "identity_policy": "UNKNOWN", "scp": "ALLOWED"}
+    not_granted = report.rotation[secret("member-function-not-granted")]
+    assert not_granted.path is not None and not_granted.path.decision == "DENIED"
+    assert "resource_policy" in not_granted.blocking
+
+
+def test_a_role_its_account_does_not_hold_is_missing_not_unknown() -> None:
+    _, report = analysis()
+    read = report.rotation[secret("role-gone")]
+    assert read.role_missing and read.path is None and not read.missing
+
+
+def test_a_secret_scheduled_for_deletion_is_not_judged() -> None:
+    accounts = list(FX.snapshot.accounts)
+    region = accounts[0].regions[0]
+    secrets = tuple(replace(s, deleted_date="2026-11-28T00:00:00Z") if s.arn == secret("key-closed")
+                    else s for s in region.secrets)
+    accounts[0] = replace(accounts[0], regions=(replace(region, secrets=secrets),))
+    _, report = analysis(replace(FX.snapshot, accounts=tuple(accounts)))
+    assert secret("key-closed") not in report.rotation
+    assert secret("reads") in report.rotation
+
+
+def test_a_read_that_raises_is_unknown_for_that_secret_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    original, reads = PairEvaluator.verdict, analyze_module.rotation_reads
+    judging: list[bool] = []
+
+    def verdict(self, p, sv):  # type: ignore[no-untyped-def]
+        if judging and sv.arn == secret("key-closed"):
+            raise KeyError("boom")
+        return original(self, p, sv)
+
+    def rotation_reads(*args):  # type: ignore[no-untyped-def]
+        judging.append(True)  # the secrets' own analysis is done: only the rotation reads raise
+        return reads(*args)
+
+    monkeypatch.setattr(PairEvaluator, "verdict", verdict)
+    monkeypatch.setattr(analyze_module, "rotation_reads", rotation_reads)
+    graph, report = analysis()
+    read = report.rotation[secret("key-closed")]
+    assert read.path is None and "failed: KeyError: 'boom'" in read.missing
+    findings = evaluate(graph, FX.snapshot, report, Ruleset(rules=(load_ruleset().get(RULE),)),
+                        parse_config({"emit_pass": True}, path="test"), FX.now)
+    status = {f.resource.arn: f.status.value for f in findings}
+    assert status[secret("key-closed")] == "UNKNOWN"
+    assert status[secret("denied-by-role")] == "FAIL"  # the others still judged
