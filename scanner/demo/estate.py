@@ -35,6 +35,8 @@ APP_ROLE = "ApplicationRole"
 REPORTING_ROLE = "ReportingRole"
 WILDCARD_ROLE = "WildcardReaderRole"
 ROTATION_ROLE = "SecretsRotationRole"
+#: the key the rotation role's identity policy leaves out (secret-rotation-role-cannot-read)
+ROTATION_ROLE_UNNAMED_KEY = "key:misconfig/rotation-role"
 DB_PORT = 5432
 CENTRAL_CIDR = "10.0.0.0/16"
 #: Every member's database VPC uses the same range on purpose: overlapping member ranges are
@@ -165,6 +167,9 @@ class _Seeder:
                                                               root_only)
         self.res["key:misconfig/no-rotation"] = self.key("demo-misconfig-no-rotation", root_only,
                                                          rotation=False)
+        # a key the rotation role's identity policy does not name (the policy predates it):
+        # the key policy leaves the decision to IAM, so the role may not decrypt with it
+        self.res[ROTATION_ROLE_UNNAMED_KEY] = self.key("demo-misconfig-rotation-role", root_only)
         public = pol.key_policy(owner, extra=[{
             "Sid": "DecryptForEveryone", "Effect": "Allow", "Principal": "*",
             "Action": "kms:Decrypt", "Resource": "*"}])
@@ -373,6 +378,7 @@ class _Seeder:
                     rotation="rotate-deleted")
         self.secret(mis + "rotation-schedule-yearly", key="shared", rotation_days=365)
         self.secret(mis + "rotation-no-network", key="shared", rotation="rotate-isolated")
+        self.secret(mis + "rotation-role-no-decrypt", key="misconfig/rotation-role")
         self.secret(mis + "policy-near-limit", key="shared",
                     policy=pol.padded_secret_policy(pol.role_arn(self.central, ROTATION_ROLE),
                                                     self.central, 17_500))
@@ -443,7 +449,8 @@ class _Seeder:
                                 "Sid": "ReadEverything", "Effect": "Allow",
                                 "Action": "secretsmanager:GetSecretValue", "Resource": "*"})))
         central_secrets = sorted(v for k, v in s.items() if k.startswith("secret:"))
-        central_keys = sorted(v for k, v in s.items() if k.startswith("key:"))
+        central_keys = sorted(v for k, v in s.items() if k.startswith("key:")
+                              and k != ROTATION_ROLE_UNNAMED_KEY)
         self.client(self.central, "iam").put_role_policy(
             RoleName=ROTATION_ROLE, PolicyName="rotate-central-secrets",
             PolicyDocument=pol.text(pol.rotation_identity_policy(central_secrets, central_keys)))

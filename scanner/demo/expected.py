@@ -41,6 +41,9 @@ MISCONFIGURATIONS: tuple[tuple[str, str, str | None, str], ...] = (
      "its rotation function was deleted after rotation was configured"),
     ("secret-rotation-no-network-path", MIS + "rotation-no-network", None,
      "rotation function in a VPC with no Secrets Manager endpoint and no NAT gateway"),
+    ("secret-rotation-role-cannot-read", MIS + "rotation-role-no-decrypt", None,
+     "the rotation role's identity policy does not name the secret's key, whose policy leaves "
+     "the decision to IAM: the role cannot decrypt the secret it rotates"),
     ("secret-policy-size-near-limit", MIS + "policy-near-limit", None,
      "resource policy of ~17,500 characters (>= 80 % of 20,480)"),
     ("secret-policy-public", MIS + "public-policy", None,
