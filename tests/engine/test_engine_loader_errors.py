@@ -140,8 +140,9 @@ def test_rules_validate_command_exits_2_with_file_rule_and_field(
 def test_rules_validate_accepts_the_builtin_pack(capsys: pytest.CaptureFixture[str]) -> None:
     from scanner.engine.loader import builtin_rules_dir
 
+    files = len(list(builtin_rules_dir().glob("*.yaml")))
     assert main(["rules", "validate", str(builtin_rules_dir())]) == 0
-    assert "25 rule file(s) valid" in capsys.readouterr().out
+    assert f"{files} rule file(s) valid" in capsys.readouterr().out
 
 
 def test_rules_validate_refuses_what_scan_refuses_a_built_in_id_reused(
