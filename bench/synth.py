@@ -146,7 +146,7 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                 description=f"synthetic secret {s}",
                 kms_key_id=key_arn if uses_cmk else None,
                 rotation_enabled=rotated,
-                rotation_lambda_arn=(f"arn:aws:lambda:{REGION}:{central}:function:rotate"
+                rotation_lambda_arn=(f"arn:aws:lambda:{REGION}:{acct}:function:rotate"
                                      if rotated else None),
                 rotation_days=30 if rotated else None,
                 created=_stamp(day, -300),
@@ -181,13 +181,16 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                              name="db", ingress=(SgRule(protocol="tcp", from_port=5432,
                                                         to_port=5432, cidrs=("10.0.0.0/16",)),),
                              egress=(SgRule(protocol="-1", cidrs=("0.0.0.0/0",)),)),)
-        lambdas: tuple[LambdaFunction, ...] = ()
+        # each account's secrets are rotated by its own function, running as its app-0 role
+        # (which may read and decrypt every secret of the account: secret-rotation-role-
+        # cannot-read passes)
+        lambdas = (LambdaFunction(arn=f"arn:aws:lambda:{REGION}:{acct}:function:rotate",
+                                  name="rotate", account_id=acct, region=REGION,
+                                  role_arn=role_arns[acct][0],
+                                  subnet_ids=(subnets[0].subnet_id,),
+                                  security_group_ids=(sgs[0].group_id,), vpc_id=vpc_id),)
         endpoints: tuple[VpcEndpoint, ...] = ()
         if acct == central:
-            lambdas = (LambdaFunction(arn=f"arn:aws:lambda:{REGION}:{central}:function:rotate",
-                                      name="rotate", account_id=central, region=REGION,
-                                      subnet_ids=(subnets[0].subnet_id,),
-                                      security_group_ids=(sgs[0].group_id,), vpc_id=vpc_id),)
             endpoints = (VpcEndpoint(endpoint_id="vpce-central", vpc_id=vpc_id, account_id=central,
                                      region=REGION,
                                      service_name=f"com.amazonaws.{REGION}.secretsmanager",
@@ -204,12 +207,13 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                                                   source="default"),)),),
             iam=IamSnapshot(principals=tuple(roles)),
         ))
-    # Every account sits under one OU below the root, and the root carries AWS's default
-    # FullAWSAccess SCP. The OU and the accounts carry none in this data and RCPs are not
-    # collected (rcps_read is not set), so the access analysis' scp gate is UNKNOWN on its
-    # paths (200,115 of them at 300 accounts: "no SCP attached at the caller's OU ... in the
-    # collected data", "RCPs not collected"). Left so: the benchmark's figures stay comparable
-    # from session to session (docs/scale.md).
+    # Every account sits under one OU below the root, and the root, the OU and every account
+    # carry AWS's default FullAWSAccess SCP (Organizations attaches it to each when SCPs are
+    # enabled, and a target without one is refused every action); RCPs are read and there are
+    # none. Until the thirtieth session the OU and the accounts carried none and RCPs were not
+    # read, so the scp gate was UNKNOWN on every path ("no SCP attached at the caller's OU",
+    # "RCPs not collected"): a rule about one role's read (secret-rotation-role-cannot-read)
+    # answered UNKNOWN for every rotated secret (docs/scale.md, the thirtieth session).
     org = Organization(org_id=ORG_ID, management_account_id=central, root_id="r-synt",
                        accounts=tuple(OrgAccount(account_id=a, name=f"account-{i}",
                                                  parent_id="ou-synt-members")
@@ -221,8 +225,8 @@ def make_snapshot(accounts: int = 1000, secrets_per_account: int = 100,
                            policy_type="SERVICE_CONTROL_POLICY",
                            content=json.dumps({"Version": "2012-10-17", "Statement": [
                                {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
-                           targets=("r-synt",)),),
-                       policies_read=True)
+                           targets=("r-synt", "ou-synt-members", *ids)),),
+                       policies_read=True, rcps_read=True)
     return Snapshot(
         meta=ScanMeta(scan_id=f"synthetic-{seed}", started_at=_stamp(day, 0),
                       finished_at=_stamp(day, 0, "00:10:00"), accounts=tuple(ids),
