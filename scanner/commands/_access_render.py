@@ -4,7 +4,7 @@ JSON (``--format json``)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 from tabulate import tabulate
 
@@ -35,12 +35,14 @@ def _paths(sa: Any, principals: frozenset[str] | None,
 
 def render_json(secrets: list[Any], principals: frozenset[str] | None,
                 aliases: dict[str, str] | None = None, *,
-                through: dict[str, str] | None = None) -> str:
+                through: dict[str, str] | None = None,
+                rotation: Mapping[str, Any] | None = None) -> str:
     from scanner.access.report import path_dict
     from scanner.model import to_jsonable
 
     data = []
     for sa in sorted(secrets, key=lambda s: s.secret_arn):
+        read = _rotation((rotation or {}).get(sa.secret_arn), principals)
         data.append({
             "secret_arn": sa.secret_arn, "name": sa.name, "account_id": sa.account_id,
             "region": sa.region,
@@ -58,12 +60,26 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             **({"reached_through": (through or {})[sa.secret_arn]}
                if sa.secret_arn in (through or {}) else {}),
             "problems": list(sa.problems),
+            # the rotation function's role's read, where the secret is rotated by a function
+            # of the snapshot (secret-rotation-role-cannot-read)
+            **({"rotation": _rotation_dict(read)} if read is not None else {}),
             # only when set, as in the access report's JSON
             **({"scheduled_deletion": True, "no_readers": SCHEDULED_DELETION}
                if sa.scheduled_deletion else {}),
             **({"assessed": False, "failed": sa.failed} if sa.failed else {}),
         })
     return json.dumps({"secrets": data}, indent=2, sort_keys=True) + "\n"
+
+
+def _rotation_dict(read: Any) -> dict[str, Any]:
+    from scanner.access.report import path_dict
+
+    return {"function_arn": read.function_arn, "role_arn": read.role_arn,
+            "decision": "UNKNOWN" if read.missing else "DENIED" if read.role_missing
+            else read.path.decision,
+            "blocking": list(read.blocking), "role_missing": read.role_missing,
+            "missing": read.missing or None,
+            "path": path_dict(read.path) if read.path is not None else None}
 
 
 def _note(p: Any) -> str:
@@ -99,11 +115,36 @@ def _reach_line(r: Any) -> str:
     return f"{r.label} -> {r.decision}{counts}{extra}"
 
 
+def _rotation(read: Any, principals: frozenset[str] | None) -> Any:
+    """The secret's rotation read (``AccessReport.rotation``) to show: every one without a
+    principal asked about, else only the asked principal's."""
+    if read is None or (principals is not None and read.role_arn not in principals):
+        return None
+    return read
+
+
+def rotation_line(read: Any) -> str:
+    """How the rotation function's role reads the secret (secret-rotation-role-cannot-read's
+    verdict, in the words of the paths' table)."""
+    head = f"{read.function_arn} as {read.role_arn or '?'}"
+    if read.missing:
+        return f"{head} -> UNKNOWN (not read: {read.missing})"
+    if read.role_missing:
+        return f"{head} -> DENIED (the role does not exist: Lambda cannot assume it)"
+    path = read.path
+    if path.decision == "DENIED":
+        return f"{head} -> DENIED" + (f", blocked by {', '.join(read.blocking)}"
+                                      if read.blocking else "")
+    return f"{head} -> {path.decision}" + (f" (if: {', '.join(path.conditions)})"
+                                           if path.conditions else "")
+
+
 def render_table(secrets: list[Any], principals: frozenset[str] | None,
                  aliases: dict[str, str] | None = None, *, why: bool,
                  replicas: int = 0, single: bool = False, width: int | None = None,
                  through: dict[str, str] | None = None, asked: str | None = None,
-                 denied_listed: bool = True) -> str:
+                 denied_listed: bool = True,
+                 rotation: Mapping[str, Any] | None = None) -> str:
     """The access of each secret as text; in a terminal narrower than the principals' table
     (``width``), one principal per line with its gates under it. ``through``: per copy, how
     the principal asked about (``asked``) reaches it without a path of its own.
@@ -142,6 +183,9 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
              + ("; PUBLIC grant" if b.public else ""))
         for r in sa.reach:
             emit(f"reach: {_reach_line(r)}")
+        read = _rotation((rotation or {}).get(sa.secret_arn), principals)
+        if read is not None:
+            emit(f"rotation: {rotation_line(read)}")
         for g in sa.unintended:
             # the grant holds only when its condition keys do, as the gates' reasons say
             # ("Allow applies only if: ..."); it read "(unless: aws:sourceip)", the condition

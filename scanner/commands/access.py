@@ -379,13 +379,14 @@ def run(args: argparse.Namespace) -> int:
             raise not_found
     aliases = key_aliases(snapshot)
     asked = args.principal if principals is not None else None
-    out = render_json(secrets, principals, aliases, through=through) \
+    out = render_json(secrets, principals, aliases, through=through,
+                      rotation=report.rotation) \
         if args.format == "json" else \
         terminal_safe(render_table(secrets, principals, aliases, why=args.why,
                                    width=terminal_width(), replicas=len(report.replicas),
                                    single=bool(args.secret or args.region),
                                    through=through, asked=asked,
-                                   denied_listed=args.all))
+                                   denied_listed=args.all, rotation=report.rotation))
     if unlisted and args.format != "json":
         out += fit_line(f"replica(s) of this secret not listed: {', '.join(unlisted)} "
                         "(--region R shows one)", terminal_width()) + "\n"

@@ -108,3 +108,33 @@ def test_a_read_that_raises_is_unknown_for_that_secret_alone(
     status = {f.resource.arn: f.status.value for f in findings}
     assert status[secret("key-closed")] == "UNKNOWN"
     assert status[secret("denied-by-role")] == "FAIL"  # the others still judged
+
+
+def test_access_shows_how_the_rotation_role_reads_each_secret() -> None:
+    """`secretgraph access --secret` says what secret-rotation-role-cannot-read decided, in the
+    words of its table (and its JSON): the function, its role and the decision."""
+    import json
+
+    from scanner.commands._access_render import render_json, render_table
+
+    _, report = analysis()
+    secrets = [report.secrets[secret(n)] for n in ("key-closed", "reads", "role-gone",
+                                                   "member-function", "not-rotated")]
+    text = render_table(secrets, None, why=False, rotation=report.rotation)
+    rotate = f"arn:aws:lambda:us-east-1:{A}:function:rotate"
+    assert (f"rotation: {rotate} as arn:aws:iam::{A}:role/rotator -> DENIED, blocked by "
+            "key_policy") in text
+    assert f"rotation: {rotate} as arn:aws:iam::{A}:role/rotator -> ALLOWED" in text
+    assert "role/deleted-role -> DENIED (the role does not exist" in text
+    assert text.count("rotation: ") == 4  # not-rotated has none
+    data = {s["secret_arn"]: s for s in json.loads(
+        render_json(secrets, None, rotation=report.rotation))["secrets"]}
+    assert data[secret("key-closed")]["rotation"]["decision"] == "DENIED"
+    assert data[secret("key-closed")]["rotation"]["blocking"] == ["key_policy"]
+    assert data[secret("member-function")]["rotation"]["path"]["gates"]["identity_policy"][
+        "status"] == "UNKNOWN"
+    assert "rotation" not in data[secret("not-rotated")]
+    # asked about another principal: its rows only
+    other = render_table(secrets, frozenset({f"arn:aws:iam::{A}:role/KeyAdmin"}), why=False,
+                         rotation=report.rotation)
+    assert "rotation: " not in other
