@@ -26,6 +26,9 @@ Start from the snapshot of a real scan (``secretgraph demo`` writes one to out/d
   organization (``aws:PrincipalOrgID``).
 * **central keys**: each group gets a copy of every central KMS key (new key id and aliases),
   whose key policy names that group's member copies.
+* **central identity policies** (not with ``--identity exact``): the secret ARNs they name are
+  widened to the name prefix and the key ARNs to the key id's copies (``key/<id less its last
+  12 digits>*``), so the central rotation role rotates the copies as it does the originals.
 
 Everything is plain text replacement on the snapshot's JSON, so what the scan read (policies,
 rotation, replicas, tags, coverage) is carried over as it was. Deterministic.
@@ -48,7 +51,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scanner.snapshot_io import load_document  # noqa: E402
 
 _EC2_ID = re.compile(r"\b(vpc|subnet|rtb|sg|pcx)-([0-9a-f]{8,17})\b")
-_SECRET_ARN = re.compile(r"(arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\"*]+?)-[A-Za-z0-9]{6}\b")
+#: a secret ARN inside a JSON string, its random 6-character suffix the last thing before the
+#: closing quote (a name with a 6-letter word, "key-excess-grant-xgTMlK", was widened at the
+#: first one: "key*-grant-xgTMlK", which covers none of the copies)
+_SECRET_ARN = re.compile(r"(arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\"*]+?)-[A-Za-z0-9]{6}(?=\")")
 
 
 def _replace_all(text: str, mapping: dict[str, str]) -> str:
@@ -150,6 +156,15 @@ def grow(doc: dict[str, Any], *, accounts: int, secrets: int, org_wide: float,
                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}}}]
             copy["resource_policy"] = json.dumps(policy)
         region["secrets"].append(copy)
+    # --- the central account's identity policies (its rotation role's names each secret and
+    # key it rotates): widened like the member copies', so that they cover the copies of their
+    # secrets and keys too -- left as they were, the rotation role could read none of the
+    # copies and secret-rotation-role-cannot-read failed nearly every secret of the estate
+    if identity != "exact" and central_acct.get("iam"):
+        text = _SECRET_ARN.sub(lambda m: m.group(1) + "*", json.dumps(central_acct["iam"]))
+        text = _replace_all(text, {f":key/{k}": f":key/{k[:-12]}*" for k in key_ids
+                                   if len(k) >= 12})
+        central_acct["iam"] = json.loads(text)
     doc["accounts"] = list(doc["accounts"]) + new_accounts
     meta["accounts"] = list(meta["accounts"]) + [a["account_id"] for a in new_accounts]
     meta["scan_id"] = f"{meta['scan_id']}-grown-{len(meta['accounts'])}x{secrets}"
