@@ -61,6 +61,8 @@ RULE_TYPES: dict[str, tuple[str, ...]] = {
     "secret-rotation-disabled": ("Software and Configuration Checks/Credentials Rotation",),
     "secret-rotation-overdue": ("Software and Configuration Checks/Credentials Rotation",),
     "secret-rotation-failing": ("Software and Configuration Checks/Credentials Rotation",),
+    "secret-rotation-role-cannot-read": (
+        "Software and Configuration Checks/Credentials Rotation",),
     "scan-coverage-gap": ("Software and Configuration Checks/Coverage",),
 }
 #: graph node kind (finding resource.type) -> ASFF resource type

@@ -10,7 +10,8 @@ Rotation paths: for a secret with rotation, the hops secret -> rotation Lambda -
 subnets and security groups -> the Secrets Manager endpoint or a NAT gateway -> each peering the
 rule served -> the database VPC (which peerings: ``network_path.served``, the rule's
 own choice). A hop is marked broken when the rotation rules say so (their findings name the
-problem: secret-rotation-function-missing, secret-rotation-no-network-path), unknown when the
+problem: secret-rotation-function-missing, secret-rotation-no-network-path; the Lambda hop is
+broken too when secret-rotation-role-cannot-read fails: its role cannot read the secret), unknown when the
 rule could not assess it or did not check it, ok only when the rule checked it and found
 nothing. A path is never better than its finding: a FAIL always shows a broken hop (a problem
 that names no hop gets one of its own), an UNKNOWN an unknown one. The reachability logic lives
@@ -412,6 +413,9 @@ def build_network(graph: nx.MultiDiGraph | None, document: Mapping[str, Any], *,
 
 NETWORK_RULE = "secret-rotation-no-network-path"
 FUNCTION_RULE = "secret-rotation-function-missing"
+#: the rotation function's role cannot read the secret: its Lambda hop is broken, whatever
+#: the network says
+ROLE_RULE = "secret-rotation-role-cannot-read"
 
 
 @dataclass(frozen=True)
@@ -433,7 +437,7 @@ def _problems(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = defaultdict(dict)
     for f in findings_of(document):
         rid = f.get("rule_id")
-        if rid not in (NETWORK_RULE, FUNCTION_RULE):
+        if rid not in (NETWORK_RULE, FUNCTION_RULE, ROLE_RULE):
             continue
         arn = str((f.get("resource") or {}).get("arn") or "")
         evidence = f.get("evidence") or {}
@@ -442,6 +446,12 @@ def _problems(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if rid == FUNCTION_RULE:
             if status in ("FAIL", "MUTED"):
                 entry["missing_function"] = str(f.get("message") or "function not found")
+            continue
+        if rid == ROLE_RULE:
+            if status in ("FAIL", "MUTED"):
+                entry["role_denied"] = str(f.get("message") or "its role cannot read the secret")
+            elif status == "UNKNOWN":
+                entry["role_unknown"] = "; ".join(map(str, f.get("missing") or ["not assessed"]))
             continue
         entry["status"] = "FAIL" if status == "MUTED" else status
         entry["message"] = str(f.get("message") or "")
@@ -634,7 +644,13 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
         if key not in tails:
             tails[key] = _trace(nodes[fns[0]], declared, _Tracer(said), index, peerings_of,
                                 nodes, account_names, home=home)
-        out.append(_path(s, label, [secret_hop, *tails[key]]))
+        tail = tails[key]
+        if entry.get("role_denied") or entry.get("role_unknown"):
+            # the Lambda hop is the role's too (shared tails are left as they are)
+            lam = tail[0]
+            tail = [_hop(lam.kind, lam.text, entry.get("role_denied", ""),
+                         entry.get("role_unknown", "")), *tail[1:]]
+        out.append(_path(s, label, [secret_hop, *tail]))
     rank = {"broken": 0, "unknown": 1, "ok": 2}
     return sorted(out, key=lambda p: (rank[p.state], p.full))
 
