@@ -21,6 +21,7 @@ Pure: reads the graph, the analysis' evaluator and its results.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import networkx as nx
@@ -31,6 +32,9 @@ from scanner.access.secret_eval import SecretEvaluator, failed_access
 from scanner.access.verdicts import RotationRead, SecretAccess
 from scanner.graph.schema import EdgeKind
 from scanner.policy.arn import arn_account
+from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy
+from scanner.policy.parse import parse_policy
+from scanner.policy.request import Request
 
 
 def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
@@ -41,6 +45,7 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
     secret-rotation-function-missing). A secret scheduled for deletion, or whose analysis
     failed, is left out (no read of it is judged)."""
     out: dict[str, RotationRead] = {}
+    trusts: dict[str, str | None] = {}  # role ARN -> _lambda_trust
     for sv in views:
         sa = results.get(sv.arn)
         if sa is None or sa.scheduled_deletion or sa.failed:
@@ -53,8 +58,41 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
         if not functions:
             continue
         fn = functions[0]
-        out[sv.arn] = _read(sv, sa, fn, graph.nodes[fn], ev)
+        read = _read(sv, sa, fn, graph.nodes[fn], ev)
+        if read.role_arn and not read.role_missing and read.role_arn in graph and \
+                read.role_arn in ev.index.by_arn:
+            if read.role_arn not in trusts:
+                trusts[read.role_arn] = _lambda_trust(read.role_arn, graph.nodes[read.role_arn])
+            why = trusts[read.role_arn]
+            if why is None:
+                read = replace(read, trust_unread=True)
+            elif why:
+                read = replace(read, untrusted=why)
+        out[sv.arn] = read
     return out
+
+
+#: the service principal that assumes a function's execution role (Lambda Developer Guide,
+#: "Defining Lambda function permissions with an execution role": the role's trust policy
+#: "specifies the Lambda service principal (lambda.amazonaws.com) as a trusted service")
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+
+
+def _lambda_trust(role: str, attrs: Mapping[str, Any]) -> str | None:
+    """Why Lambda may not assume ``role`` (its trust policy denies sts:AssumeRole to
+    lambda.amazonaws.com, or no statement allows it: IAM User Guide, "Policy evaluation
+    logic", the implicit deny), "" when it may (or may under a condition the snapshot cannot
+    decide), None when the trust policy was not collected."""
+    doc = attrs.get("trust_policy")
+    if not doc:
+        return None
+    result = evaluate_policy(parse_policy(dict(doc)), Request(
+        principal_arn=LAMBDA_SERVICE, principal_account=None, action="sts:AssumeRole",
+        resource=role, principal_type="service"), PolicyKind.RESOURCE)
+    if result.decision is not Decision.DENIED:
+        return ""
+    why = "; ".join(result.reasons) or "no statement allows it"
+    return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})"
 
 
 def _read(sv: SecretView, sa: SecretAccess, fn: str, fn_attrs: Mapping[str, Any],

@@ -309,7 +309,8 @@ class RotationRead:
     """A rotated secret's rotation function and whether its execution role can read the
     secret (scanner.access.rotation): ``path`` is the role's read as any reader's (every
     gate); none when ``missing`` says what could not be read (the role, or its account's IAM)
-    or when ``role_missing`` (its account's IAM was read and holds no such role)."""
+    or when ``role_missing`` (its account's IAM was read and holds no such role).
+    ``untrusted``: the role's trust policy does not let Lambda assume it."""
     secret_arn: str
     function_arn: str
     role_arn: str | None = None
@@ -318,6 +319,10 @@ class RotationRead:
     blocking: tuple[str, ...] = ()
     missing: str = ""
     role_missing: bool = False
+    #: why Lambda may not assume the role (its trust policy), "" when it may
+    untrusted: str = ""
+    #: the role's trust policy was not collected: whether Lambda may assume it is not known
+    trust_unread: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

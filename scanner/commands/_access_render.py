@@ -75,9 +75,11 @@ def _rotation_dict(read: Any) -> dict[str, Any]:
     from scanner.access.report import path_dict
 
     return {"function_arn": read.function_arn, "role_arn": read.role_arn,
-            "decision": "UNKNOWN" if read.missing else "DENIED" if read.role_missing
-            else read.path.decision,
+            "decision": "UNKNOWN" if read.missing else "DENIED" if (
+                read.role_missing or read.untrusted or read.path.decision == "DENIED")
+            else "UNKNOWN" if read.trust_unread else read.path.decision,
             "blocking": list(read.blocking), "role_missing": read.role_missing,
+            "untrusted": read.untrusted or None, "trust_unread": read.trust_unread,
             "missing": read.missing or None,
             "path": path_dict(read.path) if read.path is not None else None}
 
@@ -131,10 +133,14 @@ def rotation_line(read: Any) -> str:
         return f"{head} -> UNKNOWN (not read: {read.missing})"
     if read.role_missing:
         return f"{head} -> DENIED (the role does not exist: Lambda cannot assume it)"
+    if read.untrusted:
+        return f"{head} -> DENIED (Lambda cannot assume the role: {read.untrusted})"
     path = read.path
     if path.decision == "DENIED":
         return f"{head} -> DENIED" + (f", blocked by {', '.join(read.blocking)}"
                                       if read.blocking else "")
+    if read.trust_unread:
+        return f"{head} -> UNKNOWN (not read: the role's trust policy)"
     return f"{head} -> {path.decision}" + (f" (if: {', '.join(path.conditions)})"
                                            if path.conditions else "")
 

@@ -36,7 +36,7 @@ def test_only_rotated_secrets_with_a_known_function_are_judged() -> None:
     _, report = analysis()
     assert set(report.rotation) == {secret(n) for n in (
         "reads", "key-closed", "denied-by-role", "role-gone", "member-function",
-        "member-function-not-granted", "key-disabled")}
+        "member-function-not-granted", "key-disabled", "untrusted-role")}
     # rotation off, or a function the snapshot does not hold: no read to judge
     assert secret("not-rotated") not in report.rotation
     assert secret("function-gone") not in report.rotation
@@ -71,6 +71,33 @@ def test_a_role_its_account_does_not_hold_is_missing_not_unknown() -> None:
     _, report = analysis()
     read = report.rotation[secret("role-gone")]
     assert read.role_missing and read.path is None and not read.missing
+
+
+def test_a_role_whose_trust_policy_lets_lambda_in_is_trusted_and_one_that_does_not_is_not(
+        ) -> None:
+    """Lambda assumes the execution role as the service principal lambda.amazonaws.com: a
+    trust policy naming only ec2.amazonaws.com leaves the function without credentials, a
+    statement conditioned on what the snapshot cannot know is not held against it."""
+    _, report = analysis()
+    untrusted = report.rotation[secret("untrusted-role")]
+    assert "its trust policy does not let lambda.amazonaws.com sts:AssumeRole it" \
+        in untrusted.untrusted
+    assert report.rotation[secret("reads")].untrusted == ""
+    accounts = list(FX.snapshot.accounts)
+    iam = accounts[0].iam
+    assert iam is not None
+    conditioned = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": A}}}]}
+    principals = tuple(replace(p, trust_policy=conditioned) if p.name == "ec2-only" else
+                       replace(p, trust_policy=None) if p.name == "rotator" else p
+                       for p in iam.principals)
+    accounts[0] = replace(accounts[0], iam=replace(iam, principals=principals))
+    _, again = analysis(replace(FX.snapshot, accounts=tuple(accounts)))
+    assert again.rotation[secret("untrusted-role")].untrusted == ""
+    # not collected: not known
+    assert again.rotation[secret("reads")].trust_unread
 
 
 def test_a_secret_scheduled_for_deletion_is_not_judged() -> None:

@@ -1,7 +1,8 @@
 """The execution role of a secret's rotation function cannot read the secret: the access
 analysis' verdict of the role's GetSecretValue and the kms:Decrypt Secrets Manager makes for
 it (scanner.access.rotation, every gate as for any reader), DENIED -- or the role does not
-exist in its account's IAM as read. Secrets Manager User Guide, "Lambda rotation function
+exist in its account's IAM as read, or its trust policy does not let lambda.amazonaws.com
+assume it. Secrets Manager User Guide, "Lambda rotation function
 execution role permissions for AWS Secrets Manager": the role needs GetSecretValue on the
 secret, and "If the secret is encrypted with a KMS key other than the AWS managed key
 aws/secretsmanager, then you need to grant the Lambda execution role permission to use the
@@ -58,6 +59,13 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
             f"rotation function {fn} runs as {role}, which does not exist in its account's "
             "IAM: Lambda cannot assume it and every rotation fails")),))
+    if read.untrusted:
+        # Lambda Developer Guide, "Defining Lambda function permissions with an execution
+        # role": the trust policy "specifies the Lambda service principal
+        # (lambda.amazonaws.com) as a trusted service" -- without it the function cannot run
+        return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
+            f"rotation function {fn} runs as {role}, which Lambda cannot assume: "
+            f"{read.untrusted}")),))
     path = read.path
     assert path is not None
     gates = path.gates
@@ -82,6 +90,9 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
             f"rotation function {fn} runs as {role}, which cannot read the secret: denied by "
             f"{', '.join(denied)}{' (' + why + ')' if why else ''}")),))
+    if read.trust_unread:
+        return Result(outcome=UNKNOWN, evidence=evidence, missing=(
+            f"the trust policy of {role} (not collected): whether Lambda may assume it",))
     undecided = [g for g in GATES if gates[g].status == "UNKNOWN"] \
         if path.decision == "CONDITIONAL" else []
     if undecided:
