@@ -154,6 +154,18 @@ def build_estate() -> Estate:
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    # what a rotation function's role needs (Secrets Manager User Guide, "Lambda rotation
+    # function execution role permissions"): once enable-secret-rotation points a secret at
+    # the function, its role reads it (secret-rotation-role-cannot-read passes)
+    central.client("iam").put_role_policy(
+        RoleName="rotation-lambda", PolicyName="rotate", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": [
+                    "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"],
+                 "Resource": f"arn:aws:secretsmanager:{REGION}:{CENTRAL}:secret:app/*"},
+                {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                 "Resource": f"arn:aws:kms:{REGION}:{CENTRAL}:key/*"}]}))
     fn = central.client("lambda", region_name=REGION).create_function(
         FunctionName="rotate-postgres", Runtime="python3.11", Role=role,
         Handler="rotate.handler", Code={"ZipFile": _lambda_zip()})["FunctionArn"]
