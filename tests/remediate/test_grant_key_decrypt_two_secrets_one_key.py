@@ -79,9 +79,13 @@ def test_either_secret_gone_refuses_the_whole_plan_before_any_change(
     assert not (tmp_path / "j.jsonl").exists()  # no change begun, no journal
 
 
-def test_with_both_secrets_there_both_statements_are_written(
+def test_with_both_secrets_there_both_statements_are_written_and_undone(
         scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    from scanner.remediate.journal import read_journal
+    from scanner.remediate.undo import undo_journal
+
     plan, snapshot = _two_grants(scanned, tmp_path)
+    before = _key_policy(scanned)
 
     result = apply_plan(plan, clients, journal_path=str(tmp_path / "j.jsonl"),
                         plan_path="plan.json", max_age_hours=24,
@@ -90,3 +94,10 @@ def test_with_both_secrets_there_both_statements_are_written(
     assert result.ok and result.counts == {"applied": 2}, result
     policy = _key_policy(scanned)
     assert all(c.details["secret_arn"] in policy for c in plan.changes)
+    # the second secret deleted after the apply holds neither statement's undo back
+    account_session(CENTRAL).client("secretsmanager", region_name=REGION).delete_secret(
+        SecretId=plan.changes[1].details["secret_arn"], RecoveryWindowInDays=7)
+    undone = undo_journal(read_journal(tmp_path / "j.jsonl"), clients,
+                          undo_journal_path=str(tmp_path / "undo.jsonl"))
+    assert undone.ok and undone.counts == {"undone": 2}, undone
+    assert _key_policy(scanned) == before
