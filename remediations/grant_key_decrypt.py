@@ -360,6 +360,15 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return state
 
 
+def condition_drift(change: PlannedChange, key: str) -> str | None:
+    """What a changed ``secret_exists`` means, naming the secret: the drifted resource is the
+    key, and two statements on one key are for two secrets."""
+    if key != SECRET_EXISTS:
+        return None
+    return (f"the secret {change.details.get('secret_arn')} this statement is for is deleted, "
+            "scheduled for deletion, or re-created under its name (another ARN)")
+
+
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:
     return apply_calls(clients, change, read_current)
 

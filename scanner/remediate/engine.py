@@ -31,9 +31,9 @@ from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
-    check_live_identity, conditions_of, end_run, error_text, gone_reason, left_undone, log,
-    note_stop, nothing_changed_yet, read_current, region_off_reason, say, say_stopped,
-    stopped_note, undo_expected_before)
+    changed_since, check_live_identity, conditions_of, end_run, error_text, gone_reason,
+    left_undone, log, note_stop, nothing_changed_yet, read_current, region_off_reason, say,
+    say_stopped, stopped_note, undo_expected_before)
 
 
 def reread_marker(store: Any, source: str) -> Changed:
@@ -165,7 +165,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             if lost:
                 replan = True
                 drifted.append(f"{later.change_id} ({later.resource_arn}): "
-                               f"{', '.join(lost)} changed since the scan")
+                               f"{changed_since(later, lost, 'the scan')}")
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
                            "deletion since the scan")
@@ -174,9 +174,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             continue
         if not matches(change.pre_state, current):
             changed = differences(change.pre_state, current)
-            keys = ", ".join(changed)
-            drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
-                           "the scan")
+            drifted.append(f"{change.change_id} ({change.resource_arn}): "
+                           f"{changed_since(change, changed, 'the scan')}")
             if set(changed) <= conditions_of(change):
                 # only what the change depends on and leaves as it is (the secret a
                 # grant-key-decrypt statement is for, the key a move goes to): no apply
@@ -488,10 +487,10 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         say(out, f"no-op    {label}: already past it ({past.change_id} is in place)")
         return "noop"
     if not matches(change.pre_state, before):
-        keys = ", ".join(differences(change.pre_state, before))
+        drift = changed_since(change, differences(change.pre_state, before), "the plan")
         journal.change(change, status="refused", before=before, after=None,
-                       message=f"drift: {keys} changed since the plan")
-        alarm(out, errors, f"REFUSED  {label}: {keys} changed since the plan")
+                       message=f"drift: {drift}")
+        alarm(out, errors, f"REFUSED  {label}: {drift}")
         return "refused"
     journal.started(change, before)
     try:

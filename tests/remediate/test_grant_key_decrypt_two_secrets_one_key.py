@@ -2,7 +2,8 @@
 the key policy leaves out) are one chain of edits of that key policy, each with its own
 condition: the secret its statement is for is still there (``secret_exists``). The re-read
 before the first change must check every one of them, not only the first change's: the plan
-is refused whole, nothing changed, when either secret is gone. Safe-fixes trial round 16: the
+is refused whole, nothing changed, when either secret is gone, and the refusal names that
+secret (the resource it names is the key). Safe-fixes trial round 16: the
 second secret, scheduled for deletion since the scan, passed the re-read; the apply wrote the
 first statement and stopped on the second (exit 1, half a plan made) -- drift the re-read is
 there to refuse before anything is changed."""
@@ -74,6 +75,9 @@ def test_either_secret_gone_refuses_the_whole_plan_before_any_change(
     said = str(refused.value)
     assert f"{plan.changes[which].change_id} (" in said, said
     assert "secret_exists changed since the scan" in said, said
+    # which secret: the drifted resource named is the key, and the two statements are for two
+    assert f"the secret {plan.changes[which].details['secret_arn']} this statement is for " \
+        "is deleted, scheduled for deletion, or re-created" in said, said
     assert "nothing was changed" in said and "rescan and plan again" in said, said
     assert _key_policy(scanned) == before
     assert not (tmp_path / "j.jsonl").exists()  # no change begun, no journal
