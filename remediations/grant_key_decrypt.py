@@ -34,6 +34,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
 from scanner.access.verdicts import AccessPath, GateVerdict
 from scanner.findings import Finding
 from scanner.model import KmsKey, Secret, Snapshot
+from scanner.policy.arn import arn_account
 from scanner.policy.trust_zone import trust_zone
 
 REMEDIATION_ID = "grant-key-decrypt"
@@ -348,8 +349,24 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     secret_arn = change.details.get("secret_arn")
     if SECRET_EXISTS in change.pre_state and isinstance(secret_arn, str):
         # (a plan of an earlier version does not hold the condition: its key policy alone)
-        state[SECRET_EXISTS] = _secret_state.exists(clients, secret_arn, change.region)
+        # read in the secret's own account: its key may be another account's (Secrets
+        # Manager API Reference, CreateSecret, KmsKeyId: "To use a KMS key in a different
+        # account, use the key ARN or the alias ARN"), and the key account's role read "no
+        # such secret" there
+        # (safe-fixes trial round 16: such a grant was refused as drift at every apply)
+        owner = arn_account(secret_arn)
+        reader = clients if owner in (None, change.account_id) else clients.in_account(owner)
+        state[SECRET_EXISTS] = _secret_state.exists(reader, secret_arn, change.region)
     return state
+
+
+def condition_drift(change: PlannedChange, key: str) -> str | None:
+    """What a changed ``secret_exists`` means, naming the secret: the drifted resource is the
+    key, and two statements on one key are for two secrets."""
+    if key != SECRET_EXISTS:
+        return None
+    return (f"the secret {change.details.get('secret_arn')} this statement is for is deleted, "
+            "scheduled for deletion, or re-created under its name (another ARN)")
 
 
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:

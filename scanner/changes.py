@@ -56,6 +56,12 @@ class Clients(Protocol):
 
     def client(self, service: str, region: str) -> Any: ...
 
+    def in_account(self, account_id: str) -> "Clients":
+        """The same role's clients in another account: for a read of a resource a change
+        depends on that lives there (the secret a grant-key-decrypt statement is for, when
+        its key is in another account than the secret)."""
+        ...
+
 
 # --------------------------------------------------------------------------- records
 

@@ -31,9 +31,9 @@ from scanner.remediate.planfile import Estate, Plan, parse_time
 from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
-    check_live_identity, conditions_of, end_run, error_text, gone_reason, left_undone, log,
-    note_stop, nothing_changed_yet, read_current, region_off_reason, say, say_stopped,
-    stopped_note, undo_expected_before)
+    changed_since, check_live_identity, conditions_of, end_run, error_text, gone_reason,
+    left_undone, log, note_stop, nothing_changed_yet, read_current, region_off_reason, say,
+    say_stopped, stopped_note, undo_expected_before)
 
 
 def reread_marker(store: Any, source: str) -> Changed:
@@ -128,10 +128,12 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
     moved = 0  # drifted resources an earlier apply may have changed (none deletes one)
     replan = False  # a condition of a change no longer holds (no apply changes one)
     off: list[str] = []  # in a Region not enabled for its account
-    for chain in _chains(changes).values():
-        change = chain[0]
+
+    def _reread(change: PlannedChange) -> dict[str, Any] | None:
+        """The change's resource as it is now; None when it cannot be read (noted why)."""
+        nonlocal gone
         try:
-            current = read_current(change, clients_for)
+            return read_current(change, clients_for)
         except AWS_ERRORS as exc:
             missing = gone_reason(exc)
             if missing:
@@ -140,7 +142,30 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             (drifted if missing else off if disabled else unread).append(
                 f"{change.change_id} ({change.resource_arn}): "
                 f"{missing or disabled or error_text(exc)}")
+            return None
+
+    for chain in _chains(changes).values():
+        change = chain[0]
+        current = _reread(change)
+        if current is None:
             continue
+        for later in chain[1:]:
+            # each change of a chain has its own conditions (the secret each grant-key-decrypt
+            # statement of one key is for): the head's re-read holds the head's alone, and a
+            # later one's secret gone since the scan stopped the run after the head was
+            # written (safe-fixes trial round 16); read once the head's resource can be
+            # read, so an unreadable key is said once
+            kept = conditions_of(later)
+            if not kept:
+                continue
+            now = _reread(later)
+            if now is None:
+                continue
+            lost = [k for k in sorted(kept) if not matches({k: later.pre_state[k]}, now)]
+            if lost:
+                replan = True
+                drifted.append(f"{later.change_id} ({later.resource_arn}): "
+                               f"{changed_since(later, lost, 'the scan')}")
         if current.get("deleted"):  # scheduled for deletion since the scan: AWS refuses edits
             drifted.append(f"{change.change_id} ({change.resource_arn}): scheduled for "
                            "deletion since the scan")
@@ -149,9 +174,8 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
             continue
         if not matches(change.pre_state, current):
             changed = differences(change.pre_state, current)
-            keys = ", ".join(changed)
-            drifted.append(f"{change.change_id} ({change.resource_arn}): {keys} changed since "
-                           "the scan")
+            drifted.append(f"{change.change_id} ({change.resource_arn}): "
+                           f"{changed_since(change, changed, 'the scan')}")
             if set(changed) <= conditions_of(change):
                 # only what the change depends on and leaves as it is (the secret a
                 # grant-key-decrypt statement is for, the key a move goes to): no apply
@@ -463,10 +487,10 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         say(out, f"no-op    {label}: already past it ({past.change_id} is in place)")
         return "noop"
     if not matches(change.pre_state, before):
-        keys = ", ".join(differences(change.pre_state, before))
+        drift = changed_since(change, differences(change.pre_state, before), "the plan")
         journal.change(change, status="refused", before=before, after=None,
-                       message=f"drift: {keys} changed since the plan")
-        alarm(out, errors, f"REFUSED  {label}: {keys} changed since the plan")
+                       message=f"drift: {drift}")
+        alarm(out, errors, f"REFUSED  {label}: {drift}")
         return "refused"
     journal.started(change, before)
     try:

@@ -270,6 +270,17 @@ def stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, u
         f"made so far; {then}"
 
 
+def changed_since(change: PlannedChange, keys: Sequence[str], since: str) -> str:
+    """``k1, k2 changed since <since>``, with what the remediator says of a changed condition
+    of the change (``condition_drift(change, key)``, where it has one): the drifted key of a
+    grant-key-decrypt is the key policy's resource, and ``secret_exists`` alone did not say
+    which secret -- two statements on one key are for two (safe-fixes trial round 16)."""
+    explain = getattr(REMEDIATORS.get(change.remediation_id), "condition_drift", None)
+    notes = [n for n in (explain(change, k) for k in keys) if n] if explain else []
+    return f"{', '.join(keys)} changed since {since}" + (f" ({'; '.join(notes)})" if notes
+                                                         else "")
+
+
 def conditions_of(change: PlannedChange) -> frozenset[str]:
     """The state keys that are conditions of the change, not what it sets: planned with the
     same value before and after (move-secret-to-cmk's ``target_key_state``,

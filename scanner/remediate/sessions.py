@@ -42,6 +42,7 @@ class AccountClients:
         self._sessions = sessions
         self._account_id = account_id
         self._cache: dict[tuple[str, str], Any] = {}
+        self._others: dict[str, AccountClients] = {}
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -49,6 +50,13 @@ class AccountClients:
             self._cache[key] = self._sessions.client(service, account_id=self._account_id,
                                                      region=region)
         return self._cache[key]
+
+    def in_account(self, account_id: str) -> "AccountClients":
+        if account_id == self._account_id:
+            return self
+        if account_id not in self._others:
+            self._others[account_id] = AccountClients(self._sessions, account_id)
+        return self._others[account_id]
 
 
 def remediation_clients(*, role_name: str | None, endpoint_url: str | None,
