@@ -456,6 +456,20 @@ class _Seeder:
             PolicyDocument=pol.text(pol.rotation_identity_policy(central_secrets, central_keys)))
 
 
+    # ------------------------------------------------------------------ default VPCs
+    def default_vpcs(self) -> None:
+        """moto makes a default VPC (its subnets, route table, security group) where EC2 is
+        first used in an account and Region. Made here, on this thread in a fixed order, and
+        not by the scan's workers in the order they happen to run, their ids are the same on
+        every run too (two demo runs' snapshots differed in six default VPCs)."""
+        accounts = sorted({self.org.management, self.org.central, *self.org.members.values()})
+        for account in accounts:
+            for region in REGIONS:
+                for vpc in self.client(account, "ec2", region).describe_vpcs(
+                        Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
+                    self.res[f"vpc-id:default:{account}@{region}"] = vpc["VpcId"]
+
+
 def seed(endpoint_url: str, *, seed_value: int = DEFAULT_SEED) -> DemoEstate:
     """Reset the moto server at ``endpoint_url`` and build the demo estate on it."""
     prepare(endpoint_url, seed=seed_value)
@@ -463,7 +477,7 @@ def seed(endpoint_url: str, *, seed_value: int = DEFAULT_SEED) -> DemoEstate:
     org = create_org(clients, PRIMARY)
     s = _Seeder(clients, org)
     for step in (s.roles, s.keys, s.central_network, s.member_networks, s.misconfig_network,
-                 s.functions, s.secrets, s.break_keys, s.identity):
+                 s.functions, s.secrets, s.break_keys, s.identity, s.default_vpcs):
         step()
     resources = dict(sorted(s.res.items()))
     return DemoEstate(

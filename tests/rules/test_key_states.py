@@ -61,6 +61,9 @@ def test_the_rules_name_the_usable_states_of_the_model(rule_id: str) -> None:
     assert rule is not None
     values = [c["value"] for c in _clauses(rule.fail_when) if c.get("attribute") == "key_state"]
     assert values and all(sorted(v) == sorted(USABLE_KEY_STATES) for v in values)
+    # and so does what the rule says it fails (secret-replica-unhealthy said "its key is not
+    # Enabled": a replica on an Updating key passes)
+    assert all(state in " ".join(rule.description.split()) for state in USABLE_KEY_STATES)
 
 
 def _clauses(node: object) -> list[dict]:
