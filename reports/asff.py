@@ -30,7 +30,7 @@ import networkx as nx
 
 from reports._common import (compact_json, findings_of, replacing, short_resource,
                              strip_controls, truncate)
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.errors import InputError
 from scanner.aws.regions import partition_of
 from scanner.engine.conditions import parse_time
@@ -936,7 +936,7 @@ def created_at_of_file(path: Path) -> dict[str, str]:
     secrets)."""
     out: dict[str, str] = {}
     try:
-        with path.open(encoding="utf-8") as lines:
+        with input_file.open_text(path) as lines:
             head = lines.readline()
             if head == "[]\n" and not lines.read(1):
                 return out
@@ -972,7 +972,7 @@ def created_at_of_file(path: Path) -> dict[str, str]:
 def read_asff_file(path: Path) -> list[dict[str, Any]]:
     """An ASFF export: a JSON list of findings, or ``{"Findings": [...]}``."""
     try:
-        data = json_text.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(input_file.read_text(path))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import jsonschema
 
 from reports._common import replacing
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.engine.layout import RULE_MEMBERS, expand_document
 from scanner.engine.runner import gc_paused
 from scanner.errors import InputError
@@ -258,7 +258,7 @@ def write_findings_jsonl(document: Mapping[str, Any], path: Path) -> Path:
 def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
     """A JSON file holding one object; anything else is an InputError naming the file."""
     try:
-        data = json_text.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(input_file.read_text(path))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -442,7 +442,7 @@ def _open_rows(path: Path) -> tuple[dict[str, Any] | None, bytes, Any, int]:
     """(header, the first row's line, the open file, its line number) for a file in the
     streamed layout; (None, b"", None, 0) for any other."""
     try:
-        handle = path.open("rb")
+        handle = input_file.open_binary(path)
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except OSError as exc:

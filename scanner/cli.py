@@ -520,7 +520,40 @@ def _error(args: argparse.Namespace, line: str, level: int = logging.ERROR) -> N
           file=sys.stderr)
 
 
+#: the standard streams: descriptor, attribute of sys, and the mode /dev/null stands in with
+#: (standard output read-only, so a write there still fails as on a closed descriptor)
+_STANDARD_STREAMS = ((0, "stdin", os.O_RDONLY), (1, "stdout", os.O_RDONLY),
+                     (2, "stderr", os.O_WRONLY))
+
+
+def _standard_streams() -> None:
+    """A standard stream the process was started without (``>&-``, ``2>&-``, ``<&-``: Python
+    then sets sys.stdout, sys.stderr or sys.stdin to None) is /dev/null's descriptor in its
+    place: standard output opened read-only, so the command's table fails as ``> /dev/full``
+    does ('cannot write to standard output: Bad file descriptor', exit 2, the reports
+    written); standard error writable, where an error line is lost but the exit code says
+    it; standard input at its end, which a question takes as no terminal. The descriptor is
+    taken before any file is opened: the first file opened would otherwise be descriptor 1
+    (or 2), and what was printed would land in a report or the history. Before, None raised
+    AttributeError: 'internal error' and a traceback, exit 1, and an error line written to
+    standard output (fault-injection trial round 23)."""
+    for fd, name, mode in _STANDARD_STREAMS:
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: /dev/null takes its number
+            devnull = os.open(os.devnull, mode)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+        setattr(sys, name, open(fd, "w" if name != "stdin" else "r", encoding="utf-8",
+                                errors="backslashreplace" if name == "stderr" else "strict",
+                                closefd=False))
+
+
 def entry() -> None:  # pragma: no cover
+    _standard_streams()
     try:
         code = main()
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ import zlib
 from pathlib import Path
 from typing import IO, Any, Iterable, Mapping, Union
 
-from scanner import json_text, model
+from scanner import input_file, json_text, model
 from scanner.errors import InputError, OutputError
 from scanner.format_version import is_version
 from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
@@ -257,8 +257,7 @@ def load_document(path: str | os.PathLike[str]) -> Any:
     """The parsed JSON of a (possibly gzipped) file; InputError when unreadable or not JSON."""
     p = Path(path)
     try:
-        with open(p, "rb") as fh:
-            data = fh.read()
+        data = input_file.read_bytes(p)
         if p.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         text = data.decode("utf-8")

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import yaml
 
+from scanner import input_file
 from scanner.errors import InputError
 
 #: how many values YAML aliases (``*name``) may add to a file beyond the ones it writes: a
@@ -32,7 +33,7 @@ def read_yaml(path: str | Path, what: str, *, if_missing: str = "") -> Any:
     (a file another command writes)."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = input_file.read_bytes(p)
     except OSError as exc:
         hint = f"; {if_missing}" if if_missing and isinstance(exc, FileNotFoundError) else ""
         raise InputError(f"cannot read {what}: {exc.strerror or exc}{hint}",

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.commands._outputs import endpoint_url, external_id, output_file, \
     write_output
 from scanner.errors import InputError, Interrupted, UsageError
@@ -125,7 +125,7 @@ def _previous(path: Path, home_region: str | None) -> Any:
         return Previous(header=header, rows=lambda: stream_findings_json(path)[1],
                         home_region=home_region)
     try:
-        data = json_text.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(input_file.read_text(path))
     except FileNotFoundError:
         raise InputError("file not found", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -208,7 +208,7 @@ def _read_ledger(path: Path) -> Any:
     from reports.hub_ledger import ExportLedger
 
     try:
-        return ExportLedger.from_json(json_text.loads(path.read_text(encoding="utf-8")))
+        return ExportLedger.from_json(json_text.loads(input_file.read_text(path)))
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 
+from scanner import input_file
 from scanner.engine.validation import first_error, load_schema
 from scanner.errors import InputError
 from scanner.yamlio import read_yaml
@@ -321,7 +322,7 @@ def _entry_lines(path: Path) -> list[int]:
     import yaml
 
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(input_file.read_text(path), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return []
     if not isinstance(node, yaml.MappingNode):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.output_set import SNAPSHOT_NAMES
 from scanner.errors import InputError, UsageError
 from scanner.format_version import is_version
@@ -68,7 +68,7 @@ def _load(p: Path) -> tuple[tuple[Finding, ...], str | None, Any]:
 
 def _read_document(p: Path) -> Any:
     try:
-        return json_text.loads(p.read_text(encoding="utf-8"))
+        return json_text.loads(input_file.read_text(p))
     except OSError as exc:
         raise InputError(f"cannot read findings: {exc.strerror or exc}", path=str(p)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

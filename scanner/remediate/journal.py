@@ -25,7 +25,7 @@ from typing import IO, Any, Mapping, Sequence
 
 from remediations import REMEDIATORS
 from remediations.policy_edit import parsed_or_none
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.changes import (PlannedChange, canonical_json, change_problem, differences,
                              matches, now_iso)
 from scanner.errors import InputError
@@ -217,7 +217,7 @@ def _check_counts(end: Mapping[str, Any], entries: Sequence[JournalEntry], *,
 def read_journal(path: str | Path) -> Journal:
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        lines = input_file.read_text(p).splitlines()
     except OSError as exc:
         raise InputError(f"cannot read journal: {exc.strerror or exc}", path=str(p)) from None
     except UnicodeDecodeError as exc:  # a binary file given by mistake (bad-input trial round 1)
@@ -309,7 +309,7 @@ def unfinished_apply(folder: str | Path, plan_id: str, planned: int) -> str | No
         return None
     path = journals[-1]  # named by its start time (YYYYMMDDTHHMMSSZ): the newest sorts last
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = input_file.read_text(path).splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     status: dict[str, str] = {}

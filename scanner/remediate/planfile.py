@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import jsonschema
 
 from remediations import REMEDIATORS
-from scanner import json_text
+from scanner import input_file, json_text
 from scanner.changes import PlannedChange, canonical_json, change_problem, state_digest
 from scanner.errors import InputError, UsageError
 from scanner.format_version import is_version
@@ -270,7 +270,7 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
 def read_plan(path: str | Path) -> Plan:
     p = Path(path)
     try:
-        doc = json_text.loads(p.read_text(encoding="utf-8"))
+        doc = json_text.loads(input_file.read_text(p))
     except OSError as exc:
         raise InputError(f"cannot read plan: {exc.strerror or exc}", path=str(p)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
