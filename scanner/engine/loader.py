@@ -580,14 +580,40 @@ def resolve_framework(name: str, ruleset: Ruleset, flag: str = "--compliance") -
                      f"{', '.join(known)}){suggest(low, known)}")
 
 
-def _matching(patterns: Sequence[str], ids: Sequence[str], flag: str) -> set[str]:
+def not_loaded_hint(ruleset: Ruleset) -> str:
+    """Why a rule id close to none of ``ruleset``'s names no loaded rule: a rule of one's own
+    whose folder was not given, or one in none of the folders given. One wording for
+    ``--config`` (bad-input trial round 1), ``--rules``, ``--exclude-rules`` and ``rules show``
+    (new-user trial round 33: a first rule of one's own run without its folder was answered
+    "closest: secret-policy-size-near-limit")."""
+    builtin = builtin_rules_dir().resolve()
+    if all(not rule.path or Path(rule.path).resolve().parent == builtin
+           for rule in ruleset.rules):
+        return "not a built-in rule: give --rules-dir DIR, the folder of its rule file"
+    return ("neither a built-in rule nor one of the --rules-dir folders (`secretgraph rules "
+            "list --rules-dir DIR` names them)")
+
+
+def unknown_rule_words(rule_id: str, ruleset: Ruleset, extra: Sequence[str] = ()) -> str:
+    """What follows "unknown rule id 'X'": the closest ids of a typo, else not_loaded_hint."""
+    ids = [*ruleset.ids, *extra]
+    if get_close_matches(rule_id, ids, n=1, cutoff=0.7):
+        return suggest(rule_id, ids)
+    return ": " + not_loaded_hint(ruleset)
+
+
+def _matching(patterns: Sequence[str], ruleset: Ruleset, flag: str) -> set[str]:
     """Rule ids matched by ids or globs; a pattern that matches nothing is a UsageError."""
+    ids = ruleset.ids
     out: set[str] = set()
     for pattern in patterns:
         hits = {i for i in ids if fnmatchcase(i, pattern)}
         if not hits:
-            kind = "pattern" if any(c in pattern for c in "*?[") else "rule id"
-            raise UsageError(f"{flag}: unknown {kind} {pattern!r}{suggest(pattern, ids)} "
+            if any(c in pattern for c in "*?["):
+                raise UsageError(f"{flag}: unknown pattern {pattern!r}{suggest(pattern, ids)} "
+                                 "(see `secretgraph rules list`)")
+            raise UsageError(f"{flag}: unknown rule id {pattern!r}"
+                             f"{unknown_rule_words(pattern, ruleset)} "
                              "(see `secretgraph rules list`)")
         out |= hits
     return out
@@ -607,8 +633,8 @@ def select_rules(ruleset: Ruleset, scope: RuleScope) -> Ruleset:
     restricted to rules mapped to one of the ``compliance`` frameworks. Unknown ids, patterns
     or frameworks are UsageErrors (exit 2) naming them with the closest matches."""
     ids = ruleset.ids
-    chosen = _matching(scope.include, ids, "--rules") if scope.include else set(ids)
-    chosen -= _matching(scope.exclude, ids, "--exclude-rules")
+    chosen = _matching(scope.include, ruleset, "--rules") if scope.include else set(ids)
+    chosen -= _matching(scope.exclude, ruleset, "--exclude-rules")
     if scope.compliance:
         keys = {resolve_framework(c, ruleset) for c in scope.compliance}
         chosen = {r.id for r in ruleset.rules if r.id in chosen and keys & set(r.compliance)}
