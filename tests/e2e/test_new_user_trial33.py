@@ -135,3 +135,32 @@ def test_a_rule_of_ones_own_with_its_folder_runs_in_the_scan(
 
     doc = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))
     assert doc["scan"]["rules"][0] == "secret-missing-owner-tag"
+
+
+@pytest.mark.browser
+def test_a_report_with_nothing_failing_says_so_not_that_a_filter_hides_it(
+        tmp_path: Path) -> None:
+    """`scan --rules secret-unused` on the demo: 22 PASS, nothing else. The findings table
+    said "Showing 0 of 0 matching (0 total)" and "No finding matches these filters", as if a
+    filter hid something; the terminal said "No failing, unassessed or muted findings"."""
+    from helpers.report_cdp import Chromium
+    from helpers.report_sample import sample_document
+    from reports.html import write_html
+
+    doc = sample_document()
+    doc["findings"] = []
+    doc["passed"] = {"itemised": False, "resources_max": 100, "by_rule": [
+        {"rule_id": "secret-unused", "title": "t", "severity": "MEDIUM", "count": 22}]}
+    path = write_html(doc, tmp_path / "report.html")
+    browser = Chromium()
+    try:
+        page = browser.page()
+        page.navigate(path.as_uri())
+        empty = page.evaluate("document.getElementById('sg-empty').textContent")
+        assert page.evaluate("document.getElementById('sg-empty').hidden") is False
+        assert empty == "No failing, unknown or muted findings: the Pass filter shows what passed."
+        page.click(".st-chip[data-status=PASS]")
+        assert "22 PASS counted per rule" in page.evaluate("document.getElementById('sg-count').textContent")
+        assert page.problems() == []
+    finally:
+        browser.close()
