@@ -164,3 +164,35 @@ def test_a_report_with_nothing_failing_says_so_not_that_a_filter_hides_it(
         assert page.problems() == []
     finally:
         browser.close()
+
+
+def test_the_central_account_is_named_also_when_no_finding_is_in_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`scan --rules secret-unused` on the demo: nothing failed, so no finding carried the
+    central account's name, and the closing line and report.html's counts line said
+    "central account 007659653593" under the report's "Central account security
+    (007659653593)"."""
+    from helpers.access_estate import CENTRAL, estate
+    from scanner.snapshot_io import write_snapshot
+
+    from dataclasses import replace
+
+    base = estate(secret_policy=None)
+    assert base.organization is not None
+    org = replace(base.organization, accounts=tuple(
+        replace(a, name="security" if a.account_id == CENTRAL else None)
+        for a in base.organization.accounts))
+    snap = write_snapshot(tmp_path / "in.json.gz", replace(base, organization=org))
+    out = tmp_path / "o"
+    assert main(["scan", "--snapshot", str(snap), "--out", str(out), "--format", "json,html",
+                 "--rules", "secret-unused", "--fail-on", "NONE",
+                 "--central-account", CENTRAL]) == 0
+    closing = " ".join(capsys.readouterr().out.split())
+    import json
+
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert not [f for f in doc["findings"] if f["status"] != "PASS"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    named = re.search(r"central account (\S+ \(\d{12}\))", closing)
+    assert named and named.group(1) == f"security ({CENTRAL})", closing
+    assert f"central account {named.group(1)}" in html
