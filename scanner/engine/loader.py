@@ -319,6 +319,22 @@ def _resolve(value: Any, params: Mapping[str, Any], rule: Rule, where: str) -> A
     return value
 
 
+def _no_placeholder(value: Any, rule: Rule, where: str) -> None:
+    """A compare's value naming one of the rule's parameters as a message does (``value:
+    "{pattern}"``) is refused: a value is compared as written -- ``{name}`` is replaced in a
+    message only -- so the rule compared every name with the text '{pattern}' and failed every
+    secret (new-user trial round 33). ``param: NAME`` compares with the parameter."""
+    texts = [value] if isinstance(value, str) else (
+        [v for v in value if isinstance(v, str)] if isinstance(value, list) else [])
+    for text in texts:
+        for name in rule.parameters:
+            if "{" + name + "}" in text:
+                raise InputError(
+                    f"value {text!r} is compared as written: {{{name}}} is replaced in a "
+                    f"message only; to compare with the rule's parameter, write param: {name} "
+                    "instead of value", path=rule.path, rule=rule.id, field=where)
+
+
 def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> Any:
     op = OPERATORS[op_name]
     bad = InputError
@@ -431,6 +447,7 @@ def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Seq
     if "param" in node:
         raw = _resolve({"param": node["param"]}, params, rule, f"{where}.param")
     else:
+        _no_placeholder(node.get("value"), rule, f"{where}.value")
         raw = _resolve(node.get("value"), params, rule, f"{where}.value")
     expected = _check_operator_value(op_name, raw, rule, f"{where}.value")
     if_null = node.get("if_null")

@@ -196,3 +196,47 @@ def test_the_central_account_is_named_also_when_no_finding_is_in_it(
     named = re.search(r"central account (\S+ \(\d{12}\))", closing)
     assert named and named.group(1) == f"security ({CENTRAL})", closing
     assert f"central account {named.group(1)}" in html
+
+
+NAME_RULE = """id: secret-name-convention
+title: Secret name does not follow the naming convention
+severity: LOW
+resource: Secret
+description: The secret's name does not match the pattern.
+rationale: Names tell owners.
+parameters:
+  pattern: {type: string, default: "^(prod|dev)/", description: what every name matches}
+fail_when: {attribute: name, op: not_matches, VALUE, message: "{name} does not match {pattern}"}
+remediation: {id: rename-secret, description: Recreate the secret under a conforming name.}
+compliance: {}
+"""
+
+
+def test_a_parameter_written_as_a_placeholder_in_a_value_is_refused_naming_param(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A first parametrised rule written from docs/rules.md, which says `{name}` in a message
+    is the rule's parameter: `value: "{pattern}"` was compared as the text '{pattern}', so
+    every secret of the demo failed "prod/member-b/db does not match ^(prod|dev)/"."""
+    rules = tmp_path / "r"
+    rules.mkdir()
+    (rules / "secret-name-convention.yaml").write_text(
+        NAME_RULE.replace("VALUE", 'value: "{pattern}"'), encoding="utf-8")
+    assert main(["rules", "validate", str(rules)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field fail_when.value" in err
+    assert "write param: pattern" in err
+
+
+def test_a_parameter_given_with_param_is_compared(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.access_estate import estate
+    from scanner.snapshot_io import write_snapshot
+
+    rules = tmp_path / "r"
+    rules.mkdir()
+    (rules / "secret-name-convention.yaml").write_text(
+        NAME_RULE.replace("VALUE", "param: pattern").replace("^(prod|dev)/", "^app/"),
+        encoding="utf-8")
+    snap = write_snapshot(tmp_path / "in.json.gz", estate(secret_policy=None))  # app/db
+    assert main(["scan", "--snapshot", str(snap), "--out", str(tmp_path / "o"), "-q",
+                 "--rules-dir", str(rules), "--rules", "secret-name-convention"]) == 0
