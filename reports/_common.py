@@ -266,7 +266,8 @@ def suppressions_line(document: Mapping[str, Any]) -> str | None:
 SUPPRESSION_NOTES_SHOWN = 5
 
 
-def summary_line(document: Mapping[str, Any]) -> str:
+def summary_line(document: Mapping[str, Any],
+                 names: Mapping[str, str] | None = None) -> str:
     from scanner.engine.output import status_counts
 
     findings = findings_of(document)
@@ -282,16 +283,21 @@ def summary_line(document: Mapping[str, Any]) -> str:
         f"INCOMPLETE ({len(coverage)} coverage gap{'s' if len(coverage) != 1 else ''})")
     accounts = len(scan.get("accounts") or [])
     regions = len(scan.get("regions") or [])
-    named = central_account_text(document)
+    named = central_account_text(document, names)
     central = f"; {named}" if named else ""
     return (f"{total} results ({status_text or 'none'}); failing by severity: "
             f"{sev_text or 'none'}; {accounts} account(s) x {regions} Region(s){central}; "
             f"scan {complete}")
 
 
-def central_account_text(document: Mapping[str, Any]) -> str | None:
+def central_account_text(document: Mapping[str, Any],
+                         names: Mapping[str, str] | None = None) -> str | None:
     """``central account security (111122223333)`` (``(inferred)`` when the scan inferred
-    it), the words for a withheld one, or None when the scan names none."""
+    it), the words for a withheld one, or None when the scan names none. The name is the
+    findings' ``resource.account_name``, else ``names`` (account id -> name: the snapshot's
+    organization, where the caller has it): a scan with no finding in the central account
+    (``--rules secret-unused``) said "central account 007659653593" under report.html's
+    "Central account security (007659653593)" (new-user trial round 33)."""
     scan = document.get("scan") or {}
     if scan.get("central_account"):
         how = {"inferred": " (inferred)", "flag": ""}.get(
@@ -301,6 +307,8 @@ def central_account_text(document: Mapping[str, Any]) -> str | None:
                      for f in findings_of(document)
                      if (f.get("resource") or {}).get("account_id") == acct
                      and (f.get("resource") or {}).get("account_name")), None)
+        if name is None and names:
+            name = names.get(acct)
         return f"central account {account_label(acct, name)}{how}"
     if scan.get("central_account_source") == "withheld":
         # an account whose Secrets Manager listing was not read could have been the central

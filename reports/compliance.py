@@ -35,7 +35,8 @@ class Control:
     counts: dict[str, int]  # results of its rules per status (FAIL, UNKNOWN, MUTED, PASS)
     rules: list[str]
     failing: list[str] = field(default_factory=list)  # ids of its FAIL/UNKNOWN findings
-    #: the first BEHIND_MAX of those findings as shown: status, rule, resource, account, message
+    #: the first BEHIND_MAX of those findings as shown: status, rule, resource, region, account,
+    #: message
     behind: list[dict[str, str]] = field(default_factory=list)
     #: what its rules read and the scan could not (``service Operation: account Region``, from
     #: the coverage): such a control is UNKNOWN, never PASS or NO_RESOURCES
@@ -159,6 +160,9 @@ def build_compliance(document: Mapping[str, Any],
                 "status": str(f.get("status")), "rule_id": rid,
                 "resource": short_resource(str(resource.get("arn") or "")),
                 "arn": str(resource.get("arn") or ""),
+                # a secret and its replica share a name and an account: the Region tells them
+                # apart, as the findings table's column does (new-user trial round 33)
+                "region": str(resource.get("region") or ""),
                 "account": account_label(resource.get("account_id"),
                                          resource.get("account_name")),
                 "message": str(f.get("message") or f.get("title") or "")})

@@ -33,6 +33,8 @@ SHOWN_STATUSES = ("FAIL", "UNKNOWN", "MUTED")
 #: the width used when there is no terminal to ask (files, pipes without $COLUMNS)
 DEFAULT_WIDTH = 120
 MIN_WIDTH = 60
+#: the narrowest a finding's block (and the text under the tables) is broken at
+STACKED_MIN_WIDTH = 30
 _GAP = 2  # tabulate's "simple" format puts two spaces between columns
 
 
@@ -193,11 +195,18 @@ def _stacked_lines(findings: Sequence[Mapping[str, Any]], width: int) -> Iterato
         acct = _clean(resource.get("account_id"))
         name = _clean(resource.get("account_name"))
         who = f"{name} {acct}" if name and name != acct else acct
-        head = pad_to_width(str(f.get("status")), _INDENT) + _clean(f.get("rule_id"))
+        status, rule = _clean(f.get("status")), _clean(f.get("rule_id"))
+        head = pad_to_width(status, _INDENT) + rule
         if display_width(head) + 2 + display_width(who) <= width:
             yield f"{head}  {who}".rstrip()
         else:
-            yield head if display_width(head) <= width else _cut(head, width)
+            if display_width(head) <= width:
+                yield head
+            elif display_width(f"{status} {rule}") <= width:  # the rule id whole at 40 columns
+                yield f"{status} {rule}"
+            else:
+                yield status
+                yield rule if display_width(rule) <= width else _cut(rule, width)
             yield pad + _wrap(who, inner, 1)
         region = _clean(resource.get("region"))
         where = short_resource(_clean(resource.get("arn"))) + (f" ({region})" if region else "")
@@ -262,8 +271,13 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
 
     Every cell is stripped of control characters so a hostile name cannot drive the terminal.
     """
-    width = max(MIN_WIDTH, width or terminal_width())
+    asked = width or terminal_width()
+    width = max(MIN_WIDTH, asked)
     narrow = width < 100  # narrower terminals get a block per finding (``_stacked``)
+    # the blocks and the lines of text are broken at the terminal's own width, down to
+    # STACKED_MIN_WIDTH; only the tables keep MIN_WIDTH (new-user trial round 33: at 40
+    # columns every block was 60 wide and wrapped again, where `access` and `diff` fit)
+    text_width = max(STACKED_MIN_WIDTH, asked) if narrow else width
     cols = [Col("Account", 12, 24, 3)]
     if not narrow:
         cols.append(Col("Region", 9, 14, 1))
@@ -332,7 +346,7 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
             more = "\n" + "\n".join(wrap_to_width(
                 f"... {len(keyed) - max_rows} more {severity} row(s): see findings.json "
                 + (f"or {html}" if html is not None
-                   else "(or report.html, written with --format html)"), width,
+                   else "(or report.html, written with --format html)"), text_width,
                 hyphens=False))
             # the rows shown, without sorting the rest (the same rows as sorted()[:max_rows])
             ordered = [f for _, f in heapq.nsmallest(max_rows, keyed, key=_first)]
@@ -344,7 +358,7 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
             yield "\n\n"
         shown = True
         yield _heading(severity, statuses.get(severity, {}))
-        for line in (_stacked_lines(ordered, width) if narrow else
+        for line in (_stacked_lines(ordered, text_width) if narrow else
                      _table_lines(cols, [_row(f, narrow) for f in ordered], width)):
             cut = cut or _CUT in line
             yield "\n" + line
@@ -360,7 +374,7 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
                  else "findings.json holds it whole (and report.html, written with --format "
                  "html).")
         blocks.append(textwrap.fill(f"{_CUT} marks text cut to fit {fit}: {where}",
-                                    width))
+                                    text_width))
     if capped:
         blocks.append(_by_rule_block(by_rule, width))
     coverage = [c for c in document.get("coverage") or [] if isinstance(c, Mapping)]
@@ -391,13 +405,13 @@ def table_pieces(document: Mapping[str, Any], *, width: int | None = None,
                            Col("Service", 7, 16, 1), Col("Operation", 9, 30, 2),
                            Col("Error", 9, 40, 2)], gaps, width) + hint)
     blocks += _compliance_blocks(document, width)
-    blocks.append(_fill(strip_controls(trust_zone_line(document)), width))
+    blocks.append(_fill(strip_controls(trust_zone_line(document)), text_width))
     for applied in (baseline_line(document), suppressions_line(document)):
         if applied is not None:  # file paths and ARN globs whole: broken between words only
-            blocks.append("\n".join(wrap_to_width(strip_controls(applied), width,
+            blocks.append("\n".join(wrap_to_width(strip_controls(applied), text_width,
                                                    hyphens=False)))
     if summary:
-        blocks.append(_fill(strip_controls(summary_line(document)), width))
+        blocks.append(_fill(strip_controls(summary_line(document)), text_width))
     yield ("\n\n" if shown else "") + "\n\n".join(blocks) + "\n"
 
 

@@ -108,7 +108,8 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
     ]
     from reports._common import central_account_text
 
-    central = central_account_text(doc)
+    names = {a.account_id: a.name for a in org.accounts if a.name} if org is not None else {}
+    central = central_account_text(doc, names)
     if central:  # (said by the table's counts line before new-user trial 18)
         parts.append(central)
     parts += [

@@ -178,8 +178,8 @@ def _show(args: argparse.Namespace) -> int:
     references -- the morning reader of a finding had docs/rules.md or findings.json for that
     (new-user trial round 25: no `explain RULE`)."""
     from scanner.engine.engine_rules import ENGINE_RULES
-    from scanner.engine.loader import automated_for_some, automated_remediations
-    from scanner.suggest import suggest
+    from scanner.engine.loader import (automated_for_some, automated_remediations,
+                                       unknown_rule_words)
     from scanner.textfit import terminal_safe, wrap_to_width
     from reports.table import terminal_width
 
@@ -188,9 +188,9 @@ def _show(args: argparse.Namespace) -> int:
     # a rule the scan itself produces (its findings are in every report: new-user trial 30)
     engine = ENGINE_RULES.get(args.rule_id) if rule is None else None
     if rule is None and engine is None:
-        raise UsageError(f"no rule {args.rule_id!r} (`secretgraph rules list` lists them)"
-                         + suggest(args.rule_id, [*(r.id for r in ruleset.rules),
-                                                  *ENGINE_RULES]))
+        raise UsageError(f"no rule {args.rule_id!r}"
+                         + unknown_rule_words(args.rule_id, ruleset, [*ENGINE_RULES])
+                         + " (`secretgraph rules list` lists them)")
     fields: dict[str, Any]
     if rule is not None:
         remediation: dict[str, object] = dict(rule.remediation)

@@ -126,6 +126,10 @@ def render(ruleset: Ruleset) -> str:
             "that is neither is "
             "an error naming the rule and field. A comparison without a message reads as the "
             "attribute's name and the operator (`rotation enabled is false`).", "",
+            "A comparison takes a parameter of the rule with `param: NAME` in place of `value` "
+            "(`{attribute: last_accessed, op: older_than_days, param: days}`); a `value` is "
+            "compared as written, so one that names a parameter as a message does "
+            "(`value: \"{days}\"`) is refused, saying to write `param: days`.", "",
             "## Graph predicates", "", "| predicate | resource kinds | arguments | what it "
             "answers |", "| --- | --- | --- | --- |"]
     for spec in PREDICATES.values():

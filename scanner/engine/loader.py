@@ -319,6 +319,22 @@ def _resolve(value: Any, params: Mapping[str, Any], rule: Rule, where: str) -> A
     return value
 
 
+def _no_placeholder(value: Any, rule: Rule, where: str) -> None:
+    """A compare's value naming one of the rule's parameters as a message does (``value:
+    "{pattern}"``) is refused: a value is compared as written -- ``{name}`` is replaced in a
+    message only -- so the rule compared every name with the text '{pattern}' and failed every
+    secret (new-user trial round 33). ``param: NAME`` compares with the parameter."""
+    texts = [value] if isinstance(value, str) else (
+        [v for v in value if isinstance(v, str)] if isinstance(value, list) else [])
+    for text in texts:
+        for name in rule.parameters:
+            if "{" + name + "}" in text:
+                raise InputError(
+                    f"value {text!r} is compared as written: {{{name}}} is replaced in a "
+                    f"message only; to compare with the rule's parameter, write param: {name} "
+                    "instead of value", path=rule.path, rule=rule.id, field=where)
+
+
 def _check_operator_value(op_name: str, value: Any, rule: Rule, where: str) -> Any:
     op = OPERATORS[op_name]
     bad = InputError
@@ -431,6 +447,7 @@ def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Seq
     if "param" in node:
         raw = _resolve({"param": node["param"]}, params, rule, f"{where}.param")
     else:
+        _no_placeholder(node.get("value"), rule, f"{where}.value")
         raw = _resolve(node.get("value"), params, rule, f"{where}.value")
     expected = _check_operator_value(op_name, raw, rule, f"{where}.value")
     if_null = node.get("if_null")
@@ -580,14 +597,40 @@ def resolve_framework(name: str, ruleset: Ruleset, flag: str = "--compliance") -
                      f"{', '.join(known)}){suggest(low, known)}")
 
 
-def _matching(patterns: Sequence[str], ids: Sequence[str], flag: str) -> set[str]:
+def not_loaded_hint(ruleset: Ruleset) -> str:
+    """Why a rule id close to none of ``ruleset``'s names no loaded rule: a rule of one's own
+    whose folder was not given, or one in none of the folders given. One wording for
+    ``--config`` (bad-input trial round 1), ``--rules``, ``--exclude-rules`` and ``rules show``
+    (new-user trial round 33: a first rule of one's own run without its folder was answered
+    "closest: secret-policy-size-near-limit")."""
+    builtin = builtin_rules_dir().resolve()
+    if all(not rule.path or Path(rule.path).resolve().parent == builtin
+           for rule in ruleset.rules):
+        return "not a built-in rule: give --rules-dir DIR, the folder of its rule file"
+    return ("neither a built-in rule nor one of the --rules-dir folders (`secretgraph rules "
+            "list --rules-dir DIR` names them)")
+
+
+def unknown_rule_words(rule_id: str, ruleset: Ruleset, extra: Sequence[str] = ()) -> str:
+    """What follows "unknown rule id 'X'": the closest ids of a typo, else not_loaded_hint."""
+    ids = [*ruleset.ids, *extra]
+    if get_close_matches(rule_id, ids, n=1, cutoff=0.7):
+        return suggest(rule_id, ids)
+    return ": " + not_loaded_hint(ruleset)
+
+
+def _matching(patterns: Sequence[str], ruleset: Ruleset, flag: str) -> set[str]:
     """Rule ids matched by ids or globs; a pattern that matches nothing is a UsageError."""
+    ids = ruleset.ids
     out: set[str] = set()
     for pattern in patterns:
         hits = {i for i in ids if fnmatchcase(i, pattern)}
         if not hits:
-            kind = "pattern" if any(c in pattern for c in "*?[") else "rule id"
-            raise UsageError(f"{flag}: unknown {kind} {pattern!r}{suggest(pattern, ids)} "
+            if any(c in pattern for c in "*?["):
+                raise UsageError(f"{flag}: unknown pattern {pattern!r}{suggest(pattern, ids)} "
+                                 "(see `secretgraph rules list`)")
+            raise UsageError(f"{flag}: unknown rule id {pattern!r}"
+                             f"{unknown_rule_words(pattern, ruleset)} "
                              "(see `secretgraph rules list`)")
         out |= hits
     return out
@@ -607,8 +650,8 @@ def select_rules(ruleset: Ruleset, scope: RuleScope) -> Ruleset:
     restricted to rules mapped to one of the ``compliance`` frameworks. Unknown ids, patterns
     or frameworks are UsageErrors (exit 2) naming them with the closest matches."""
     ids = ruleset.ids
-    chosen = _matching(scope.include, ids, "--rules") if scope.include else set(ids)
-    chosen -= _matching(scope.exclude, ids, "--exclude-rules")
+    chosen = _matching(scope.include, ruleset, "--rules") if scope.include else set(ids)
+    chosen -= _matching(scope.exclude, ruleset, "--exclude-rules")
     if scope.compliance:
         keys = {resolve_framework(c, ruleset) for c in scope.compliance}
         chosen = {r.id for r in ruleset.rules if r.id in chosen and keys & set(r.compliance)}

@@ -107,20 +107,16 @@ def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
 
 
 def _not_loaded(ruleset: Ruleset) -> str:
-    """Why a config's rule id names no loaded rule, when it is close to none: a rule of one's
-    own whose folder was not given (bad-input trial round 1: `remediate --config` refused the
-    file `scan --config --rules-dir` had accepted, naming only `rules list`), or one in none of
-    the folders given."""
-    from scanner.engine.loader import builtin_rules_dir
+    """Why a config's rule id names no loaded rule, when it is close to none (loader.
+    not_loaded_hint): `remediate --config` refused the file `scan --config --rules-dir` had
+    accepted, naming only `rules list` (bad-input trial round 1)."""
+    from scanner.engine.loader import not_loaded_hint
 
-    builtin = builtin_rules_dir().resolve()
-    if all(not rule.path or Path(rule.path).resolve().parent == builtin
-           for rule in ruleset.rules):
-        return (": not a built-in rule: give --rules-dir DIR, the folder of its rule file, as "
-                "to scan (every command that reads this config and checks its rule ids takes "
-                "it)")
-    return (": neither a built-in rule nor one of the --rules-dir folders (`secretgraph rules "
-            "list --rules-dir DIR` names them)")
+    hint = not_loaded_hint(ruleset)
+    if hint.startswith("not a built-in rule"):
+        hint += (", as to scan (every command that reads this config and checks its rule ids "
+                 "takes it)")
+    return ": " + hint
 
 
 def compile_ruleset(ruleset: Ruleset, config: EngineConfig) -> list[CompiledRule]:

@@ -29,6 +29,7 @@
   var passEmpty = document.getElementById("sg-passed-empty");
   var passAcct = document.getElementById("sg-passed-acct");
   var EMPTY_TEXT = empty.textContent;
+  var anyFailing = rows.some(function (r) { return r.st !== "PASS"; });
 
   var state = { sort: "s", dir: "asc", limit: PAGE, open: {} };
   var initial = stChips.map(function (c) { return c.getAttribute("aria-pressed"); });
@@ -184,6 +185,11 @@
       count.textContent = "Showing " + shown + " of " + current.length + " matching (" + rows.length +
         (of ? " of the " + of : "") + " itemised) \u00b7 " + passTotal + " PASS counted per rule below";
       empty.textContent = "No itemised finding matches these filters; the PASS results are counted per rule below.";
+    } else if (!anyFailing) {
+      // nothing failed, nothing unknown, nothing muted: not "no finding matches these
+      // filters", as if a filter hid them (new-user trial round 33), and the terminal's words
+      empty.textContent = "No failing, unknown or muted findings" +
+        (passTotal || rows.length ? ": the Pass filter shows what passed." : ".");
     }
     if (passBox !== null) {
       passBox.hidden = !passOn;
