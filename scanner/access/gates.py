@@ -18,7 +18,9 @@ is not in the snapshot -- never a confident DENIED.
 A key's KMS grants are Allow statements of its key policy (scanner.policy.kms_grants, read into
 ``KeyFacts.policy_result``), with one difference from the key policy's: from another account a
 grant naming the caller itself needs no identity Allow of kms:Decrypt (KMS Developer Guide,
-"Allowing users in other accounts to use a KMS key": "or use grants to manage access"); grants
+"Allowing users in other accounts to use a KMS key": "or use grants to manage access"), within
+the caller's permissions boundary whoever it names (the user's and the session's exemption holds
+within one account only); grants
 that could not be read leave the key gate UNKNOWN where the key policy does not allow.
 """
 
@@ -206,11 +208,16 @@ def combine(g: GateInputs) -> Combined:
             # "cannot use the CMK until you attach IAM policies that delegate those
             # permissions, or use grants to manage access to the CMK": a grant naming the
             # caller itself stands in for its identity Allow of kms:Decrypt (one to its
-            # account delegates to IAM, as the key policy's account grant does). A grant to
-            # the role ARN stays within the role's boundary (scanner.policy.kms_grants)
-            capped = kg.allow_direct if g.is_user or idk is None else \
-                all3((kg.allow_direct, idk.boundary_allow))
-            grant_self = any3((capped, kg.allow_session))
+            # account delegates to IAM, as the key policy's account grant does). It stays
+            # within the caller's boundary whoever it names -- the role, one of its sessions
+            # or an IAM user: IAM User Guide, "Cross-account policy evaluation logic": in the
+            # caller's account AWS "checks the identity-based policy and any policies that can
+            # limit an identity-based policy"; the user's and the session's exemption from the
+            # boundary holds "Within the same account" ("Policy evaluation logic"), as for the
+            # secret's and the key's own grants across accounts (IAM conformance trial round
+            # 33: another account's user a grant names was ALLOWED past its boundary)
+            named = any3((kg.allow_direct, kg.allow_session))
+            grant_self = named if idk is None else all3((named, idk.boundary_allow))
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
