@@ -216,8 +216,8 @@ def combine(g: GateInputs) -> Combined:
             # boundary holds "Within the same account" ("Policy evaluation logic"), as for the
             # secret's and the key's own grants across accounts (IAM conformance trial round
             # 33: another account's user a grant names was ALLOWED past its boundary)
-            named = any3((kg.allow_direct, kg.allow_session))
-            grant_self = named if idk is None else all3((named, idk.boundary_allow))
+            to_caller = any3((kg.allow_direct, kg.allow_session))
+            grant_self = to_caller if idk is None else all3((to_caller, idk.boundary_allow))
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
