@@ -201,8 +201,11 @@ def combine(g: GateInputs) -> Combined:
         kg = k.grants_result
         if k.grants_unread:
             # the grants could not be read: one may allow the Decrypt, or name the caller
-            # itself (below) -- what AWS answers depends on what the scan could not read
-            grant_self = Tri.UNKNOWN
+            # itself (below) -- what AWS answers depends on what the scan could not read;
+            # standing in for the caller's identity Allow it stays within the caller's
+            # boundary (below)
+            grant_self = Tri.UNKNOWN if idk is None else \
+                all3((Tri.UNKNOWN, idk.boundary_allow))
         elif key_cross and kg is not None:
             # KMS Developer Guide, "Allowing users in other accounts to use a KMS key": they
             # "cannot use the CMK until you attach IAM policies that delegate those

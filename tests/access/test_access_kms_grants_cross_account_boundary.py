@@ -104,15 +104,19 @@ def test_within_one_account_a_grant_to_the_user_itself_is_not_capped() -> None:
     assert _path(snap, CENTRAL_USER).decision == "ALLOWED"
 
 
-@pytest.mark.parametrize("principal, grantee", [
-    (MEMBER_USER, MEMBER_USER),
-    (APP_ROLE, APP_SESSION),
-], ids=["user", "role-session"])
-def test_the_solver_reads_the_grant_the_same_way(principal: str, grantee: str) -> None:
+@pytest.mark.parametrize("principal, grantee, unread", [
+    (MEMBER_USER, MEMBER_USER, False),
+    (APP_ROLE, APP_SESSION, False),
+    (APP_ROLE, APP_ROLE, True),
+], ids=["user", "role-session", "grants-not-read"])
+def test_the_solver_reads_the_grant_the_same_way(principal: str, grantee: str,
+                                                 unread: bool) -> None:
     pytest.importorskip("z3")
     from scanner.policy.smt.questions import check_pair, principal_of
 
     snap = _estate(principal, grantee, *NO_KMS)
+    if unread:
+        snap = with_keys(snap, grants=None, unread=("grants",))
     settings = AccessSettings.from_snapshot(snap)
     primaries, _ = secret_views(build_graph(snap), settings)
     [sv] = [sv for sv in primaries if sv.arn == SECRET_ARN]
@@ -121,3 +125,16 @@ def test_the_solver_reads_the_grant_the_same_way(principal: str, grantee: str) -
     answer = check_pair(sv, who, settings, Guardrails(snap.organization, snap.org_membership),
                         timeout_s=20)
     assert answer.decision == "DENIED", answer
+
+
+def test_grants_that_were_not_read_cannot_stand_in_past_a_boundary_without_the_decrypt() -> None:
+    """ListGrants failed: a grant may name the caller, but from another account it would stay
+    within the caller's boundary -- one that allows no kms:Decrypt denies the read whatever
+    the grants say (it was UNKNOWN on the grants not read)."""
+    snap = with_keys(_estate(APP_ROLE, APP_ROLE, *NO_KMS), grants=None, unread=("grants",))
+    path = _path(snap, APP_ROLE)
+    assert path.decision == "DENIED", path.reasons
+    assert path.gates["identity_policy"].status == "DENIED"
+    unbounded = with_keys(_estate(APP_ROLE, APP_ROLE, *WITH_KMS), grants=None,
+                          unread=("grants",))
+    assert _path(unbounded, APP_ROLE).gates["identity_policy"].status == "UNKNOWN"

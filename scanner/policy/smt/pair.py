@@ -291,7 +291,7 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
                 # ListGrants failed: a grant may allow the Decrypt or name the caller
                 # (gates.combine)
                 grant_self = enc.fresh("key: KMS grants not read (see coverage)")
-                idk_allow = z3.Or(idk.allow, grant_self)
+                idk_allow = z3.Or(idk.allow, z3.And(grant_self, idk.boundary_allow))
             elif key_cross and sv.key_grants is not None:
                 # a KMS grant naming the caller itself stands in for its identity Allow of
                 # kms:Decrypt from another account (gates.combine, scanner.policy.kms_grants),
