@@ -106,6 +106,15 @@ _GRANT_CITE = ("KMS Developer Guide, Allowing users in other accounts: they cann
                "until IAM policies delegate the permissions, \"or use grants\"")
 
 
+#: IAM User Guide, "Cross-account policy evaluation logic" and "Policy evaluation logic": from
+#: another account the caller's boundary limits what stands in for its identity Allow; a user's
+#: or a session's exemption holds "Within the same account"
+_GRANT_BOUNDARY_CITE = ("IAM User Guide, Cross-account policy evaluation logic: the caller's "
+                        "account checks \"any policies that can limit an identity-based "
+                        "policy\"; the exemptions of a user or session hold \"Within the same "
+                        "account\"")
+
+
 def _status(allow: Tri, deny: Tri) -> str:
     return decide(allow, deny).value
 
@@ -316,6 +325,18 @@ def combine(g: GateInputs) -> Combined:
             f"kms:Decrypt: {named or 'a KMS grant'} names the caller: it stands in for an "
             f"identity Allow ({_GRANT_CITE})"
             + ("" if grant_self is Tri.TRUE else " under the condition shown"),)
+    elif g.cross_account and key_cross and idk is not None and idk.allow is not Tri.TRUE and \
+            idk.boundary_allow is Tri.FALSE and k.grants_result is not None and \
+            any3((k.grants_result.allow_direct, k.grants_result.allow_session)) \
+            is not Tri.FALSE:
+        # a grant names the caller but cannot stand in past its boundary: said, where the
+        # reasons showed the boundary and "no identity policy allows" alone (IAM conformance
+        # trial round 33)
+        named = ", ".join(dict.fromkeys(m.group(1) for r in k.grants_result.reasons
+                                        for m in _GRANT_LABEL.finditer(r)))
+        id_reasons = id_reasons + (
+            f"kms:Decrypt: {named or 'a KMS grant'} names the caller but stays within its "
+            f"permissions boundary ({_GRANT_BOUNDARY_CITE})",)
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
     if k.grants_unread and g.cross_account and key_cross and idk is not None and \
             idk.allow is not Tri.TRUE and id_allow is Tri.UNKNOWN and id_deny is not Tri.TRUE:

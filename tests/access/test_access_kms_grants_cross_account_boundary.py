@@ -84,6 +84,8 @@ def test_a_grant_from_another_account_stays_within_the_callers_boundary(
     assert path.decision == "DENIED", path.reasons
     assert path.gates["identity_policy"].status == "DENIED"
     assert path.broken_at == ("identity_policy",)
+    assert any("KMS grant g-1 names the caller but stays within its permissions boundary" in r
+               for r in path.gates["identity_policy"].reasons), path.gates["identity_policy"]
 
 
 @pytest.mark.parametrize("principal, grantee, decision", [
