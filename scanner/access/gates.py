@@ -18,7 +18,9 @@ is not in the snapshot -- never a confident DENIED.
 A key's KMS grants are Allow statements of its key policy (scanner.policy.kms_grants, read into
 ``KeyFacts.policy_result``), with one difference from the key policy's: from another account a
 grant naming the caller itself needs no identity Allow of kms:Decrypt (KMS Developer Guide,
-"Allowing users in other accounts to use a KMS key": "or use grants to manage access"); grants
+"Allowing users in other accounts to use a KMS key": "or use grants to manage access"), within
+the caller's permissions boundary whoever it names (the user's and the session's exemption holds
+within one account only); grants
 that could not be read leave the key gate UNKNOWN where the key policy does not allow.
 """
 
@@ -102,6 +104,15 @@ _GRANT_LABEL = re.compile(r"\((KMS grant [^)]*)\)")
 #: KMS Developer Guide, "Allowing users in other accounts to use a KMS key"
 _GRANT_CITE = ("KMS Developer Guide, Allowing users in other accounts: they cannot use the key "
                "until IAM policies delegate the permissions, \"or use grants\"")
+
+
+#: IAM User Guide, "Cross-account policy evaluation logic" and "Policy evaluation logic": from
+#: another account the caller's boundary limits what stands in for its identity Allow; a user's
+#: or a session's exemption holds "Within the same account"
+_GRANT_BOUNDARY_CITE = ("IAM User Guide, Cross-account policy evaluation logic: the caller's "
+                        "account checks \"any policies that can limit an identity-based "
+                        "policy\"; the exemptions of a user or session hold \"Within the same "
+                        "account\"")
 
 
 def _status(allow: Tri, deny: Tri) -> str:
@@ -199,18 +210,26 @@ def combine(g: GateInputs) -> Combined:
         kg = k.grants_result
         if k.grants_unread:
             # the grants could not be read: one may allow the Decrypt, or name the caller
-            # itself (below) -- what AWS answers depends on what the scan could not read
-            grant_self = Tri.UNKNOWN
+            # itself (below) -- what AWS answers depends on what the scan could not read;
+            # standing in for the caller's identity Allow it stays within the caller's
+            # boundary (below)
+            grant_self = Tri.UNKNOWN if idk is None else \
+                all3((Tri.UNKNOWN, idk.boundary_allow))
         elif key_cross and kg is not None:
             # KMS Developer Guide, "Allowing users in other accounts to use a KMS key": they
             # "cannot use the CMK until you attach IAM policies that delegate those
             # permissions, or use grants to manage access to the CMK": a grant naming the
             # caller itself stands in for its identity Allow of kms:Decrypt (one to its
-            # account delegates to IAM, as the key policy's account grant does). A grant to
-            # the role ARN stays within the role's boundary (scanner.policy.kms_grants)
-            capped = kg.allow_direct if g.is_user or idk is None else \
-                all3((kg.allow_direct, idk.boundary_allow))
-            grant_self = any3((capped, kg.allow_session))
+            # account delegates to IAM, as the key policy's account grant does). It stays
+            # within the caller's boundary whoever it names -- the role, one of its sessions
+            # or an IAM user: IAM User Guide, "Cross-account policy evaluation logic": in the
+            # caller's account AWS "checks the identity-based policy and any policies that can
+            # limit an identity-based policy"; the user's and the session's exemption from the
+            # boundary holds "Within the same account" ("Policy evaluation logic"), as for the
+            # secret's and the key's own grants across accounts (IAM conformance trial round
+            # 33: another account's user a grant names was ALLOWED past its boundary)
+            to_caller = any3((kg.allow_direct, kg.allow_session))
+            grant_self = to_caller if idk is None else all3((to_caller, idk.boundary_allow))
         if key_cross:
             key_allow = kp.allow
             if not g.cross_account:  # own-account secret on another account's key
@@ -306,6 +325,18 @@ def combine(g: GateInputs) -> Combined:
             f"kms:Decrypt: {named or 'a KMS grant'} names the caller: it stands in for an "
             f"identity Allow ({_GRANT_CITE})"
             + ("" if grant_self is Tri.TRUE else " under the condition shown"),)
+    elif g.cross_account and key_cross and idk is not None and idk.allow is not Tri.TRUE and \
+            idk.boundary_allow is Tri.FALSE and k.grants_result is not None and \
+            any3((k.grants_result.allow_direct, k.grants_result.allow_session)) \
+            is not Tri.FALSE:
+        # a grant names the caller but cannot stand in past its boundary: said, where the
+        # reasons showed the boundary and "no identity policy allows" alone (IAM conformance
+        # trial round 33)
+        named = ", ".join(dict.fromkeys(m.group(1) for r in k.grants_result.reasons
+                                        for m in _GRANT_LABEL.finditer(r)))
+        id_reasons = id_reasons + (
+            f"kms:Decrypt: {named or 'a KMS grant'} names the caller but stays within its "
+            f"permissions boundary ({_GRANT_BOUNDARY_CITE})",)
     id_status = "UNKNOWN" if "identity policies not collected" in ids.unresolved else None
     if k.grants_unread and g.cross_account and key_cross and idk is not None and \
             idk.allow is not Tri.TRUE and id_allow is Tri.UNKNOWN and id_deny is not Tri.TRUE:

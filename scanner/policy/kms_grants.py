@@ -13,7 +13,9 @@ permissions boundary, as a key-policy statement naming it is (scanner.access.gat
 is read from two sentences, no one of the documents says it of grants: IAM User Guide,
 "Permissions boundaries for IAM entities": "resource-based policies that grant permissions to
 an IAM role ARN are limited by an implicit deny in a permissions boundary", and the grants are
-"resource-based" (above) -- a grant to the role's session or to an IAM user is not capped.
+"resource-based" (above) -- within one account a grant to the role's session or to an IAM
+user is not capped; from another account every grant standing in for the caller's identity
+Allow is (scanner.access.gates: the exemptions hold "Within the same account").
 
 Constraints (KMS API Reference, GrantConstraints; "Using Grants"):
 * ``EncryptionContextEquals``: "The grant allows the operation only when the encryption context

@@ -291,14 +291,16 @@ def read_formula(enc: Encoder, sv: SecretView, principal: IamPrincipal,
                 # ListGrants failed: a grant may allow the Decrypt or name the caller
                 # (gates.combine)
                 grant_self = enc.fresh("key: KMS grants not read (see coverage)")
-                idk_allow = z3.Or(idk.allow, grant_self)
+                idk_allow = z3.Or(idk.allow, z3.And(grant_self, idk.boundary_allow))
             elif key_cross and sv.key_grants is not None:
                 # a KMS grant naming the caller itself stands in for its identity Allow of
-                # kms:Decrypt from another account (gates.combine, scanner.policy.kms_grants)
+                # kms:Decrypt from another account (gates.combine, scanner.policy.kms_grants),
+                # within the caller's boundary whoever it names: the user's and the session's
+                # exemption holds within one account only (IAM User Guide, "Policy evaluation
+                # logic"; IAM conformance trial round 33)
                 kg = enc.policy(sv.key_grants, kms, p, PolicyKind.RESOURCE, KMS, SHARED_KEYS,
                                 SHARED_PREFIXES, label="KMS grants", sessions=sessions)
-                grant_self = z3.Or(kg.direct if is_user else
-                                   z3.And(kg.direct, idk.boundary_allow), kg.session)
+                grant_self = z3.And(z3.Or(kg.direct, kg.session), idk.boundary_allow)
                 idk_allow = z3.Or(idk.allow, grant_self)
             if key_cross:
                 key_allow = kp.allow
