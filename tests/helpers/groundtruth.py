@@ -177,8 +177,33 @@ def seed_estate(seeder: Callable[[str], Any], endpoint_url: str, *, seed: int,
     org_id = s.org()
     for step in steps:
         step(s)
+    _rotation_permissions(s)
     return Estate(endpoint_url=endpoint_url, org_id=org_id, accounts=dict(s.acct),
                   res=dict(sorted(s.res.items())))
+
+
+def _rotation_permissions(s: Any) -> None:
+    """Each account's rotation role (``role:<owner>/RotationRole``) gets what a rotation
+    function's execution role needs on its own account's secrets and keys (Secrets Manager
+    User Guide, "Lambda rotation function execution role permissions"; limited to the account,
+    so no identity-policy-secret-wildcard): the rounds' estates were built before
+    secret-rotation-role-cannot-read judged the role, and their auditors' lists are about
+    other things. A round that means a role to fail gives it a Deny of its own."""
+    for key in sorted(s.res):
+        owner, _, name = key.removeprefix("role:").partition("/")
+        if not key.startswith("role:") or name != "RotationRole" or owner not in s.acct:
+            continue
+        acct = s.acct[owner]
+        s.cl(owner, "iam").put_role_policy(
+            RoleName=name, PolicyName="rotation-permissions", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": [
+                        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:UpdateSecretVersionStage"],
+                     "Resource": f"arn:aws:secretsmanager:*:{acct}:secret:*"},
+                    {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                     "Resource": f"arn:aws:kms:*:{acct}:key/*"}]}))
 
 
 def dump(estate: Estate) -> str:

@@ -25,6 +25,7 @@ resource, the rules that FAIL (or are MUTED by the suppression file) and who can
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from helpers.groundtruth import Estate, Seeder, Truth, seed_estate
 from scanner.demo import network as net
@@ -60,6 +61,14 @@ trusted_accounts: ["{VENDOR}"]
 """
 
 
+#: the secrets rotated by a RotationRole of an account under the Security OU's NoReads SCP
+SCP_BLOCKED_ROTATIONS = (
+    "retail/db", "retail/by-alias-name", "retail/by-key-id", "retail/long-schedule",
+    "retail/nat-private", "retail/no-private-dns", "retail/no-vpc", "retail/no-vpc-no-db",
+    "retail/pretty", "retail/sg-ref", "retail/back-route-elsewhere", "retail/stuck-pending",
+    "retail/tight-egress", "retail/tight-ok", "retail/wide-route", "dr/tokyo")
+
+
 def ground_truth(e: Estate) -> dict[str, Truth]:
     """Resource ARN -> the auditor's verdict. Readers are cross-account principals only."""
     a, r = e.accounts, e.res
@@ -68,7 +77,7 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     sandbox = pol.role_arn(a["sandbox"], SANDBOX)
     broken = {"secret-cross-account-access-broken": "FAIL"}
     off = {"secret-rotation-disabled": "FAIL"}
-    return {
+    truth = {
         # CMK, replica in eu-west-2 on a key granting RetailRole there; rotated through a
         # public NAT gateway (its subnet routed to an internet gateway) over an active peering
         # routed both sides: nothing to say
@@ -232,6 +241,16 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # secretsmanager.amazonaws.com), with the secret's encryption context keys
         r["secret:retail/called-via"]: Truth(fails=off, readers=frozenset({retail})),
     }
+    # the Security OU's SCP (NoReads) denies GetSecretValue to every principal of its
+    # accounts -- their rotation functions' RotationRole too, so every rotation of the
+    # secrets they rotate fails at its first read (secret-rotation-role-cannot-read, a rule
+    # of the thirtieth session; AWS: "An explicit deny in any of these policies overrides
+    # the allow", IAM User Guide, policy evaluation logic)
+    for name in SCP_BLOCKED_ROTATIONS:
+        arn = r[f"secret:{name}"]
+        truth[arn] = replace(truth[arn], fails={**truth[arn].fails,
+                                                "secret-rotation-role-cannot-read": "FAIL"})
+    return truth
 
 
 class _Seeder(Seeder):

@@ -144,6 +144,9 @@ def changes(n1: Estate, n2: Estate) -> dict[str, set[tuple[str, str]]]:
     subject) -- nothing else."""
     r1, r2, a = n1.res, n2.res, n1.accounts
     web, api = pol.role_arn(a["web"], WEB), pol.role_arn(a["api"], API)
+    # the vault's rotation role reads its own account's secrets (groundtruth's
+    # rotation permissions): it reads the re-created secret, and the disabled key stops it
+    rotation = pol.role_arn(a["vault"], ROTATION)
     return {
         "new": {
             ("secret-cross-account-access-broken", r2["secret:api/granted"]),
@@ -158,11 +161,11 @@ def changes(n1: Estate, n2: Estate) -> dict[str, set[tuple[str, str]]]:
         "resolved": {("secret-rotation-disabled", r1["secret:recreated/db"])},
         # still failing, now over two routes
         "changed": {("vpc-peering-route-blackhole", r2["rtb:rot-twin"])},
-        "gained": {(r2["secret:recreated/db"], web)},
+        "gained": {(r2["secret:recreated/db"], web), (r2["secret:recreated/db"], rotation)},
         # a deleted secret's readers go with it (docs/history.md: it shows under resources);
         # the leaver's role is outside the organization that org/wide is shared with
         "lost": {(r1["secret:api/granted"], api), (r1["secret:api/shared"], api),
-                 (r1["secret:web/orders"], web),
+                 (r1["secret:web/orders"], web), (r1["secret:web/orders"], rotation),
                  (r1["secret:org/wide"], pol.role_arn(a["leaver"], LEAVER))},
         "added": {("secret", r2["secret:recreated/db"])},
         "removed": {("secret", r1["secret:recreated/db"]), ("org_account", a["leaver"])},
