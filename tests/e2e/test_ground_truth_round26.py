@@ -126,6 +126,10 @@ def test_the_peerings_that_are_not_live_say_their_state(nights: Any) -> None:
     path = _messages(out, "secret-rotation-no-network-path")
     assert "overlaps the Lambda VPC's 10.0.0.0/16" in path[r["secret:rot/overlap"]]
     assert f"goes to {r['pcx-id:twin-a']} instead" in path[r["secret:rot/twin-b"]]
+    # the hub cannot route the twins' CIDR to twin-b while twin-a holds it: both rules say so
+    missing = _messages(out, "vpc-peering-route-missing")[r["pcx:twin-b"]]
+    assert f"has no route to {gt.TWIN_CIDR} via {r['pcx-id:twin-b']} ({gt.TWIN_CIDR} goes " \
+        f"to {r['pcx-id:twin-a']} instead)" in missing
 
 
 def test_a_rotation_turned_off_is_only_disabled(nights: Any) -> None:
