@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from scanner.graph.route_tables import subnet_tables
 
@@ -255,3 +255,33 @@ def effective(table: Mapping[str, Any], chosen: Callable[[Mapping[str, Any]], bo
             pieces = kept
         out.extend(str(p) for p in pieces)
     return out
+
+
+def routed_elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str:
+    """Where the tables' active routes send these blocks instead (another peering, a NAT
+    gateway), as " (... goes to ... instead)", or "": routes within a block, else the most
+    specific one covering it (longest prefix match). A table holds one route per destination (CreateRoute:
+    RouteAlreadyExists), so a block already routed elsewhere -- the central VPC's peering to
+    the same block, ground-truth trial round 18 -- keeps the database's peering out (read by
+    secret-rotation-no-network-path and vpc-peering-route-missing: ground-truth trial round 26,
+    two database VPCs of one CIDR peered to one hub)."""
+    routes = [(network(route_destination(r) or ""), str(r.get("target_id")))
+              for t in tables for r in t.get("routes") or ()
+              if route_destination(r) and r.get("target_type") != "local"
+              and r.get("state", "active") == "active"]
+    said: list[str] = []
+    for c in cidrs:
+        block = network(c)
+        if block is None:
+            continue
+        inside = sorted((str(d), tgt) for d, tgt in routes
+                        if d is not None and d.version == block.version
+                        and d.subnet_of(block))  # type: ignore[arg-type]
+        said += [f"{d} goes to {tgt} instead" for d, tgt in inside]
+        if not inside:
+            over = [(d, tgt) for d, tgt in routes if d is not None and d.version == block.version
+                    and block.subnet_of(d)]  # type: ignore[arg-type]
+            if over:
+                d, tgt = max(over, key=lambda x: x[0].prefixlen)
+                said.append(f"{c} goes to {tgt} instead (route {d})")
+    return f" ({', '.join(dict.fromkeys(said))})" if said else ""

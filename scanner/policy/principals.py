@@ -59,6 +59,18 @@ def is_account_entry(entry: str) -> bool:
     return bool(_ACCOUNT_ID.match(entry) or _ROOT.match(entry))
 
 
+def grantee_words(entry: str) -> str:
+    """``entry`` as a grant's message names it: an account entry (its id or root ARN) with
+    whom it reaches -- "When you specify an AWS account in the Principal element ... you
+    delegate authority to that account", and every identity there whose identity-based
+    policies allow the action gets it (IAM User Guide, "AWS JSON policy elements: Principal",
+    AWS account principals), not its root user alone; any other entry as it is."""
+    acct = entry_account(entry) if is_account_entry(entry) else None
+    if acct is None:
+        return entry
+    return f"{entry} (account {acct}: every principal of it whose identity policies allow)"
+
+
 def wildcard_entry(entry: str) -> bool:
     """An AWS principal entry with a wildcard inside it (not ``*`` alone): IAM User Guide, "AWS
     JSON policy elements: Principal": "You cannot use a wildcard to match part of a principal

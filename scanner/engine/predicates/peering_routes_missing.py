@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.graph.network_path import overlaps, route_destination
+from scanner.graph.network_path import overlaps, route_destination, routed_elsewhere
 from scanner.graph.route_tables import no_tables_listed, tables_in_use, tables_that_count
 
 
@@ -60,7 +60,7 @@ def peering_routes_missing(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                 continue
             unused = routing([t for t in tables if t not in used])
             note = f" in a table that routes its subnets (only in {', '.join(unused)}, " \
-                "which routes no subnet)" if unused else ""
+                "which routes no subnet)" if unused else routed_elsewhere(used, [cidr])
             problems.append(f"{name} VPC {vpc} ({owner}) has no route to {cidr} via {pcx}{note}")
             gaps.append({"side": name, "vpc_id": vpc, "account_id": owner,
                          "region": region, "destination_cidr": cidr,

@@ -47,9 +47,10 @@ from scanner.graph.route_tables import no_table_listed, no_tables_listed, tables
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.graph.network_path import (HTTPS, PUBLIC_IPV4, covers, covers_all,
-                                        declared_db_vpcs, effective, nat_way_out, network,
+                                        declared_db_vpcs, effective, nat_way_out,
                                         not_the_way, overlaps, ranges_text, route_destination,
-                                        secretsmanager_endpoint, served, subnet_route_tables)
+                                        routed_elsewhere, secretsmanager_endpoint, served,
+                                        subnet_route_tables)
 from scanner.graph.schema import EdgeKind, ec2_arn
 
 
@@ -519,34 +520,6 @@ def _refused(peerings: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any],
     return text
 
 
-def _elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str:
-    """Where the tables' active routes send the database VPC's blocks instead (another
-    peering, a NAT gateway): routes within a block, else the most specific one covering it
-    (longest prefix match). A table holds one route per destination (CreateRoute:
-    RouteAlreadyExists), so a block already routed elsewhere -- the central VPC's peering to
-    the same block, ground-truth trial round 18 -- keeps the database's peering out."""
-    routes = [(network(route_destination(r) or ""), str(r.get("target_id")))
-              for t in tables for r in t.get("routes") or ()
-              if route_destination(r) and r.get("target_type") != "local"
-              and r.get("state", "active") == "active"]
-    said: list[str] = []
-    for c in cidrs:
-        block = network(c)
-        if block is None:
-            continue
-        inside = sorted((str(d), tgt) for d, tgt in routes
-                        if d is not None and d.version == block.version
-                        and d.subnet_of(block))  # type: ignore[arg-type]
-        said += [f"{d} goes to {tgt} instead" for d, tgt in inside]
-        if not inside:
-            over = [(d, tgt) for d, tgt in routes if d is not None and d.version == block.version
-                    and block.subnet_of(d)]  # type: ignore[arg-type]
-            if over:
-                d, tgt = max(over, key=lambda x: x[0].prefixlen)
-                said.append(f"{c} goes to {tgt} instead (route {d})")
-    return f" ({', '.join(dict.fromkeys(said))})" if said else ""
-
-
 def _peerings(ctx: RuleContext, vpc_node: str | None, acct: str, vpc_id: str
               ) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
     """(peering node, peering attrs, own side, peer side) for every peering of the VPC."""
@@ -659,7 +632,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             else:
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}"
-                                  + _elsewhere(ts, peer_cidrs))
+                                  + routed_elsewhere(ts, peer_cidrs))
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")

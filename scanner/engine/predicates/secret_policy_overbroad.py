@@ -26,6 +26,7 @@ from scanner.graph.schema import EdgeKind
 from scanner.policy.arn import arn_partition
 from scanner.policy.exposure import (EVERYONE, overbroad_grants, overbroad_left,
                                      principals_of)
+from scanner.policy.principals import grantee_words
 
 
 def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -63,8 +64,10 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
             if m.condition_key and EVERYONE in m.principals else ""
         for g in m.principals:
             messages[g] = (messages[g] + "; " if g in messages else "") + (
-                f"{m.label} grants {g}{narrowed if g == EVERYONE else ''}: {shown}")
-        facts.append(("text", f"{m.label} grants {', '.join(m.principals)}{narrowed}: {shown}"))
+                f"{m.label} grants {grantee_words(g)}{narrowed if g == EVERYONE else ''}: "
+                f"{shown}")
+        facts.append(("text", f"{m.label} grants "
+                      f"{', '.join(map(grantee_words, m.principals))}{narrowed}: {shown}"))
     principals = principals_of(matches)
     return Result(outcome=TRUE, principals=tuple(principals), facts=tuple(facts),
                   evidence={"principals": principals,
