@@ -37,6 +37,19 @@ def analysis_failed(sa: Any, node_id: str) -> Result | None:
                                             f"(failed: {sa.failed})",))
 
 
+def secret_access_or_unknown(ctx: RuleContext, node_id: str,
+                             attrs: Mapping[str, Any] | None = None) -> tuple[Any, Result | None]:
+    """(the SecretAccess of a secret or replica node, None), or (None, the UNKNOWN to answer)
+    when access analysis did not run, holds no entry for it, or failed on it."""
+    if ctx.access is None:
+        return None, Result(outcome=UNKNOWN, missing=("access analysis (not run)",))
+    sa = secret_access_of(ctx, node_id, attrs)
+    if sa is None:
+        return None, Result(outcome=UNKNOWN,
+                            missing=(f"access analysis of {node_id} (absent)",))
+    return sa, analysis_failed(sa, node_id)
+
+
 def reader_classes(ctx: RuleContext, secret_arn: str,
                    attrs: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
     """The secret's (or replica's) reach classes as evidence; None when access analysis did

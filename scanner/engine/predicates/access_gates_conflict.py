@@ -25,8 +25,8 @@ from scanner.access.verdicts import GATES
 from scanner.access.verdicts import denied_for_boundary as _denied_for_boundary
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import (analysis_failed, denial_blocks, denial_reasons,
-                                                reader_classes, secret_access_of)
+from scanner.engine.predicates._access import (denial_blocks, denial_reasons, reader_classes,
+                                                secret_access_or_unknown)
 from scanner.graph.schema import NodeKind
 from scanner.policy.arn import arn_account, iam_entity
 from scanner.policy.principals import entry_account, is_account_entry, session_role
@@ -54,12 +54,9 @@ def access_gates_conflict(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     if problem is not None:
         return problem
     sessions = _granted_sessions(policy)
-    sa = secret_access_of(ctx, node_id, attrs)
-    if sa is None:
-        return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
-    failed = analysis_failed(sa, node_id)
-    if failed is not None:
-        return failed
+    sa, unknown_access = secret_access_or_unknown(ctx, node_id, attrs)
+    if unknown_access is not None:
+        return unknown_access
     own = sa.account_id
     zone = ctx.index.trust_zone
     allowed = set(ctx.config.allowed_external_accounts)

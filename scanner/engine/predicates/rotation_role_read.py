@@ -19,8 +19,8 @@ from typing import Any, Mapping
 from scanner.access.verdicts import GATES
 from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
-from scanner.engine.predicates._access import (analysis_failed, denial_blocks, denial_reasons,
-                                                secret_access_of)
+from scanner.engine.predicates._access import (denial_blocks, denial_reasons,
+                                                secret_access_or_unknown)
 from scanner.policy.arn import parse_arn
 
 
@@ -29,17 +29,13 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     fn_arn = attrs.get("rotation_lambda_arn")
     if not attrs.get("rotation_enabled") or not fn_arn:
         return Result(outcome=FALSE, facts=(("text", "rotation is not enabled"),))
-    if ctx.access is None:
-        return Result(outcome=UNKNOWN, missing=("access analysis (not run)",))
-    sa = secret_access_of(ctx, node_id, attrs)
-    if sa is None:
-        return Result(outcome=UNKNOWN, missing=(f"access analysis of {node_id} (absent)",))
-    failed = analysis_failed(sa, node_id)
-    if failed is not None:
-        return failed
+    sa, unknown_access = secret_access_or_unknown(ctx, node_id, attrs)
+    if unknown_access is not None:
+        return unknown_access
     if sa.scheduled_deletion:
         return Result(outcome=FALSE, facts=(("text", "the secret is scheduled for deletion: "
                                                      "it is not rotated"),))
+    assert ctx.access is not None
     read = ctx.access.rotation.get(node_id)
     if read is None:
         parsed = parse_arn(str(fn_arn))
