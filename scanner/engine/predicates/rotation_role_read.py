@@ -21,7 +21,7 @@ from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import (denial_blocks, denial_reasons,
                                                 secret_access_or_unknown)
-from scanner.policy.arn import parse_arn
+from scanner.policy.arn import arn_account, function_name, iam_entity, parse_arn
 
 
 def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -47,20 +47,25 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         return Result(outcome=FALSE, facts=(("text", (
             f"rotation function {fn_arn} is not in the snapshot: its execution role is not "
             "judged (secret-rotation-function-missing)")),))
-    fn, role = read.function_arn, read.role_arn
-    evidence: dict[str, Any] = {"rotation_function": fn, "execution_role": role}
+    evidence: dict[str, Any] = {"rotation_function": read.function_arn,
+                                "execution_role": read.role_arn}
+    # the message names the function and role by name (their account when it is not the
+    # secret's): the ARNs are in the evidence, and the reason is what must fit a terminal
+    fn, role = _named(read.function_arn, function_name(read.function_arn), attrs), \
+        _named(read.role_arn, (iam_entity(read.role_arn or "") or ("", read.role_arn))[1],
+               attrs)
     if read.missing:
         return Result(outcome=UNKNOWN, missing=(read.missing,), evidence=evidence)
     if read.role_missing:
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
-            f"rotation function {fn} runs as {role}, which does not exist in its account's "
-            "IAM: Lambda cannot assume it and every rotation fails")),))
+            f"rotation function {fn} runs as role {role}, which does not exist in its "
+            "account's IAM: Lambda cannot assume it and every rotation fails")),))
     if read.untrusted:
         # Lambda Developer Guide, "Defining Lambda function permissions with an execution
         # role": the trust policy "specifies the Lambda service principal
         # (lambda.amazonaws.com) as a trusted service" -- without it the function cannot run
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
-            f"rotation function {fn} runs as {role}, which Lambda cannot assume: "
+            f"rotation function {fn} runs as role {role}, which Lambda cannot assume: "
             f"{read.untrusted}")),))
     path = read.path
     assert path is not None
@@ -84,11 +89,12 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
         evidence["denied_by"] = denied
         why = denial_reasons(gates, denied)
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
-            f"rotation function {fn} runs as {role}, which cannot read the secret: denied by "
+            f"rotation function {fn} runs as role {role}, which cannot read the secret: denied by "
             f"{', '.join(denied)}{' (' + why + ')' if why else ''}")),))
     if read.trust_unread:
         return Result(outcome=UNKNOWN, evidence=evidence, missing=(
-            f"the trust policy of {role} (not collected): whether Lambda may assume it",))
+            f"the trust policy of {read.role_arn} (not collected): whether Lambda may assume "
+            "it",))
     undecided = [g for g in GATES if gates[g].status == "UNKNOWN"] \
         if path.decision == "CONDITIONAL" else []
     if undecided:
@@ -96,15 +102,23 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                                             if gates[g].conditions else "") + ")"
                    for g in undecided]
         return Result(outcome=UNKNOWN, evidence=evidence,
-                      missing=(f"{role}'s read of the secret: {'; '.join(lacking)}",))
+                      missing=(f"{read.role_arn}'s read of the secret: {'; '.join(lacking)}",))
     if path.decision == "DENIED":
         # denied with no single gate to blame: the evaluator's reasons say why
         evidence["denied_by"] = []
         return Result(outcome=TRUE, evidence=evidence, facts=(("text", (
-            f"rotation function {fn} runs as {role}, which cannot read the secret"
+            f"rotation function {fn} runs as role {role}, which cannot read the secret"
             + (f" ({'; '.join(path.reasons)})" if path.reasons else ""))),))
     how = "can read the secret" if path.decision == "ALLOWED" else (
         "can read the secret where the request meets "
         + ("; ".join(path.conditions) if path.conditions else "its conditions"))
     return Result(outcome=FALSE, evidence=evidence,
-                  facts=(("text", f"rotation function {fn} runs as {role}, which {how}"),))
+                  facts=(("text", f"rotation function {fn} runs as role {role}, which {how}"),))
+
+
+def _named(arn: str | None, name: str | None, secret: Mapping[str, Any]) -> str:
+    """``name``, with ``(account <id>)`` when the ARN's account is not the secret's."""
+    account = arn_account(arn or "")
+    if not name:
+        return arn or "?"
+    return name if account in (None, secret.get("account_id")) else f"{name} (account {account})"
