@@ -21,8 +21,7 @@ Pure: reads the graph, the analysis' evaluator and its results.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import networkx as nx
 
@@ -45,7 +44,13 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
     secret-rotation-function-missing). A secret scheduled for deletion, or whose analysis
     failed, is left out (no read of it is judged)."""
     out: dict[str, RotationRead] = {}
-    trusts: dict[str, str | None] = {}  # role ARN -> _lambda_trust
+    trusts: dict[str, str | None] = {}  # role ARN -> _lambda_trust, once per role
+
+    def trust(role: str) -> str | None:
+        if role not in trusts:
+            trusts[role] = _lambda_trust(role, graph.nodes[role])
+        return trusts[role]
+
     for sv in views:
         sa = results.get(sv.arn)
         if sa is None or sa.scheduled_deletion or sa.failed:
@@ -58,17 +63,7 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
         if not functions:
             continue
         fn = functions[0]
-        read = _read(sv, sa, fn, graph.nodes[fn], ev)
-        if read.role_arn and not read.role_missing and read.role_arn in graph and \
-                read.role_arn in ev.index.by_arn:
-            if read.role_arn not in trusts:
-                trusts[read.role_arn] = _lambda_trust(read.role_arn, graph.nodes[read.role_arn])
-            why = trusts[read.role_arn]
-            if why is None:
-                read = replace(read, trust_unread=True)
-            elif why:
-                read = replace(read, untrusted=why)
-        out[sv.arn] = read
+        out[sv.arn] = _read(sv, fn, graph.nodes[fn], ev, trust)
     return out
 
 
@@ -95,14 +90,19 @@ def _lambda_trust(role: str, attrs: Mapping[str, Any]) -> str | None:
     return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})"
 
 
-def _read(sv: SecretView, sa: SecretAccess, fn: str, fn_attrs: Mapping[str, Any],
-          ev: SecretEvaluator) -> RotationRead:
+def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvaluator,
+          trust: Callable[[str], str | None]) -> RotationRead:
+    """The read of the role ``fn`` runs as; ``trust``: why Lambda may not assume a role of
+    the snapshot (``_lambda_trust``)."""
     role = fn_attrs.get("role_arn")
     if not role:
         return RotationRead(secret_arn=sv.arn, function_arn=fn,
                             missing=f"the execution role of {fn} (not in the snapshot)")
     principal = ev.index.by_arn.get(role)
-    if principal is None:
+    why: str | None = ""  # "": no claim (a role outside the snapshot: its trust not judged)
+    if principal is not None:
+        why = trust(role)
+    else:
         account = arn_account(role)
         if account is None:
             return RotationRead(secret_arn=sv.arn, function_arn=fn, role_arn=role,
@@ -129,4 +129,5 @@ def _read(sv: SecretView, sa: SecretAccess, fn: str, fn_attrs: Mapping[str, Any]
     finally:
         ev.pairs.end_secret()
     return RotationRead(secret_arn=sv.arn, function_arn=fn, role_arn=role, path=path,
-                        blocking=verdict[0].blocking)
+                        blocking=verdict[0].blocking, untrusted=why or "",
+                        trust_unread=why is None)

@@ -324,6 +324,17 @@ class RotationRead:
     #: the role's trust policy was not collected: whether Lambda may assume it is not known
     trust_unread: bool = False
 
+    @property
+    def decision(self) -> str:
+        """ALLOWED | CONDITIONAL | DENIED | UNKNOWN: the role's read as a whole."""
+        if self.missing or self.path is None and not self.role_missing:
+            return "UNKNOWN"
+        if self.role_missing or self.untrusted or (self.path is not None
+                                                   and self.path.decision == "DENIED"):
+            return "DENIED"
+        assert self.path is not None
+        return "UNKNOWN" if self.trust_unread else self.path.decision
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class KeyAccess:

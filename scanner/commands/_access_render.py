@@ -75,9 +75,7 @@ def _rotation_dict(read: Any) -> dict[str, Any]:
     from scanner.access.report import path_dict
 
     return {"function_arn": read.function_arn, "role_arn": read.role_arn,
-            "decision": "UNKNOWN" if read.missing else "DENIED" if (
-                read.role_missing or read.untrusted or read.path.decision == "DENIED")
-            else "UNKNOWN" if read.trust_unread else read.path.decision,
+            "decision": read.decision,
             "blocking": list(read.blocking), "role_missing": read.role_missing,
             "untrusted": read.untrusted or None, "trust_unread": read.trust_unread,
             "missing": read.missing or None,
