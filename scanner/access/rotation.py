@@ -48,7 +48,10 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
 
     def trust(role: str) -> str | None:
         if role not in trusts:
-            trusts[role] = _lambda_trust(role, graph.nodes[role])
+            # a role the principal index holds need not be a node of this graph (the
+            # remediation planner's predicted estates: tests/demo/test_demo_remediate.py):
+            # its trust policy is not at hand, so no claim is made
+            trusts[role] = _lambda_trust(role, graph.nodes[role]) if role in graph else ""
         return trusts[role]
 
     for sv in views:
