@@ -455,7 +455,7 @@ class PairEvaluator:
         broken_at = c.blocking if intended and c.decision == "DENIED" and \
             self.s.allowed(facts.account_id) else ()
         return make_path(
-            facts.arn, facts.account_id, facts.principal_type, sv.arn, sv.account, c.decision,
+            facts.arn, facts.account_id, facts.principal_type, sv.account, c.decision,
             facts.account_id != sv.account, c.gates, c.conditions, c.reasons, intended,
             broken_at, self.s.in_zone(facts.account_id),
             facts.account_id in self.s.allowed_external_accounts)

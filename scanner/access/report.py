@@ -60,8 +60,10 @@ class AccessReport:
     def for_key(self, arn: str) -> KeyAccess | None:
         return self.keys.get(arn)
 
-    def paths_for_principal(self, principal_arn: str) -> list[AccessPath]:
-        return [p for s in self.secrets.values() for p in s.paths if p.principal == principal_arn]
+    def paths_for_principal(self, principal_arn: str) -> list[tuple[str, AccessPath]]:
+        """(secret ARN, path) of each primary secret's path of the principal."""
+        return [(arn, p) for arn, s in self.secrets.items() for p in s.paths
+                if p.principal == principal_arn]
 
     def readers_of(self, secret_arn: str) -> frozenset[str]:
         """Principals whose read is ALLOWED (history/drift compares these sets)."""
@@ -70,6 +72,11 @@ class AccessReport:
 
     def all_paths(self) -> list[AccessPath]:
         return [p for s in self.secrets.values() for p in s.paths]
+
+    def secret_paths(self) -> list[tuple[str, AccessPath]]:
+        """(secret ARN, path) of every primary secret's path (a path does not name its
+        secret: AccessPath)."""
+        return [(arn, p) for arn, s in self.secrets.items() for p in s.paths]
 
     # ---------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -107,11 +114,17 @@ class AccessReport:
                 gc.enable()
 
 
-def path_dict(p: AccessPath) -> dict[str, Any]:
-    """One path with every gate's reasons (for a single secret or principal)."""
-    d = to_jsonable(p)
-    d["broken"] = p.broken
-    return dict(d)
+def path_dict(p: AccessPath, secret_arn: str) -> dict[str, Any]:
+    """One path with every gate's reasons (for a single secret or principal); ``secret_arn``:
+    the secret whose paths hold it (a path does not name it), given where the path's fields
+    always had it."""
+    out: dict[str, Any] = {}
+    for k, v in to_jsonable(p).items():
+        out[k] = v
+        if k == "principal_type":
+            out["secret_arn"] = secret_arn
+    out["broken"] = p.broken
+    return out
 
 
 class _VerdictIndex:

@@ -19,8 +19,9 @@ see of it:
 * intent (``PairEvaluator.names_secret``): the probes' account, region and the name's first
   path segment (``name_head``), and which identity patterns the same name in an outside
   account (``outside_probe``) matches;
-* the result: ``SecretAccess.secret_arn`` / ``name`` and each path's ``secret_arn``, replaced
-  when a verdict is reused (``rebase``); no reason, grant, class or reach names the secret.
+* the result: ``SecretAccess.secret_arn`` / ``name``, replaced when a verdict is reused
+  (``rebase``); no path, reason, grant, class or reach names the secret, so the paths are
+  shared, not copied.
 
 No memo when a policy the secret carries has problems or variables, when an identity document
 with problems, variables or an unread part could see the ARN, when the resource policy is one
@@ -37,7 +38,7 @@ from scanner.access.graph_io import SecretView
 from scanner.access.identity import PrincipalIndex, identity_patterns
 from scanner.access.pair_eval import SEES_ARN, PairEvaluator, name_head, outside_probe
 from scanner.access.settings import AccessSettings
-from scanner.access.verdicts import SecretAccess, path_with
+from scanner.access.verdicts import SecretAccess
 from scanner.policy.matching import PatternIndex, arn_matches
 from scanner.policy.parse import resource_patterns
 
@@ -85,10 +86,11 @@ class SecretMemo:
 
 
 def rebase(sa: SecretAccess, sv: SecretView) -> SecretAccess:
-    """Another secret's verdicts for this one: only its ARN and name differ."""
-    arn = sv.arn
-    return replace(sa, secret_arn=arn, name=sv.name,
-                   paths=tuple(path_with(p, secret_arn=arn) for p in sa.paths))
+    """Another secret's verdicts for this one: only its ARN and name differ. Its paths are
+    the other secret's tuple itself (a path does not name its secret: verdicts.AccessPath):
+    copying them was 88 % of the paths bench/grow.py's 1,000-account shape made, each
+    copy a record of its own."""
+    return replace(sa, secret_arn=sv.arn, name=sv.name)
 
 
 def _identity_patterns(index: PrincipalIndex, settings: AccessSettings

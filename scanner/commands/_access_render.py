@@ -54,7 +54,7 @@ def render_json(secrets: list[Any], principals: frozenset[str] | None,
             "breadth": to_jsonable(sa.breadth),
             "unintended": [to_jsonable(g) for g in sa.unintended],
             "reach": [dict(to_jsonable(r), label=r.label) for r in sa.reach],
-            "paths": [path_dict(p) for p in _paths(sa, principals, through)],
+            "paths": [path_dict(p, sa.secret_arn) for p in _paths(sa, principals, through)],
             # --principal: how it reaches the copy without a path of its own ("*" or
             # "account:<id>"), only when it does
             **({"reached_through": (through or {})[sa.secret_arn]}
@@ -79,7 +79,8 @@ def _rotation_dict(read: Any) -> dict[str, Any]:
             "blocking": list(read.blocking), "role_missing": read.role_missing,
             "untrusted": read.untrusted or None, "trust_unread": read.trust_unread,
             "missing": read.missing or None,
-            "path": path_dict(read.path) if read.path is not None else None}
+            "path": path_dict(read.path, read.secret_arn) if read.path is not None
+            else None}
 
 
 def _note(p: Any) -> str:

@@ -105,11 +105,11 @@ def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
                                if f.status is Status.UNKNOWN})
 
 
-def _reader_json(path: AccessPath, secret_arn: str | None = None,
+def _reader_json(path: AccessPath, secret_arn: str,
                  primary: str | None = None) -> dict[str, Any]:
     """One reader; ``secret_arn`` the ARN it reads (a replica's own), ``primary`` the replica's
     primary (``replica_of``: only on a replica's reader)."""
-    out = {"secret_arn": secret_arn or path.secret_arn, "principal": path.principal,
+    out = {"secret_arn": secret_arn, "principal": path.principal,
            "principal_account": path.principal_account, "decision": path.decision,
            "gates": {gate: v.status for gate, v in sorted(path.gates.items())},
            "cross_account": path.cross_account, "in_zone": path.in_zone}

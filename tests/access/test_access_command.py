@@ -178,9 +178,13 @@ def test_replicas_can_be_queried_and_keys_show_their_alias(
     # aws/secretsmanager, which no other account can use) and so its own verdict
     assert main(["access", "--snapshot", str(path), "--format", "json", "--principal",
                  APP_ROLE]) == 0
-    copies = {s["secret_arn"]: s["paths"][0]["decision"]
-              for s in json.loads(capsys.readouterr().out)["secrets"]}
+    secrets = json.loads(capsys.readouterr().out)["secrets"]
+    copies = {s["secret_arn"]: s["paths"][0]["decision"] for s in secrets}
     assert copies == {SECRET_ARN: "ALLOWED", REPLICA_ARN: "DENIED"}
+    # each path names the copy it reads, the replica's own ARN for the replica (the path
+    # record does not hold it: the JSON gives it from the secret the path is listed under)
+    assert {p["secret_arn"] for s in secrets for p in s["paths"]} == {SECRET_ARN, REPLICA_ARN}
+    assert all(p["secret_arn"] == s["secret_arn"] for s in secrets for p in s["paths"])
 
 
 def test_access_reads_a_scan_from_the_history(tmp_path: Path,

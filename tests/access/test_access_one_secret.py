@@ -20,7 +20,7 @@ from scanner.snapshot_io import write_snapshot
 
 def _verdict(sa: Any) -> Any:
     return (sa.secret_arn, sa.name, sa.breadth, sa.grants, sa.reach, sa.classes, sa.problems,
-            [path_dict(p) for p in sa.paths])
+            [path_dict(p, sa.secret_arn) for p in sa.paths])
 
 
 def _every_secret_alone_equals_all(snap: Snapshot) -> int:

@@ -306,8 +306,8 @@ def test_a_path_built_by_make_path_is_the_one_the_class_builds() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.decision = "DENIED"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(built)) == built
-    moved = path_with(built, principal="p2", secret_arn="s2")
-    assert moved == dataclasses.replace(built, principal="p2", secret_arn="s2")
+    moved = path_with(built, principal="p2", principal_account="a2")
+    assert moved == dataclasses.replace(built, principal="p2", principal_account="a2")
     assert built.principal == "v-principal"
 
 

@@ -162,7 +162,7 @@ def test_report_serialises_to_json_and_looks_up_by_name() -> None:
     assert verdict["gates"]["key_policy"]["reasons"]
     assert report.for_secret("app/db") is report.for_secret(SECRET_ARN)
     assert APP_ROLE in report.readers_of(SECRET_ARN)
-    assert {p.secret_arn for p in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
+    assert {arn for arn, _ in report.paths_for_principal(APP_ROLE)} == {SECRET_ARN}
 
 
 def test_verdicts_stay_in_the_report_and_only_unknown_readers_become_nodes() -> None:

@@ -124,9 +124,9 @@ def _without_ou_paths(snap: Snapshot) -> Snapshot:
 
 
 def _recorded(report: AccessReport) -> dict[tuple[str, str], tuple[object, ...]]:
-    return {(p.principal, p.secret_arn): (p.decision, p.gate_statuses(), p.conditions,
+    return {(p.principal, arn): (p.decision, p.gate_statuses(), p.conditions,
                                          p.reasons, p.intended, p.broken_at, p.in_zone)
-            for p in report.all_paths() if p.decision != "DENIED" or p.broken_at}
+            for arn, p in report.secret_paths() if p.decision != "DENIED" or p.broken_at}
 
 
 def test_class_evaluation_equals_evaluating_every_principal() -> None:

@@ -135,9 +135,9 @@ def _run(snap: Snapshot, record_denied: bool) -> AccessReport:
 
 
 def _paths(report: AccessReport) -> dict[tuple[str, str], tuple[object, ...]]:
-    return {(p.principal, p.secret_arn): (p.decision, p.gate_statuses(), p.conditions,
+    return {(p.principal, arn): (p.decision, p.gate_statuses(), p.conditions,
                                          p.reasons, p.intended, p.broken_at)
-            for p in report.all_paths()}
+            for arn, p in report.secret_paths()}
 
 
 @pytest.mark.parametrize("name", sorted(CONTROLS))

@@ -26,5 +26,5 @@ def use_reference_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def full_report(report: AccessReport) -> tuple[str, dict[tuple[str, str], Any]]:
     """The whole report: its JSON and every path with every gate's reasons."""
-    return report.to_json(), {(p.principal, p.secret_arn): path_dict(p)
-                              for p in report.all_paths()}
+    return report.to_json(), {(p.principal, arn): path_dict(p, arn)
+                              for arn, p in report.secret_paths()}

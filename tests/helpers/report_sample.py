@@ -217,7 +217,7 @@ def sample_access() -> AccessReport:
         account = "" if p == "*" else principal_account(p) or ""
         paths[s].append(AccessPath(
             principal=p, principal_account=account or None,
-            principal_type="public" if p == "*" else "role", secret_arn=s,
+            principal_type="public" if p == "*" else "role",
             secret_account=CENTRAL, decision=decision, cross_account=account != CENTRAL,
             gates={g: GateVerdict(status=st) for g, st in full.items()},
             conditions=("aws:PrincipalOrgID",) if decision == "CONDITIONAL" else (),

@@ -84,7 +84,7 @@ def test_real_access_report_objects_are_accepted() -> None:
              "key_policy": GateVerdict(status="ALLOWED"),
              "identity_policy": GateVerdict(status="ALLOWED")}
     path = AccessPath(principal=STRANGER, principal_account="888888888888",
-                      principal_type="role", secret_arn=DB, secret_account="111111111111",
+                      principal_type="role", secret_account="111111111111",
                       decision="ALLOWED", cross_account=True, gates=gates)
     report = AccessReport(secrets={DB: SecretAccess(
         secret_arn=DB, name="prod/db", account_id="111111111111", region="us-east-1",

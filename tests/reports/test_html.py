@@ -136,7 +136,7 @@ def test_access_view_groups_readers_by_account_with_verdict_words() -> None:
 def _path(principal: str, decision: str, *, account: str | None, in_zone: bool = True,
           conditions: tuple[str, ...] = (), broken_at: tuple[str, ...] = ()) -> AccessPath:
     return AccessPath(principal=principal, principal_account=account,
-                      principal_type="public" if principal == "*" else "role", secret_arn="s",
+                      principal_type="public" if principal == "*" else "role",
                       secret_account="111111111111", decision=decision, cross_account=True,
                       gates={"resource_policy": GateVerdict(status="ALLOWED"),
                              "key_policy": GateVerdict(status="DENIED" if broken_at else

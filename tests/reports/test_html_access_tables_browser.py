@@ -77,7 +77,7 @@ def _readers_in_ous() -> tuple[nx.MultiDiGraph, AccessReport]:
         graph.add_node(f"account:{acct}", kind="Account", account_id=acct, ou=ou)
     paths = tuple(AccessPath(
         principal=f"arn:aws:iam::{acct}:role/App", principal_account=acct, principal_type="role",
-        secret_arn=SECRET, secret_account=ACCT, decision=decision, cross_account=True,
+        secret_account=ACCT, decision=decision, cross_account=True,
         gates={"resource_policy": GateVerdict(status="ALLOWED")}, broken_at=broken,
         intended=bool(broken)) for acct, _ou, decision, broken in readers)
     return graph, AccessReport(secrets={SECRET: SecretAccess(

@@ -19,7 +19,7 @@ READERS = [("222222222222", "prod", "ALLOWED", ()),
 def _access() -> AccessReport:
     paths = tuple(AccessPath(
         principal=f"arn:aws:iam::{acct}:role/App", principal_account=acct, principal_type="role",
-        secret_arn=SECRET, secret_account="111111111111", decision=decision, cross_account=True,
+        secret_account="111111111111", decision=decision, cross_account=True,
         gates={"resource_policy": GateVerdict(status="ALLOWED")}, broken_at=broken,
         intended=bool(broken)) for acct, _, decision, broken in READERS)
     return AccessReport(secrets={SECRET: SecretAccess(
