@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from scanner.engine.loader import (
+    Rule,
     RuleScope,
     Ruleset,
     builtin_rules_dir,
     load_rule_file,
-    load_rule_paths,
     load_ruleset,
     resolve_framework,
     rule_files,
     select_rules,
+    unique_rules,
 )
 from scanner.errors import InputError, UsageError
 
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             p = Path(raw)
             if p.is_dir():
                 found = rule_files(p)
-            elif p.is_file():
+            elif p.exists():  # a file, or a pipe (<(cmd)): read through scanner.input_file
                 found = [p]
             else:
                 raise InputError("no such file or directory", path=raw)
@@ -156,16 +157,21 @@ def run(args: argparse.Namespace) -> int:
         custom = [f for f in paths if f.resolve() not in builtin_files]
         # every bad file named at once, not the first alone: a folder with three mistakes
         # took three runs (new-user trial round 18)
-        bad: list[str] = []
+        bad: list[InputError] = []
+        # each file is read once: a pipe (<(cmd)) has nothing left to read a second time
+        loaded: dict[Path, Rule] = {}
         for f in custom or paths:
             try:
-                load_rule_file(f)
+                loaded[f] = load_rule_file(f)
             except InputError as exc:
-                bad.append(str(exc))
+                bad.append(exc)
         if len(bad) > 1:
             raise InputError(f"{len(bad)} of {len(custom or paths)} rule files are invalid: "
-                             + "; ".join(bad))
-        load_rule_paths([*sorted(builtin_files), *custom] if custom else paths)
+                             + "; ".join(map(str, bad)))
+        if bad:
+            raise bad[0]
+        unique_rules((f, loaded[f] if f in loaded else load_rule_file(f))
+                     for f in ([*sorted(builtin_files), *custom] if custom else paths))
         print(f"{len(paths)} rule file(s) valid")
         return 0
     raise UsageError("expected an action: secretgraph rules list | show RULE | validate PATH...")

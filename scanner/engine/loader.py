@@ -190,10 +190,15 @@ def load_ruleset(extra_dirs: Sequence[str | Path] = (), *, builtin: bool = True)
 
 
 def load_rule_paths(paths: Iterable[Path]) -> Ruleset:
+    return unique_rules((p, load_rule_file(p)) for p in paths)
+
+
+def unique_rules(loaded: Iterable[tuple[Path, Rule]]) -> Ruleset:
+    """The rules loaded from these paths as one Ruleset; a rule id defined twice is refused
+    naming both files."""
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for p in paths:
-        rule = load_rule_file(p)
+    for p, rule in loaded:
         if rule.id in seen:
             raise InputError(f"duplicate rule id (also defined in {seen[rule.id]})",
                              path=str(p), rule=rule.id, field="id")

@@ -53,3 +53,12 @@ def test_the_cross_account_row_names_all_five() -> None:
     for name in ("broken-access", "scp-blocked", "mrk-drift"):
         assert name in row, name
     assert row.count("us-west-2") >= 1
+
+
+def test_the_count_the_doc_gives_is_the_expected_fails() -> None:
+    """docs/demo.md says how many FAIL findings of how many rules the table holds."""
+    text = DOC.read_text()
+    said = re.search(r"(\d+) FAIL findings of (\d+) rules", text)
+    assert said is not None
+    assert (int(said.group(1)), int(said.group(2))) == (
+        len(MISCONFIGURATIONS), len({m[0] for m in MISCONFIGURATIONS}))

@@ -111,3 +111,22 @@ def test_the_check_names_a_missing_required_parameter_and_a_wrong_kind() -> None
     assert _problems("scanner.remediate.planner.build_plan",
                      "findings, snapshot, config, selection, now=None") == [
         "scanner.remediate.planner.build_plan: 'now' is keyword-only in the code"]
+
+
+def test_every_verdict_member_of_the_access_report_is_in_the_contract_and_access_md() -> None:
+    """AccessReport's verdicts (every member but its settings and problems) are named in
+    contracts.md's policy-and-access row and in access.md's "What the report says": the
+    rotation reads of secret-rotation-role-cannot-read were added to the report and to
+    neither."""
+    from dataclasses import fields
+
+    from scanner.access.report import AccessReport
+
+    members = [f.name for f in fields(AccessReport) if f.name not in ("settings", "problems")]
+    row = next(line for line in DOC.read_text(encoding="utf-8").splitlines()
+               if line.startswith("| policy and access |"))
+    access = (ROOT / "docs" / "access.md").read_text(encoding="utf-8")
+    said = access[access.index("## What the report says"):]
+    said = said[:said.index("\n## ", 1)]
+    assert [m for m in members if f"`{m}`" not in row] == []
+    assert [m for m in members if f"`{m}" not in said] == []

@@ -52,6 +52,8 @@ def _release_after(fifo: Path, seconds: float) -> threading.Timer:
     (["remediate", "--undo", "{fifo}"], "{fifo}: cannot read journal: "),
     (["export", "securityhub", "--asff", "{fifo}", "--dry-run"], "{fifo}: not a readable"),
     (["export", "securityhub", "--findings", "{fifo}", "--dry-run"], "{fifo}: not a readable"),
+    # a rule file named to `rules validate` (which said "no such file or directory" of it)
+    (["rules", "validate", "{fifo}"], "{fifo}: cannot read rule file: "),
 ])
 def test_a_named_pipe_nobody_writes_to_is_one_line_naming_it_at_once(
         argv: list[str], said: str, tmp_path: Path,

@@ -1,7 +1,10 @@
 """Evidence from the access analysis' typed verdicts, shared by the predicates about secrets:
-the classes of readers a ``*``, organization-wide or account-wide grant reaches (everyone, the
+a secret's SecretAccess or the UNKNOWN to answer without it (secret_access_or_unknown); the
+classes of readers a ``*``, organization-wide or account-wide grant reaches (everyone, the
 organization, the secret's own account, a named account), with counts; the SCPs and RCPs
-that block a path (blocking_guardrails)."""
+that block a path (blocking_guardrails); what the denying gates of a DENIED read block and
+why, in one wording for secret-cross-account-access-broken and
+secret-rotation-role-cannot-read (denial_blocks, denial_reasons)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ secret, and "If the secret is encrypted with a KMS key other than the AWS manage
 aws/secretsmanager, then you need to grant the Lambda execution role permission to use the
 key". A read left to a request condition (CONDITIONAL: aws:SourceVpce, a tag) is not held
 against it, as for secret-cross-account-access-broken. UNKNOWN when a gate is undecided for
-want of input, the role or its account's IAM was not read, the function's account-Region's
-Lambda functions were not listed, or access analysis did not run. A function that does not
-exist is secret-rotation-function-missing's."""
+want of input, the role's account IAM or its trust policy was not read, the function's
+account-Region's Lambda functions were not listed, or access analysis did not run. A
+function that does not exist is secret-rotation-function-missing's."""
 
 from __future__ import annotations
 
