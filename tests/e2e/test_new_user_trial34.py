@@ -79,3 +79,19 @@ def test_from_parts_given_the_runs_own_folder_names_the_location_and_the_run(
         assert err.endswith(f"--from-parts {given}: this is the folder of run 'night1'; give "
                             f"the parts location that holds it: --from-parts {parts} "
                             "--run-id night1")
+
+
+def test_scan_help_says_what_is_read_without_config_and_without_org_or_accounts(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scan --help` read top to bottom: `--config FILE  secretgraph.yaml` read as if a
+    ./secretgraph.yaml were the default (none is read unless given), and `--accounts` said
+    nothing of a scan given neither it nor --org (the credentials' own account, README)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("--config FILE the configuration YAML (secretgraph.yaml: rule parameters, trusted "
+            "and allowed accounts, quotas; docs/configuration.md); none is read unless "
+            "given") in text
+    assert ("--accounts ID,... comma-separated account ids (default, without --org or "
+            "--accounts: the account of the credentials alone, no role assumed)") in text
