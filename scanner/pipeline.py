@@ -643,7 +643,7 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
 
     from reports import write_reports
     from scanner.errors import InputError, OutputError, SecretgraphError, UsageError
-    from scanner.snapshot_io import read_snapshot
+    from scanner.snapshot_io import not_a_snapshot_file, read_snapshot
 
     drift: Drift | None = None
     with progress:
@@ -651,6 +651,9 @@ def _scan_into(options: ScanOptions, inputs: Inputs, staging: Path,
             name = "snapshot.json.gz" if str(options.snapshot_in).endswith(".gz") \
                 else "snapshot.json"
             snapshot_path = staging / name
+            if Path(options.snapshot_in).is_dir():
+                raise InputError(not_a_snapshot_file(Path(options.snapshot_in)),
+                                 path=str(options.snapshot_in))
             try:
                 shutil.copyfile(options.snapshot_in, snapshot_path)
             except OSError as exc:

@@ -239,6 +239,43 @@ def open_parts(location: str, *, s3_client: Any = None, kms_key_id: str | None =
 # --------------------------------------------------------------------------- parts and manifests
 
 
+def local_run_of(path: Path) -> tuple[Path, str] | None:
+    """(the parts location, the run) when ``path`` is a local run's folder of snapshot parts
+    (LOCATION/RUN, holding shards/), its accounts/ or shards/ folder, or a file in one of
+    them; None otherwise. What --snapshot and --from-parts say when given a piece of a run
+    instead of a snapshot file or the parts location (new-user trial round 34)."""
+    path = Path(path)
+    for run in (path, path.parent, path.parent.parent):
+        if run.name and _RUN_ID.match(run.name) and (run / "shards").is_dir() and (
+                run == path or path.is_relative_to(run / "shards")
+                or path.is_relative_to(run / "accounts")):
+            return run.parent, run.name
+    return None
+
+
+def merge_hint(path: Path) -> str | None:
+    """How to merge what ``path`` holds when it is a local parts location (its runs' folders
+    hold shards/) or a piece of one run (``local_run_of``): the scan --from-parts command
+    line; None when it is neither."""
+    run = local_run_of(path)
+    if run is not None:
+        location, run_id = run
+        return (f"run {run_id!r} of snapshot parts (secretgraph collect): merge them with "
+                f"scan --from-parts {shlex.quote(str(location))} --run-id {run_id}")
+    path = Path(path)
+    if path.is_dir() and any((child / "shards").is_dir() for child in _subfolders(path)):
+        return ("a folder of snapshot parts (secretgraph collect): merge them with "
+                f"scan --from-parts {shlex.quote(str(path))}")
+    return None
+
+
+def _subfolders(path: Path) -> list[Path]:
+    try:
+        return [child for child in path.iterdir() if child.is_dir()]
+    except OSError:
+        return []
+
+
 def part_key(run_id: str, account_id: str) -> str:
     return f"{run_id}/accounts/{account_id}.json.gz"
 
@@ -365,6 +402,12 @@ def resolve_run_id(store: PartsStore, run_id: str | None) -> str:
     if len(runs) == 1:
         return runs[0]
     if not runs:
+        run = local_run_of(Path(store.uri)) if isinstance(store, LocalParts) else None
+        if run is not None:  # the run's own folder, not the location that holds it
+            location, name = run
+            raise UsageError(f"--from-parts {store.uri}: this is the folder of run {name!r}; "
+                             f"give the parts location that holds it: --from-parts "
+                             f"{shlex.quote(str(location))} --run-id {name}")
         raise UsageError(f"--from-parts {store.uri}: no run found (no shard manifest)")
     raise UsageError(f"--from-parts {store.uri} holds {len(runs)} runs "
                      f"({', '.join(runs[:5])}{' ...' if len(runs) > 5 else ''}): "

@@ -253,6 +253,25 @@ def _field_path(parts: Iterable[Any]) -> str:
     return out
 
 
+def not_a_snapshot_file(folder: Path) -> str:
+    """What a folder given where a snapshot file is read holds, and what to give instead:
+    a scan's output folder names its snapshot, a folder of snapshot parts (or a piece of one
+    run of them) the scan --from-parts that merges it. ``scan --snapshot`` and
+    ``access --snapshot`` said it two ways ("cannot read the snapshot (Is a directory)",
+    "is a directory, not a snapshot file"), neither what to give (new-user trial round 34:
+    ``collect`` then ``scan --snapshot PARTS``)."""
+    from scanner.shards import merge_hint
+
+    for name in ("snapshot.json.gz", "snapshot.json"):
+        if (folder / name).is_file():
+            return (f"is a directory (a scan's output folder), not a snapshot file: its "
+                    f"snapshot is {folder / name}")
+    hint = merge_hint(folder)
+    if hint is not None:
+        return f"is a directory, not a snapshot file: {hint}"
+    return "is a directory, not a snapshot file"
+
+
 def load_document(path: str | os.PathLike[str]) -> Any:
     """The parsed JSON of a (possibly gzipped) file; InputError when unreadable or not JSON."""
     p = Path(path)
@@ -265,7 +284,7 @@ def load_document(path: str | os.PathLike[str]) -> Any:
     except FileNotFoundError:
         raise InputError("no such file", path=str(p)) from None
     except IsADirectoryError:
-        raise InputError("is a directory, not a snapshot file", path=str(p)) from None
+        raise InputError(not_a_snapshot_file(p), path=str(p)) from None
     except OSError as exc:
         if isinstance(exc, gzip.BadGzipFile):
             raise InputError(f"corrupt gzip data ({exc})", path=str(p)) from None
@@ -480,6 +499,13 @@ def validate_document(document: Any, *, path: str) -> None:
         # the file a scan's --out shows first (new-user trial 17)
         raise InputError("a findings.json, not a snapshot: give the snapshot.json.gz the scan "
                          "wrote beside it", path=path)
+    if isinstance(document, dict) and document.get("format") == "secretgraph-part":
+        # one account of a collect run (shards.PART_FORMAT), given as a snapshot: named from
+        # the document, as scan reads a staging copy of the file
+        run = str(document.get("run_id") or "RUN")
+        raise InputError(f"one account's snapshot part of run {run!r} (secretgraph collect), "
+                         f"not a snapshot: merge the run with scan --from-parts LOCATION "
+                         f"--run-id {run} (LOCATION: the folder holding {run}/)", path=path)
     if not isinstance(document, dict) or "schema_version" not in document or "meta" not in document:
         raise InputError("not a secretgraph snapshot (expected an object with schema_version "
                          "and meta)", path=path)

@@ -43,7 +43,8 @@ class Summary:
     by_status: list[tuple[str, int]]
     failing_by_severity: list[tuple[str, int]]
     max_severity_count: int
-    # account, name, counts per severity (failing), unknown, muted, total
+    # account, name, counts per severity (failing), unknown, muted, total (of those: an
+    # account's PASS results are no part of it, itemised or not)
     by_account: list[dict[str, Any]]
     by_rule: list[dict[str, Any]]  # rule_id, title, severity, fail, unknown, muted, passed
     unknown_by_rule: list[tuple[str, int]]
@@ -56,11 +57,15 @@ def build_summary(document: Mapping[str, Any]) -> Summary:
     accounts: dict[str, Counter[str]] = defaultdict(Counter)
     names: dict[str, str] = {}
     for f in findings:
+        status = str(f.get("status"))
+        if status == "PASS":
+            # itemised (--emit-pass) or counted per rule, the table is the same: an account
+            # that only passed was an empty row with --emit-pass alone (new-user trial 34)
+            continue
         resource = f.get("resource") or {}
         acct = str(resource.get("account_id", ""))
         if resource.get("account_name"):
             names[acct] = str(resource["account_name"])
-        status = str(f.get("status"))
         accounts[acct]["total"] += 1
         if status == "FAIL":
             accounts[acct][str(f.get("severity"))] += 1

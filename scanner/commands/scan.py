@@ -48,7 +48,9 @@ def add_collect_arguments(
     who.add_argument("--org", action="store_true",
                      help="discover ACTIVE accounts through Organizations (management or "
                      "delegated-admin credentials)")
-    who.add_argument("--accounts", metavar="ID,...", help="comma-separated account ids")
+    who.add_argument("--accounts", metavar="ID,...",
+                     help="comma-separated account ids (default, without --org or "
+                     "--accounts: the account of the credentials alone, no role assumed)")
     who.add_argument("--regions", metavar="R,...", required=False,
                      help="Regions, separated by commas or spaces, or 'all' for the Regions "
                      "enabled in the account (default: the profile's Region)")
@@ -96,7 +98,10 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                      help="exit 1 when a FAIL finding is at or above this severity "
                      "(CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL; default HIGH), or NONE: "
                      "findings never exit 1 (reports only; an incomplete scan is still 3)")
-    out.add_argument("--config", metavar="FILE", type=Path, help="secretgraph.yaml")
+    out.add_argument("--config", metavar="FILE", type=Path,
+                     help="the configuration YAML (secretgraph.yaml: rule parameters, trusted "
+                     "and allowed accounts, quotas; docs/configuration.md); none is read "
+                     "unless given")
     out.add_argument("--prove", action="store_true",
                      help="ask the SMT solver where the evaluator cannot decide "
                      "secret-policy-public, secret-policy-external-account and "

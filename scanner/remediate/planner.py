@@ -137,8 +137,14 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         module = table.get(rid)
         if module is None:
             steps = str(finding.remediation.get("description") or "").strip().split("\n")[0]
-            skip(f"{rid} has no automated remediator; manual steps: {steps}" if steps
-                 else f"{rid} has no automated remediator (see the finding's remediation)")
+            # the steps are the rule's, the same for all its findings ("remove the Deny, SCP
+            # or RCP the finding names"): the finding's own words say which role, key or
+            # route (new-user trial round 34: the plan never named the rotation role)
+            found = " ".join(finding.message.split())
+            found = f"found: {found}; " if found else ""
+            skip(f"{rid} has no automated remediator; {found}manual steps: {steps}" if steps
+                 else f"{rid} has no automated remediator; {found}see the finding's "
+                      "remediation")
             continue
         if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
             if not mine:
