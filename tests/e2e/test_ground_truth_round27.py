@@ -110,16 +110,22 @@ def test_the_messages_name_what_stops_each_rotation_role(nights: Any) -> None:
     r = n1.res
     said = {k: _findings(out, ROLE_RULE)[r[f"secret:{k}"]]["message"] for k in (
         "rot/no-get", "rot/key-closed", "rot/ops-ungranted", "rot/bad-trust", "rot/role-gone",
-        "rot/scp-locked", "rot/bounded", "rot/shared-b", "rot/blind", "app/locked-down")}
+        "rot/scp-locked", "rot/bounded", "rot/shared-b", "rot/blind", "app/locked-down",
+        "rot/boundary-kms")}
     assert "denied by identity_policy" in said["rot/no-get"]
     assert "denied by key_policy" in said["rot/key-closed"]
-    assert "denied by resource_policy (resource_policy: DENIED (no resource policy attached))" \
-        in said["rot/ops-ungranted"]
+    ops = n1.accounts["ops"]
+    # the role's account is the function's: said once
+    assert f"rotation function rotate-ops (account {ops}) runs as role OpsRotator, which " \
+        "cannot read the secret: denied by resource_policy (resource_policy: DENIED (no " \
+        "resource policy attached))" in said["rot/ops-ungranted"]
     assert "which Lambda cannot assume: its trust policy does not let lambda.amazonaws.com" in \
         said["rot/bad-trust"]
     assert "does not exist in its account's IAM" in said["rot/role-gone"]
     assert "SCP deny-secret-reads" in said["rot/scp-locked"]
     assert "permissions boundary" in said["rot/bounded"]
+    # the boundary that keeps kms:Decrypt out is said once
+    assert said["rot/boundary-kms"].count("does not allow kms:Decrypt") == 1
     assert "rotate-shared runs as role SharedRotator" in said["rot/shared-b"]
     assert "BlindRotator's read of the secret: gate identity_policy (UNKNOWN" in \
         said["rot/blind"]

@@ -125,6 +125,18 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # function); found and left alone: the analysis does not know a session's name and
         # calls the role's read CONDITIONAL on it (not held against the rotation rule)
         r["secret:rot/session-grant"]: Truth(readers=None),
+        # the key lets ops's whole account decrypt: OpsRotator's identity policy does
+        r["secret:rot/acct-key"]: Truth(readers=frozenset({pol.role_arn(a["ops"],
+                                                                         "OpsRotator")})),
+        # ... OpsNoKmsRotator's does not: cross-account, the key policy's grant to its account
+        # needs the caller's identity policy too (KMS Developer Guide, "Allowing users in other
+        # accounts to use a KMS key")
+        r["secret:rot/acct-key-no-kms"]: Truth(fails={**cannot, **broken}, readers=none),
+        # nokms's SCP denies kms:Decrypt: Secrets Manager's decrypt for the role is denied
+        r["secret:rot/scp-kms"]: Truth(fails={**cannot, **broken}, readers=none),
+        # the boundary allows secretsmanager:* only: the key delegates to sec's IAM, and
+        # the boundary keeps kms:Decrypt out
+        r["secret:rot/boundary-kms"]: Truth(fails=cannot, readers=none),
         # one function, its role may read shared-a only
         r["secret:rot/shared-a"]: Truth(readers=none),
         r["secret:rot/shared-b"]: Truth(fails=cannot, readers=none),
@@ -169,10 +181,11 @@ class _Seeder(Seeder):
         root = org.list_roots()["Roots"][0]["Id"]
         ous = {name: str(org.create_organizational_unit(ParentId=root, Name=name)
                          ["OrganizationalUnit"]["Id"])
-               for name in ("Security", "Apps", "Restricted")}
+               for name in ("Security", "Apps", "Restricted", "NoKms")}
         self.acct["management"] = MANAGEMENT_ACCOUNT
         for name, ou in (("sec", "Security"), ("app", "Apps"), ("ops", "Apps"),
-                         (BLIND, "Apps"), ("locked", "Restricted")):
+                         (BLIND, "Apps"), ("locked", "Restricted"),
+                         ("nokms", "NoKms")):
             acct = str(org.create_account(AccountName=name, Email=f"{name}@gt27.invalid")
                        ["CreateAccountStatus"]["AccountId"])
             org.move_account(AccountId=acct, SourceParentId=root, DestinationParentId=ous[ou])
@@ -190,6 +203,9 @@ class _Seeder(Seeder):
                 ("deny-secret-reads", self.res["ou:Restricted"], {
                     "Sid": "NoSecretReads", "Effect": "Deny",
                     "Action": "secretsmanager:GetSecretValue", "Resource": "*"}),
+                ("deny-decrypt", self.res["ou:NoKms"], {
+                    "Sid": "NoDecrypt", "Effect": "Deny", "Action": "kms:Decrypt",
+                    "Resource": "*"}),
                 ("deny-billing-read", self.res["root"], {
                     "Sid": "NoBillingRead", "Effect": "Deny",
                     "Action": "secretsmanager:GetSecretValue",
@@ -268,7 +284,17 @@ class _Seeder(Seeder):
         self._role("sec", "PathRotator", full, path="/service-role/")
         # the stand-in for the member accounts' functions while RotateSecret runs in sec
         self._role("sec", "StandIn", [])
+        # ops's second rotation role: no kms permission of its own
+        self._role("ops", "OpsNoKmsRotator", [_statement(ROTATE, [secrets], "Rotate")])
+        # a boundary that lets the role read secrets but not use keys
+        self._role("sec", "BoundKmsRotator", full)
+        kms_boundary = iam.create_policy(PolicyName="secrets-only", PolicyDocument=pol.text(
+            pol.doc(_statement(["secretsmanager:*", "ec2:*"], ["*"], "SecretsOnly"))))[
+            "Policy"]["Arn"]
+        iam.put_role_permissions_boundary(RoleName="BoundKmsRotator",
+                                          PermissionsBoundary=kms_boundary)
         for owner, name in (("ops", "OpsRotator"), ("locked", "LockedRotator"),
+                            ("nokms", "NoKmsRotator"),
                             (BLIND, "BlindRotator")):
             self._role(owner, name, full)
         self._role("management", "MgmtRotator", [
@@ -311,6 +337,12 @@ class _Seeder(Seeder):
                 "kms:EncryptionContext:SecretARN":
                     f"arn:aws:secretsmanager:{UE2}:{sec}:secret:rot/context-*"}}})))
         self.key("sec", "app", pol.key_policy(sec, [app], (UE2,)))
+        # ops's whole account may decrypt through Secrets Manager: its IAM decides
+        self.key("sec", "ops-account", pol.key_policy(sec, [pol.root_arn(a["ops"])], (UE2,)))
+        self.key("sec", "nokms", pol.text(pol.doc(pol.key_admin_statement(sec), {
+            "Sid": "RotationFunction", "Effect": "Allow",
+            "Principal": {"AWS": role("nokms", "NoKmsRotator")}, "Action": rotation,
+            "Resource": "*", "Condition": pol.via_secretsmanager((UE2,))})))
         self.key("sec", "account", pol.key_policy(sec, [pol.root_arn(a["app"])], (UE2,)))
         # the default key policy's "Allow attachment of persistent resources" statement,
         # naming app's whole account: grants for AWS resources, no Decrypt
@@ -354,7 +386,7 @@ class _Seeder(Seeder):
         r = self.res
         vpcs: dict[tuple[str, str], tuple[str, str]] = {}
         for i, (owner, region) in enumerate((("sec", UE2), ("sec", EW3), ("ops", UE2),
-                                             ("locked", UE2), (BLIND, UE2),
+                                             ("locked", UE2), (BLIND, UE2), ("nokms", UE2),
                                              ("management", UE2))):
             _, sub, sg = self.rotation_vpc(owner, region, f"10.{40 + i}.0.0/16",
                                            f"rot-{owner}-{region}")
@@ -366,12 +398,15 @@ class _Seeder(Seeder):
                            ("rotate-managed", "ManagedRotator"),
                            ("rotate-shared", "SharedRotator"),
                            ("rotate-path", "PathRotator"),
-                           ("rotate-byarn", "ByArnRotator")):
+                           ("rotate-byarn", "ByArnRotator"),
+                           ("rotate-boundkms", "BoundKmsRotator")):
             self._fn("sec", UE2, name, r[f"role:sec/{role}"], vpcs[("sec", UE2)])
         self._fn("sec", EW3, "rotate-eu", r["role:sec/EuRotator"], vpcs[("sec", EW3)])
         for owner, name, role in (("ops", "rotate-ops", "OpsRotator"),
                                   ("locked", "rotate-locked", "LockedRotator"),
                                   (BLIND, "rotate-blind", "BlindRotator"),
+                                  ("ops", "rotate-ops-nokms", "OpsNoKmsRotator"),
+                                  ("nokms", "rotate-nokms", "NoKmsRotator"),
                                   ("management", "rotate-mgmt", "MgmtRotator")):
             self._fn(owner, UE2, name, r[f"role:{owner}/{role}"], vpcs[(owner, UE2)])
         # an alias of rotate-ok: a qualified function ARN
@@ -456,6 +491,13 @@ class _Seeder(Seeder):
         self._rotated("sec", "rot/session-grant", "rotate-ops", key="ops",
                       policy=for_rotation(f"arn:aws:sts::{a['ops']}:assumed-role/OpsRotator/"
                                           "rotate-ops"))
+        self._rotated("sec", "rot/acct-key", "rotate-ops", key="ops-account",
+                      policy=for_rotation(role("ops", "OpsRotator")))
+        self._rotated("sec", "rot/acct-key-no-kms", "rotate-ops-nokms", key="ops-account",
+                      policy=for_rotation(role("ops", "OpsNoKmsRotator")))
+        self._rotated("sec", "rot/scp-kms", "rotate-nokms", key="nokms",
+                      policy=for_rotation(role("nokms", "NoKmsRotator")))
+        self._rotated("sec", "rot/boundary-kms", "rotate-boundkms", key="rot")
         self._rotated("sec", "rot/blind", "rotate-blind", key="blind",
                       policy=for_rotation(role(BLIND, "BlindRotator")))
         self.secret("sec", "app/mrk", key="mrk", replica=(EW3, "mrk@eu"), policy=read_app)
