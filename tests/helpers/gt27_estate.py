@@ -137,6 +137,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
         # the boundary allows secretsmanager:* only: the key delegates to sec's IAM, and
         # the boundary keeps kms:Decrypt out
         r["secret:rot/boundary-kms"]: Truth(fails=cannot, readers=none),
+        # eu-west-3's secret on the replica of a multi-Region key whose policy lost the root
+        # statement: the replica grants less than its primary, and EuRotator's kms:Decrypt
+        # Allow counts for nothing there
+        r["secret:rot/eu-mrk"]: Truth(fails=cannot, readers=none),
+        r["key:mrk2@eu"]: Truth(fails={"kms-replica-key-policy-drift": "FAIL"}),
         # one function, its role may read shared-a only
         r["secret:rot/shared-a"]: Truth(readers=none),
         r["secret:rot/shared-b"]: Truth(fails=cannot, readers=none),
@@ -361,6 +366,23 @@ class _Seeder(Seeder):
         kms.replicate_key(KeyId=meta["KeyId"], ReplicaRegion=EW3, Policy=mrk_policy,
                           Description="gt27 mrk replica")
         self.res["key:mrk"] = str(meta["Arn"])
+        # a second multi-Region key whose replica's policy lost the root statement (only the
+        # key administrator): eu-west-3's rotation role, trusted through sec's IAM on the
+        # primary, is not on the replica
+        meta2 = kms.create_key(Policy=pol.key_policy(sec), Description="gt27 mrk2",
+                               MultiRegion=True)["KeyMetadata"]
+        kms.enable_key_rotation(KeyId=meta2["KeyId"])
+        admin_only = pol.text(pol.doc({
+            "Sid": "KeyAdministrator", "Effect": "Allow",
+            "Principal": {"AWS": role("sec", "KeyAdmin")}, "Action": "kms:*",
+            "Resource": "*"}))
+        kms.replicate_key(KeyId=meta2["KeyId"], ReplicaRegion=EW3, Policy=admin_only)
+        # moto copies the primary's policy onto the replica whatever ReplicateKey's Policy
+        # says (AWS applies it): set it on the replica as AWS would have
+        self.cl("sec", "kms", EW3).put_key_policy(KeyId=meta2["KeyId"], PolicyName="default",
+                                                  Policy=admin_only)
+        self.res["key:mrk2"] = str(meta2["Arn"])
+        self.res["key:mrk2@eu"] = str(meta2["Arn"]).replace(f":{UE2}:", f":{EW3}:")
         self.res["key:mrk@eu"] = str(meta["Arn"]).replace(f":{UE2}:", f":{EW3}:")
         # keys whose policy names neither reader: KMS grants do (Decrypt for AppRole;
         # Decrypt and GenerateDataKey for ops's rotation role)
@@ -498,6 +520,7 @@ class _Seeder(Seeder):
         self._rotated("sec", "rot/scp-kms", "rotate-nokms", key="nokms",
                       policy=for_rotation(role("nokms", "NoKmsRotator")))
         self._rotated("sec", "rot/boundary-kms", "rotate-boundkms", key="rot")
+        self._rotated("sec", "rot/eu-mrk", "rotate-eu", key="mrk2@eu", region=EW3)
         self._rotated("sec", "rot/blind", "rotate-blind", key="blind",
                       policy=for_rotation(role(BLIND, "BlindRotator")))
         self.secret("sec", "app/mrk", key="mrk", replica=(EW3, "mrk@eu"), policy=read_app)
