@@ -184,6 +184,9 @@ def test_the_diff_of_two_incomplete_nights_says_what_rotation_gained_and_lost(
     assert {(k, rule, names.get(a, a)) for k, rule, a in moved} == {
         ("new", ROLE_RULE, "secret:rot/ok"), ("new", ROLE_RULE, "secret:rot/qualified"),
         ("new", "secret-rotation-function-missing", "secret:rot/eu"),
+        ("new", "secret-rotation-function-missing", "secret:rot/eu-mrk"),
+        # its role is no longer judged: rotate-eu is gone
+        ("resolved", ROLE_RULE, "secret:rot/eu-mrk"),
         ("resolved", ROLE_RULE, "secret:rot/bounded"),
         ("resolved", ROLE_RULE, "secret:rot/role-gone"),
         ("resolved", ROLE_RULE, "secret:rot/ops-ungranted")}

@@ -562,8 +562,8 @@ def night2_truth(e: Estate) -> dict[str, Truth]:
     """Night 2: OkRotator lost GetSecretValue (rot/ok, rot/qualified fail; app/locked-down
     still fails, now for two reasons), BoundedRotator's boundary is gone and GoneRotator is
     back (both pass), ops-ungranted names ops's role (passes, ops's role reads it), and
-    eu-west-3's rotation function was deleted (secret-rotation-function-missing; its role is
-    then not judged)."""
+    eu-west-3's rotation function was deleted (secret-rotation-function-missing for its two
+    secrets; its role is then not judged)."""
     a, r = e.accounts, e.res
     truth = ground_truth(e)
     cannot = {"secret-rotation-role-cannot-read": "FAIL"}
@@ -574,8 +574,9 @@ def night2_truth(e: Estate) -> dict[str, Truth]:
         truth[r[f"secret:rot/{name}"]] = Truth(readers=none)
     truth[r["secret:rot/ops-ungranted"]] = Truth(readers=frozenset({
         pol.role_arn(a["ops"], "OpsRotator")}))
-    truth[r["secret:rot/eu"]] = Truth(fails={"secret-rotation-function-missing": "FAIL"},
-                                      readers=none)
+    for name in ("eu", "eu-mrk"):
+        truth[r[f"secret:rot/{name}"]] = Truth(
+            fails={"secret-rotation-function-missing": "FAIL"}, readers=none)
     return truth
 
 
