@@ -421,7 +421,10 @@ def combine(g: GateInputs) -> Combined:
     id_shown = id_allow
     if key_shown is not key_allow:
         id_shown = all3((id_allow, key_allow))
-    id_reasons = tuple(boundary_blocks) + id_reasons  # first: the gate text shows three
+    # first: the gate text shows three; a block's own opening (the boundary's reason it
+    # explains) is not said again after it (ground-truth trial round 27)
+    id_reasons = tuple(boundary_blocks) + tuple(
+        r for r in id_reasons if not any(b.startswith(f"{r}: ") for b in boundary_blocks))
     if id_status is None and (ids.unread_documents or (idk is not None and idk_shown and
                                                        idk.unread_documents)) and \
             _status(id_shown, id_deny) == "CONDITIONAL":

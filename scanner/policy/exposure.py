@@ -37,7 +37,7 @@ from scanner.policy.narrowing import (ARN_KEYS, RESOURCE_ACCOUNT, USERID_KEY, co
                                       is_narrowed, is_organization, mentioned_accounts,
                                       narrows, userid_account, userid_head)
 from scanner.policy.parse import Policy, Statement, statement_label
-from scanner.policy.principals import session_kind
+from scanner.policy.principals import names_role, session_kind
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE,
                                     ROLE_CREDENTIAL_KEYS, Request, any_organization, any_route,
                                     arn_of, not_under, one_of, resource_excluded,
@@ -718,7 +718,7 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
     ``own_partition``: the secret's partition -- a principal of another one is of another
     account whatever its id (``another_account``; None: not known, the id alone decides).
     ``rotation_role``: the execution role of the secret's own rotation function; named by its
-    ARN in a statement whose actions beyond ``allowed_actions`` are only what rotation writes
+    ARN (or an assumed-role session of it: ``principals.names_role``) in a statement whose actions beyond ``allowed_actions`` are only what rotation writes
     (``ROTATION_WRITE_ACTIONS``), it is granted what rotating the secret needs, not more
     (ground-truth trial round 13: cross-account rotation was an over-broad grant). A wildcard
     or any other write still counts for it. ``resource``: the secret's ARN -- a statement
@@ -759,10 +759,12 @@ def overbroad_grants(policy: Policy | None, *, own_account: str | None,
             extra = excess_actions(st.actions or (), allowed)
         if not extra:
             continue
-        if rotation_role is not None and rotation_role in named and st.not_actions is None \
+        if rotation_role is not None and st.not_actions is None \
+                and any(names_role(e, rotation_role) for e in named) \
                 and all(any(a.lower() == r.lower() for r in ROTATION_WRITE_ACTIONS)
                         for a in extra):
-            named = [e for e in named if e != rotation_role]
+            # the role, or a session of it (no broader: ground-truth trial round 27)
+            named = [e for e in named if not names_role(e, rotation_role)]
             if not named and not (everyone(st) or others):
                 continue
         if everyone(st) and confined is None:

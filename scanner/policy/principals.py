@@ -11,7 +11,7 @@ from dataclasses import replace
 from enum import Enum
 
 from scanner.frozen import frozen
-from scanner.policy.arn import arn_partition, iam_entity, principal_account
+from scanner.policy.arn import arn_account, arn_partition, iam_entity, principal_account
 from scanner.policy.matching import glob_match
 from scanner.policy.parse import PrincipalSpec
 from scanner.policy.request import Request
@@ -44,6 +44,19 @@ def session_role(entry: str) -> tuple[str, str] | None:
     """(account, role name) of an assumed-role session ARN, or None."""
     m = _ASSUMED.match(entry)
     return (m.group(1), m.group(2)) if m else None
+
+
+def names_role(entry: str, role_arn: str) -> bool:
+    """Whether a principal entry names the role ``role_arn``: its ARN, or an assumed-role
+    session of it (IAM User Guide, "AWS JSON policy elements: Principal", role sessions: "you
+    can specify role sessions" by "arn:aws:sts::AWS-account-ID:assumed-role/role-name/
+    role-session-name" -- one session of the role, which can do no more than the role; the
+    session ARN carries the role's name, not its path)."""
+    if entry == role_arn:
+        return True
+    m = _ASSUMED.match(entry)
+    return (m is not None and arn_partition(entry) == arn_partition(role_arn)
+            and m.group(1) == arn_account(role_arn) and m.group(2) == _role_name(role_arn))
 
 
 def session_kind(arn: str) -> str | None:

@@ -70,3 +70,14 @@ def test_without_an_identity_allow_the_key_reason_stands() -> None:
 def test_a_boundary_that_allows_decrypt_reads() -> None:
     path = _path(allow_read_identity(), "*")
     assert path.decision == "ALLOWED"
+
+
+def test_the_boundary_is_said_once() -> None:
+    """Ground-truth trial round 27: the identity gate said "kms:Decrypt: permissions boundary
+    ... does not allow kms:Decrypt: it caps ..." and then "kms:Decrypt: permissions boundary
+    ... does not allow kms:Decrypt" again, the first reason's own opening, in the message of
+    secret-rotation-role-cannot-read."""
+    reasons = _path(allow_read_identity()).gates["identity_policy"].reasons
+    said = [r for r in reasons if "does not allow kms:Decrypt" in r]
+    assert len(said) == 1, reasons
+    assert "it caps the identity policies' kms:Decrypt Allow" in said[0]

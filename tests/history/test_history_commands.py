@@ -341,3 +341,21 @@ def test_history_list_shows_how_many_regions_each_night_read(
     assert out[0].split()[2:4] == ["accts", "rgns"], out[0]
     assert [line.split()[3] for line in out[1:]] == ["2", "1"]
     assert max(len(line) for line in out) <= 60
+
+
+def test_diff_with_no_complete_scan_says_how_to_compare_the_incomplete_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ground-truth trial round 27: one account's IAM denied to the audit role every night,
+    so no night is complete; `diff` and `diff latest` said only "needs two complete scans"
+    / "has no complete scan before it" (exit 2), while naming the two scans compares them
+    (what they could not read listed as not assessed)."""
+    hist = str(tmp_path / "h.db")
+    store = open_store(hist)
+    for sid, day in (("n1", "20"), ("n2", "21")):
+        snap = snapshot(sid, f"2026-11-{day}T02:00:00Z", [secret("db")], not_assumed=(MEMBER,))
+        store.record(snap.meta, snap, document(snap, []), access({DB: [(APP, "allow")]}))
+    for argv in (["diff"], ["diff", "latest"]):
+        assert main([*argv, "--history", hist]) == 2
+        assert "name both scans to compare incomplete ones: secretgraph diff n1 n2" in \
+            " ".join(capsys.readouterr().err.split()), argv
+    assert main(["diff", "n1", "n2", "--history", hist, "--format", "json"]) == 0

@@ -57,3 +57,35 @@ def test_the_rotation_role_granted_another_write_fails() -> None:
 
 def test_another_role_granted_the_rotation_writes_fails() -> None:
     assert rule_statuses(_estate(OTHER_ROLE, ROTATION), RULE)[SECRET_ARN] == "FAIL"
+
+
+def test_a_session_of_the_rotation_role_granted_what_rotation_needs_passes() -> None:
+    """A session of the role is the role narrowed to one session: it can do no more than the
+    role (IAM User Guide, "AWS JSON policy elements: Principal", role sessions) -- granted
+    what rotation needs it is no broader than the role granted it (ground-truth trial round
+    27: the grant to the function's own session failed while the role's passed)."""
+    session = f"arn:aws:sts::{MEMBER}:assumed-role/CentralRotationRole/rotate-central-db"
+    assert rule_statuses(_estate(session, ROTATION), RULE)[SECRET_ARN] == "PASS"
+
+
+def test_a_session_of_another_role_granted_the_rotation_writes_fails() -> None:
+    session = f"arn:aws:sts::{MEMBER}:assumed-role/SomeoneElse/rotate-central-db"
+    assert rule_statuses(_estate(session, ROTATION), RULE)[SECRET_ARN] == "FAIL"
+
+
+def test_a_session_of_the_rotation_role_granted_another_write_fails() -> None:
+    session = f"arn:aws:sts::{MEMBER}:assumed-role/CentralRotationRole/rotate-central-db"
+    actions = ROTATION + ["secretsmanager:DeleteSecret"]
+    assert rule_statuses(_estate(session, actions), RULE)[SECRET_ARN] == "FAIL"
+
+
+def test_a_session_of_a_rotation_role_with_a_path_is_named_by_the_role_name() -> None:
+    """The console puts a function's role under /service-role/; its sessions' ARNs carry the
+    role's name alone."""
+    snap = _estate(f"arn:aws:sts::{MEMBER}:assumed-role/CentralRotationRole/rotate-central-db",
+                   ROTATION)
+    path_role = f"arn:aws:iam::{MEMBER}:role/service-role/CentralRotationRole"
+    snap = replace(snap, accounts=tuple(replace(a, regions=tuple(replace(r, lambda_functions=tuple(
+        replace(f, role_arn=path_role) for f in r.lambda_functions)) for r in a.regions))
+        for a in snap.accounts))
+    assert rule_statuses(snap, RULE)[SECRET_ARN] == "PASS"

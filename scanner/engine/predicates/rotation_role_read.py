@@ -51,9 +51,12 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                                 "execution_role": read.role_arn}
     # the message names the function and role by name (their account when it is not the
     # secret's): the ARNs are in the evidence, and the reason is what must fit a terminal
+    # (the role's account once: a function's execution role is of the function's account,
+    # said with the function -- ground-truth trial round 27 read "rotate-ops (account X) runs
+    # as role OpsRotator (account X)")
     fn, role = _named(read.function_arn, function_name(read.function_arn), attrs), \
         _named(read.role_arn, (iam_entity(read.role_arn or "") or ("", read.role_arn))[1],
-               attrs)
+               attrs, said=arn_account(read.function_arn))
     if read.missing:
         return Result(outcome=UNKNOWN, missing=(read.missing,), evidence=evidence)
     if read.role_missing:
@@ -116,9 +119,12 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                   facts=(("text", f"rotation function {fn} runs as role {role}, which {how}"),))
 
 
-def _named(arn: str | None, name: str | None, secret: Mapping[str, Any]) -> str:
-    """``name``, with ``(account <id>)`` when the ARN's account is not the secret's."""
+def _named(arn: str | None, name: str | None, secret: Mapping[str, Any], *,
+           said: str | None = None) -> str:
+    """``name``, with ``(account <id>)`` when the ARN's account is neither the secret's nor
+    ``said`` (the account the message named just before)."""
     account = arn_account(arn or "")
     if not name:
         return arn or "?"
-    return name if account in (None, secret.get("account_id")) else f"{name} (account {account})"
+    return name if account in (None, secret.get("account_id"), said) \
+        else f"{name} (account {account})"
