@@ -25,7 +25,8 @@ from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
 from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
-                               find_secret, index_of, is_aws_managed_key, require_read)
+                               find_secret, index_of, is_aws_managed_key, require_read,
+                               rotation_role)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
                                       parsed_or_none, principal_account)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -43,8 +44,13 @@ REVERSIBLE = True
 #: the state key of the condition that the secret the statement is for is still there
 SECRET_EXISTS = "secret_exists"
 EXPLICIT_ONLY = False
-#: gates, explicit_deny, key_unusable: outside a plan only
-EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable")
+#: gates, explicit_deny, key_unusable: outside a plan only; execution_role: a finding of
+#: secret-rotation-role-cannot-read (ROTATION_READ)
+EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable",
+                 "execution_role")
+#: the remediation id of secret-rotation-role-cannot-read, which becomes this remediator when
+#: the key policy alone denies the rotation function's role (remediations.resolve_remediation)
+ROTATION_READ = "grant-rotation-role-read"
 
 
 #: the Sid of the statement that lets principals decrypt one secret, and of the one that lets
@@ -165,6 +171,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"key {key.arn} is not customer-managed")
     if ctx.landing is not None and key.account_id not in ctx.landing:
         return []  # its change would edit a key elsewhere: not kept (PlanContext.landing)
+    if isinstance(finding.remediation, Mapping) and \
+            finding.remediation.get("id") == ROTATION_READ:
+        return [_rotation_change(finding, snapshot, secret, key, ctx)]
     principals = evidence_list(finding, "principal_arns") or (
         [finding.principal] if finding.principal else [])
     if not principals:
@@ -232,6 +241,29 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
             f"not granted to {p}: let in only by the public grant of {', '.join(sts)} "
             "(secret-policy-public)" for p, sts in public_only.items()))
     return [change]
+
+
+def _rotation_change(finding: Finding, snapshot: Snapshot, secret: Secret, key: KmsKey,
+                     ctx: PlanContext) -> PlannedChange:
+    """secret-rotation-role-cannot-read whose rotation function's role only the key policy
+    denies (``resolve_remediation``: evidence ``denied_by`` is the key policy alone, no
+    explicit Deny, the key usable): the rotation statement of ``decrypt_change`` for the role
+    -- kms:Decrypt and kms:GenerateDataKey, for this secret only, through Secrets Manager only
+    -- as the rule's remediation describes it. The role is the one the snapshot's rotation
+    function runs as now (``rotation_role``): one the finding names that is no longer it is
+    not granted anything."""
+    role = evidence_str(finding, "execution_role")
+    if role is None:
+        raise PlanRefused("the finding names no execution role (evidence execution_role)")
+    if rotation_role(snapshot, secret) != role:
+        raise PlanRefused(f"{role} is not the role the secret's rotation function runs as in "
+                          "the snapshot: rescan and plan again")
+    zone = trust_zone(snapshot, ctx.config.trusted_accounts)
+    if not zone.contains(principal_account(role)):
+        raise PlanRefused(f"{role} is outside the trust zone ({zone.describe()}): not granting "
+                          "it the secret's key")
+    return decrypt_change(secret, key, [role], ctx, finding_ids=(finding.id,),
+                          rule_id=finding.rule_id, rotator=role)
 
 
 def _conditions(secret: Secret) -> dict[str, str]:
