@@ -126,6 +126,9 @@ def _rotation_read(evidence: Mapping[str, Any]) -> tuple[str | None, str | None]
             isinstance(explicit, Mapping) and explicit.get("key_policy")) and \
             not evidence.get("key_unusable"):
         return "grant-key-decrypt", None
+    if not gates and isinstance(evidence.get("gates"), Mapping):
+        return None, ("the rotation function's role is denied with no single gate to blame "
+                      "(the finding's message says why): fix it by hand")
     if not gates:
         return None, ("the rotation function's role is missing, or Lambda may not assume it "
                       "(the finding's message says which): fix the role by hand")

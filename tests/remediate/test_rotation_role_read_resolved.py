@@ -38,3 +38,8 @@ def test_a_missing_role_or_one_lambda_may_not_assume_is_fixed_by_hand() -> None:
     rid, why = resolve_remediation("grant-rotation-role-read", "Secret", None,
                                    {"execution_role": ROLE})
     assert rid is None and why is not None and "may not assume" in why
+
+
+def test_a_role_denied_with_no_single_gate_to_blame_is_fixed_by_hand() -> None:
+    rid, why = _resolve(denied_by=[], gates={"key_policy": "ALLOWED"})
+    assert rid is None and why is not None and "no single gate" in why
