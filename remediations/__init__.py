@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from remediations import (add_peering_route, cancel_key_deletion, enable_key_rotation,
                           enable_secret_rotation, grant_key_decrypt, move_secret_to_cmk,
                           remove_external_grant, replicate_secret, restrict_public_secret_policy)
+from remediations.grant_key_decrypt import ROTATION_READ
 from scanner.changes import Remediator
 from scanner.findings import Finding
 
@@ -35,6 +36,9 @@ REMEDIATORS: dict[str, Remediator] = {
 COMPOSITE: Mapping[str, tuple[str, str]] = {
     "repair-cross-account-access": (
         "grant-key-decrypt", "a finding on a secret (not a replica) whose key policy denies"),
+    ROTATION_READ: (
+        "grant-key-decrypt", "a finding whose rotation role only the key policy denies (not "
+        "by an explicit Deny, the key usable)"),
 }
 
 
@@ -50,6 +54,7 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
     """(remediation id, None) for a finding of these parts (its remediation id, resource type,
     principal and evidence), or (None, why not). The rule engine asks it for the rows of a
     COMPOSITE id (``remediation.automated``), `remediate` for each finding it plans.
+    ``grant-rotation-role-read`` (secret-rotation-role-cannot-read): ``_rotation_read``.
 
     ``repair-cross-account-access`` (rule secret-cross-account-access-broken) becomes
     grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
@@ -63,6 +68,8 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
         return None, "the finding names no remediation (its rule has no remediation.id)"
     if rid not in COMPOSITE:
         return rid, None
+    if rid == ROTATION_READ:
+        return _rotation_read(evidence)
     if resource_type == "SecretReplica":
         # the replica is read through its own key in its own Region (its encryption context
         # names the replica): grant-key-decrypt edits the primary's key only
@@ -103,6 +110,31 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
             fix.append("the SCP or RCP the finding's reasons name")
     return None, (f"the gate that blocks is {', '.join(shown) or 'unknown'}, not the key "
                   f"policy: fix {' and '.join(fix) or 'that gate'} by hand")
+
+
+def _rotation_read(evidence: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """``grant-rotation-role-read`` (secret-rotation-role-cannot-read) becomes grant-key-decrypt
+    when the key policy is the one gate that denies the rotation function's role (evidence
+    ``denied_by``), not by an explicit Deny and with the key usable (``explicit_deny``,
+    ``key_unusable``: no Allow opens either): a statement for the role, for that secret only
+    (grant_key_decrypt.decrypt_change's ``rotator``). Anything else -- the role missing, Lambda
+    not trusted, an identity policy, SCP or RCP that denies -- is a person's."""
+    denied = evidence.get("denied_by")
+    gates = sorted(str(g) for g in denied) if isinstance(denied, list) else []
+    explicit = evidence.get("explicit_deny")
+    if gates == ["key_policy"] and isinstance(evidence.get("execution_role"), str) and not (
+            isinstance(explicit, Mapping) and explicit.get("key_policy")) and \
+            not evidence.get("key_unusable"):
+        return "grant-key-decrypt", None
+    if not gates and isinstance(evidence.get("gates"), Mapping):
+        return None, ("the rotation function's role is denied with no single gate to blame "
+                      "(the finding's message says why): fix it by hand")
+    if not gates:
+        return None, ("the rotation function's role is missing, or Lambda may not assume it "
+                      "(the finding's message says which): fix the role by hand")
+    return None, (f"the gate that denies the rotation function's role is {', '.join(gates)}"
+                  + (" (an explicit Deny, or the key not usable)" if gates == ["key_policy"]
+                     else "") + ": fix it by hand as the finding's remediation says")
 
 
 def all_permissions() -> tuple[str, ...]:

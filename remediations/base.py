@@ -11,7 +11,7 @@ from typing import Sequence
 from scanner.changes import PlanRefused
 from scanner.findings import Finding
 from scanner.graph.schema import AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias
-from scanner.policy.arn import arn_account, arn_region, arn_resource
+from scanner.policy.arn import arn_account, arn_region, arn_resource, unqualified_function
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 #: AWS limits the edits are checked against (AWS_FACTS.md section 3).
@@ -64,6 +64,21 @@ def index_of(snapshot: Snapshot) -> SnapshotIndex:
     _INDEX.insert(0, (snapshot, idx))
     del _INDEX[2:]
     return idx
+
+
+def rotation_role(snapshot: Snapshot, secret: Secret) -> str | None:
+    """The execution role of the function that rotates ``secret`` (rotation enabled, its
+    RotationLambdaARN -- without a version or alias qualifier -- a function of the
+    snapshot), or None."""
+    if not secret.rotation_enabled or not secret.rotation_lambda_arn:
+        return None
+    function = unqualified_function(secret.rotation_lambda_arn)[0]
+    account = index_of(snapshot).accounts.get(arn_account(function) or "")
+    for reg in account.regions if account is not None else ():
+        for fn in reg.lambda_functions:
+            if fn.arn == function:
+                return fn.role_arn
+    return None
 
 
 def find_secret(snapshot: Snapshot, arn: str) -> Secret:

@@ -25,7 +25,8 @@ from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
 from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
-                               find_secret, index_of, is_aws_managed_key, require_read)
+                               find_secret, index_of, is_aws_managed_key, require_read,
+                               rotation_role)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
                                       parsed_or_none, principal_account)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -43,12 +44,25 @@ REVERSIBLE = True
 #: the state key of the condition that the secret the statement is for is still there
 SECRET_EXISTS = "secret_exists"
 EXPLICIT_ONLY = False
-#: gates, explicit_deny, key_unusable: outside a plan only
-EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable")
+#: gates, explicit_deny, key_unusable: outside a plan only; execution_role: a finding of
+#: secret-rotation-role-cannot-read (ROTATION_READ)
+EVIDENCE_KEYS = ("key_arn", "principal_arns", "gates", "explicit_deny", "key_unusable",
+                 "execution_role")
+#: the remediation id of secret-rotation-role-cannot-read, which becomes this remediator when
+#: the key policy alone denies the rotation function's role (remediations.resolve_remediation)
+ROTATION_READ = "grant-rotation-role-read"
 
 
-def statement_sid(secret_arn: str) -> str:
-    return "SecretgraphDecryptViaSM" + hashlib.sha256(secret_arn.encode()).hexdigest()[:10]
+#: the Sid of the statement that lets principals decrypt one secret, and of the one that lets
+#: its rotation function's role rotate it (``decrypt_change``'s ``rotator``), before the hash
+SID_PREFIX = "SecretgraphDecryptViaSM"
+ROTATION_SID = "SecretgraphRotationViaSM"
+#: what a rotation function's role needs of a customer-managed key (``decrypt_change``)
+ROTATION_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def statement_sid(secret_arn: str, prefix: str = SID_PREFIX) -> str:
+    return prefix + hashlib.sha256(secret_arn.encode()).hexdigest()[:10]
 
 
 #: resource-policy verdicts under which the secret policy grants the principal (as
@@ -157,6 +171,9 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"key {key.arn} is not customer-managed")
     if ctx.landing is not None and key.account_id not in ctx.landing:
         return []  # its change would edit a key elsewhere: not kept (PlanContext.landing)
+    if isinstance(finding.remediation, Mapping) and \
+            finding.remediation.get("id") == ROTATION_READ:
+        return [_rotation_change(finding, snapshot, secret, key, ctx)]
     principals = evidence_list(finding, "principal_arns") or (
         [finding.principal] if finding.principal else [])
     if not principals:
@@ -226,6 +243,29 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [change]
 
 
+def _rotation_change(finding: Finding, snapshot: Snapshot, secret: Secret, key: KmsKey,
+                     ctx: PlanContext) -> PlannedChange:
+    """secret-rotation-role-cannot-read whose rotation function's role only the key policy
+    denies (``resolve_remediation``: evidence ``denied_by`` is the key policy alone, no
+    explicit Deny, the key usable): the rotation statement of ``decrypt_change`` for the role
+    -- kms:Decrypt and kms:GenerateDataKey, for this secret only, through Secrets Manager only
+    -- as the rule's remediation describes it. The role is the one the snapshot's rotation
+    function runs as now (``rotation_role``): one the finding names that is no longer it is
+    not granted anything."""
+    role = evidence_str(finding, "execution_role")
+    if role is None:
+        raise PlanRefused("the finding names no execution role (evidence execution_role)")
+    if rotation_role(snapshot, secret) != role:
+        raise PlanRefused(f"{role} is not the role the secret's rotation function runs as in "
+                          "the snapshot: rescan and plan again")
+    zone = trust_zone(snapshot, ctx.config.trusted_accounts)
+    if not zone.contains(principal_account(role)):
+        raise PlanRefused(f"{role} is outside the trust zone ({zone.describe()}): not granting "
+                          "it the secret's key")
+    return decrypt_change(secret, key, [role], ctx, finding_ids=(finding.id,),
+                          rule_id=finding.rule_id, rotator=role)
+
+
 def _conditions(secret: Secret) -> dict[str, str]:
     """The two conditions of the statement: KMS Developer Guide, "kms:ViaService": "limits use
     of a KMS key to requests from specified AWS services"; Secrets Manager User Guide,
@@ -278,13 +318,13 @@ def own_statement(stmts: Sequence[Any], secret: Secret) -> int | None:
     return next((i for i, s in enumerate(stmts) if is_own_statement(s, secret)), None)
 
 
-def free_sid(stmts: Sequence[Any], secret_arn: str) -> str:
+def free_sid(stmts: Sequence[Any], secret_arn: str, prefix: str = SID_PREFIX) -> str:
     """``statement_sid`` of the secret, or, when a statement that is not ours holds it, the
     first of ``<sid>2``, ``<sid>3``, ... that no statement holds: a fresh statement never
     shares a Sid with another (which of the two would a reader, or the next plan, take for
     ours?)."""
     taken = {str(s.get("Sid")) for s in stmts if isinstance(s, Mapping)}
-    base = statement_sid(secret_arn)
+    base = statement_sid(secret_arn, prefix)
     if base not in taken:
         return base
     n = 2
@@ -299,9 +339,19 @@ def _current_policy(key: KmsKey, ctx: PlanContext) -> str | None:
 
 
 def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: PlanContext, *,
-                   finding_ids: tuple[str, ...], rule_id: str) -> PlannedChange:
+                   finding_ids: tuple[str, ...], rule_id: str,
+                   rotator: str | None = None) -> PlannedChange:
     """The key-policy edit that lets ``missing`` decrypt ``secret`` through Secrets Manager
-    (also planned as the companion that keeps a secret's readers when it moves to this key)."""
+    (also planned as the companion that keeps a secret's readers when it moves to this key).
+
+    ``rotator``: the execution role of the function that rotates the secret (the companion of
+    a move). Among ``missing`` it gets a statement of its own that also allows
+    kms:GenerateDataKey, under the same two conditions: rotation writes a new version, and
+    Secrets Manager User Guide, "Lambda rotation function execution role permissions": "If the
+    secret is encrypted with a KMS key other than the AWS managed key aws/secretsmanager, then
+    you need to grant the Lambda execution role permission to use the key" -- its policy
+    allows kms:Decrypt and kms:GenerateDataKey (safe-fixes trial round 17: the role kept its
+    read only, and the rotation the move starts could not write its new version)."""
     require_read(key.unread, ("policy",), f"key {key.arn}")
     if key.key_manager != "CUSTOMER":
         raise PlanRefused(f"key {key.arn} is not customer-managed")
@@ -311,17 +361,26 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
     stmts = before["Statement"]
     replacements: dict[int, Mapping[str, Any] | None] = {}
     appended: list[Mapping[str, Any]] = []
+    readers = [p for p in missing if p != rotator]
     existing = own_statement(stmts, secret)
-    if existing is not None:
+    if not readers:
+        pass
+    elif existing is not None:
         old = dict(stmts[existing])
-        names = aws_principals(old) + [p for p in missing if p not in aws_principals(old)]
+        names = aws_principals(old) + [p for p in readers if p not in aws_principals(old)]
         old["Principal"] = {"AWS": names[0] if len(names) == 1 else names}
         replacements[existing] = old
     else:
         appended.append({
             "Sid": free_sid(stmts, secret.arn), "Effect": "Allow",
-            "Principal": {"AWS": missing[0] if len(missing) == 1 else list(missing)},
+            "Principal": {"AWS": readers[0] if len(readers) == 1 else list(readers)},
             "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": {"StringEquals": _conditions(secret)}})
+    rotating = rotator is not None and rotator in missing
+    if rotating:
+        appended.append({
+            "Sid": free_sid(stmts, secret.arn, ROTATION_SID), "Effect": "Allow",
+            "Principal": {"AWS": rotator}, "Action": list(ROTATION_ACTIONS), "Resource": "*",
             "Condition": {"StringEquals": _conditions(secret)}})
     after, diff = edit_policy("kms-key-policy", before_text, before, replacements, appended,
                               KEY_POLICY_MAX_BYTES, use_bytes=True)
@@ -337,8 +396,12 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
         change_id=change_id(REMEDIATION_ID, target, [call]), remediation_id=REMEDIATION_ID,
         finding_ids=finding_ids, rule_id=rule_id, account_id=key.account_id,
         region=key.region, resource_arn=key.arn, target=target,
-        summary=f"allow kms:Decrypt via Secrets Manager for {', '.join(missing)} "
-                f"(secret {secret.name})",
+        summary=", and ".join(
+            ([f"allow kms:Decrypt via Secrets Manager for {', '.join(readers)}"] if readers
+             else [])
+            + ([f"{'allow ' if not readers else ''}kms:Decrypt and kms:GenerateDataKey for the "
+                f"rotation function's role {rotator}"] if rotating else []))
+        + f" (secret {secret.name})",
         calls=(call,), pre_state={"key_policy": parsed_or_none(before_text), **kept},
         desired_state={"key_policy": after, **kept},
         details={"secret_arn": secret.arn, "principals": list(missing)}, policy_diff=diff)

@@ -338,9 +338,13 @@ def _run(args: argparse.Namespace) -> int:
         _check_plan_outputs(new_plan, flag, args.force)
         with not_being_applied(str(new_plan), flag):
             pass  # checked before planning (hours at organization scale); held again to save
-    elif args.force:
-        raise UsageError("--force is for a new plan's files (--plan-out); a saved --plan is "
-                         "not written")
+    elif args.force or args.plan_out is not None:
+        # --plan-out beside a saved plan wrote nothing there and said nothing (safe-fixes trial
+        # round 17)
+        raise UsageError(("--force is for a new plan's files (--plan-out)" if args.force else
+                          "--plan-out is where a new plan is saved")
+                         + "; a saved --plan is not written (copy the file to keep it "
+                         "elsewhere)")
     config = load_config(args.config)
     inputs: ScanInputs | None = None
     files = bool(args.in_dir or args.findings or args.snapshot)

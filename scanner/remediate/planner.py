@@ -281,10 +281,12 @@ def companions(change: PlannedChange, snapshot: Snapshot, lost: Sequence[Mapping
                overlay: Mapping[str, Mapping[str, Any]]) -> list[PlannedChange]:
     """Changes that keep the readers ``change`` would lose, planned from ``snapshot`` (the
     estate just before ``change``). For move-secret-to-cmk: the key-policy statement that lets
-    the secret's current readers decrypt with the new key (grant-key-decrypt)."""
+    the secret's current readers decrypt with the new key (grant-key-decrypt), and its
+    rotation function's role, among them, rotate it (kms:GenerateDataKey too: the move's
+    RotateSecret writes a new version under the key)."""
     if change.remediation_id != "move-secret-to-cmk":
         return []
-    from remediations.base import find_key, find_secret
+    from remediations.base import find_key, find_secret, rotation_role
     from remediations.grant_key_decrypt import decrypt_change
 
     principals = sorted({str(r["principal"]) for r in lost
@@ -296,7 +298,8 @@ def companions(change: PlannedChange, snapshot: Snapshot, lost: Sequence[Mapping
         key = find_key(snapshot, str(change.details["key_arn"]))
         return [decrypt_change(secret, key, principals,
                                PlanContext(config=config, overlay=overlay),
-                               finding_ids=change.finding_ids, rule_id=change.rule_id)]
+                               finding_ids=change.finding_ids, rule_id=change.rule_id,
+                               rotator=rotation_role(snapshot, secret))]
     except PlanRefused as exc:
         log.info("no companion for %s: %s", change.change_id, exc)
         return []

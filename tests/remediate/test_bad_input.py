@@ -494,3 +494,18 @@ def test_a_plan_for_another_scan_says_which_scan_to_give_or_to_plan_again(
                    max_age_hours=24, current_estate=other)
     assert "give --in the scan the plan was built from, or build a new plan from this scan" \
         in str(info.value), info.value
+
+
+def test_plan_out_beside_a_saved_plan_is_refused_not_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: list[str]) -> None:
+    """`--plan P --plan-out X` wrote nothing to X and said nothing (safe-fixes trial round 17),
+    as --force beside a saved plan is refused: a saved plan is read, never written again."""
+    plan = tmp_path / "plan.json"
+    write_plan(plan, _offline_plan())
+    copy = tmp_path / "reviewed.json"
+
+    assert main(["remediate", "--plan", str(plan), "--plan-out", str(copy)]) == 2
+
+    err = capsys.readouterr().err
+    assert "--plan-out" in err and "a saved --plan is not written" in err, err
+    assert not copy.exists() and no_aws == []
