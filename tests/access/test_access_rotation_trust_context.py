@@ -106,3 +106,12 @@ def test_an_explicit_deny_of_service_principals_keeps_lambda_out() -> None:
     read = read_with_trust(LAMBDA, deny_all_unless(
         {"Bool": {"aws:PrincipalIsAWSService": "true"}}))
     assert "statement 1 Deny applies" in read.untrusted
+
+
+def test_a_deny_to_everyone_but_lambda_lets_lambda_in() -> None:
+    """NotPrincipal "Service": lambda.amazonaws.com with Deny: everyone but Lambda is denied
+    (scanner.policy.principals.not_principal_applies)."""
+    read = read_with_trust(LAMBDA, {"Effect": "Deny", "NotPrincipal": {
+        "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    assert read.untrusted == ""
+    assert read.decision == "ALLOWED"
