@@ -166,6 +166,13 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
         return Tri.TRUE, Tri.TRUE, ()
     if request.principal_type == "anonymous":
         return Tri.FALSE, Tri.FALSE, ()
+    if request.principal_type == "service":
+        # an AWS service principal is named by a Service entry (IAM User Guide, "AWS JSON
+        # policy elements: Principal", AWS service principals: "Principal": {"Service":
+        # "<service>.amazonaws.com"}); an AWS entry -- an account, a role, a wildcard inside
+        # an ARN -- names IAM principals, never a service (IAM conformance trial round 34)
+        named = Tri.of(request.principal_arn in spec.service)
+        return named, named, ()
     accounts, arns, others = _index(spec)
     direct = request.principal_arn in arns
     account = request.principal_account in accounts
@@ -183,8 +190,6 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
         direct |= m is Match.DIRECT
         account |= m is Match.ACCOUNT
         unknown |= m is Match.UNKNOWN
-    if request.principal_type == "service":
-        direct |= request.principal_arn in spec.service
     if direct:
         return Tri.TRUE, Tri.TRUE, ()
     if account:

@@ -61,3 +61,12 @@ def test_an_allow_with_not_principal_grants_no_service_it_lists() -> None:
                  "Action": "sts:AssumeRole"}
     assert assume("lambda.amazonaws.com", allow_but) is Decision.DENIED
     assert assume("ec2.amazonaws.com", allow_but) is Decision.CONDITIONAL
+
+
+def test_an_aws_entry_never_names_a_service_principal() -> None:
+    """"Principal": {"AWS": ...} names accounts, roles and users: a wildcard inside one (not
+    valid IAM, UNKNOWN for an IAM caller) still names no service."""
+    trust = dict(TRUST_LAMBDA, Principal={"AWS": "arn:aws:iam::*:role/ci-*",
+                                          "Service": "ec2.amazonaws.com"})
+    assert assume("lambda.amazonaws.com", trust) is Decision.DENIED
+    assert assume("ec2.amazonaws.com", trust) is Decision.ALLOWED
