@@ -569,8 +569,8 @@ _SERVICE_ABSENT = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws
                              ALL_PRINCIPAL_TAGS, NO_FEDERATION, ASSUMED_ROOT})
 
 
-def service_requests(service: str, *, action: str, resource: str,
-                     source_account: str | None) -> tuple[Request, ...]:
+def service_requests(service: str, *, action: str, resource: str, source_account: str | None,
+                     source_arn: str | None = None) -> tuple[Request, ...]:
     """The request the AWS service principal ``service`` (``lambda.amazonaws.com``) makes of
     ``action`` on ``resource``, as far as it is known, in each reading the snapshot cannot
     tell apart: a policy denies it for certain only if it denies every reading.
@@ -583,7 +583,10 @@ def service_requests(service: str, *, action: str, resource: str,
     acts on behalf of a resource's owner, and which services do for which calls is not
     documented for each (Lambda assuming a function's execution role: not) -- so one reading
     without them and, when the resource it acts for is in ``source_account``, one with
-    aws:SourceAccount that account (the others not known). Every other key (aws:PrincipalArn,
+    aws:SourceAccount that account and aws:SourceArn ("the ARN of the resource making a
+    service-to-service request") a value beginning with ``source_arn`` where given (a Lambda
+    function's unqualified ARN: the request may name its version or alias after it:
+    request.under), aws:SourceOrgID / OrgPaths not known. Every other key (aws:PrincipalArn,
     aws:SourceIp, ...) is unknown. IAM conformance trial round 34: the execution role's trust
     policy was asked with no context at all, so a Deny unless aws:PrincipalOrgID -- which
     keeps Lambda out -- was not held against a rotation role."""
@@ -596,4 +599,5 @@ def service_requests(service: str, *, action: str, resource: str,
     return (bare, Request(principal_arn=service, principal_account=None, action=action,
                           resource=resource, principal_type="service",
                           context={**context, "aws:sourceaccount": (source_account,)},
-                          absent=_SERVICE_ABSENT))
+                          absent=_SERVICE_ABSENT,
+                          excluded={"aws:sourcearn": under(source_arn)} if source_arn else {}))

@@ -115,3 +115,22 @@ def test_a_deny_to_everyone_but_lambda_lets_lambda_in() -> None:
         "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
     assert read.untrusted == ""
     assert read.decision == "ALLOWED"
+
+
+FUNCTION = f"arn:aws:lambda:us-east-1:{A}:function:rotate"  # the fixture's rotator runs it
+
+
+def test_a_source_arn_naming_another_function_never_matches_lambdas_request() -> None:
+    """aws:SourceArn, if Lambda passes it, is "the ARN of the resource making a service-to-
+    service request": the function's (perhaps with its version or alias after a colon). A
+    trust pinned to another function's ARN holds in neither reading."""
+    pinned = read_with_trust(dict(LAMBDA, Condition={"StringEquals": {
+        "aws:SourceArn": f"arn:aws:lambda:us-east-1:{A}:function:other"}}))
+    assert "does not let lambda.amazonaws.com sts:AssumeRole it" in pinned.untrusted
+    # its own function's ARN: held if Lambda passes the key, not if not -- no claim
+    assert read_with_trust(dict(LAMBDA, Condition={"StringEquals": {
+        "aws:SourceArn": FUNCTION}})).untrusted == ""
+    assert read_with_trust(dict(LAMBDA, Condition={"StringEqualsIgnoreCase": {
+        "aws:SourceArn": FUNCTION.replace("rotate", "ROTATE")}})).untrusted == ""
+    assert read_with_trust(dict(LAMBDA, Condition={"StringLike": {
+        "aws:SourceArn": f"arn:aws:lambda:*:{A}:function:rot*"}})).untrusted == ""
