@@ -97,7 +97,8 @@ def test_a_source_account_of_the_functions_account_is_not_held_against_it() -> N
     the snapshot cannot tell, so no claim (as before)."""
     read = read_with_trust(dict(LAMBDA, Condition={"StringEquals": {"aws:SourceAccount": A}}))
     assert read.untrusted == ""
-    # a Deny unless that account: either way Lambda's request is not denied by it
+    # a Deny unless that account, IfExists: it denies Lambda's request without the key ("If the
+    # key is not present, evaluate the condition element as true"), not the one with it
     assert read_with_trust(LAMBDA, deny_all_unless(
         {"StringNotEqualsIfExists": {"aws:SourceAccount": A}})).untrusted == ""
 
