@@ -549,3 +549,55 @@ def build_request(p: PrincipalFacts, pctx: tuple[dict[str, tuple[str, ...]], set
         context=ctx, absent=frozenset(absent), absent_prefixes=prefixes, excluded=excluded,
         time_floor=rctx[2],
     )
+
+
+#: the keys of a service principal's request made for a resource (IAM User Guide, "AWS global
+#: condition context keys", aws:SourceAccount: "This key is included in the request context
+#: only if accessing a resource triggers an AWS service to call another service on behalf of
+#: the resource owner"; aws:SourceArn, aws:SourceOrgID, aws:SourceOrgPaths alike)
+SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid",
+                         "aws:sourceorgpaths"})
+#: the principal keys a service principal's request does not carry (IAM User Guide, "AWS
+#: global condition context keys"): aws:PrincipalOrgID and aws:PrincipalOrgPaths -- "This key
+#: is included in the request context only if the principal is a member of an organization"
+#: (a service principal belongs to no organization: docs/remediation.md, the org condition
+#: would cut the services off); aws:PrincipalTag/* -- "included ... if the principal is using
+#: an IAM user with attached tags ... an IAM role with attached tags or session tags";
+#: aws:username -- "always included in the request context for IAM users" (and only for
+#: them); no SAML / web-identity federation key; aws:AssumedRoot (request.ASSUMED_ROOT)
+_SERVICE_ABSENT = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:username",
+                             ALL_PRINCIPAL_TAGS, NO_FEDERATION, ASSUMED_ROOT})
+
+
+def service_requests(service: str, *, action: str, resource: str, source_account: str | None,
+                     source_arn: str | None = None) -> tuple[Request, ...]:
+    """The request the AWS service principal ``service`` (``lambda.amazonaws.com``) makes of
+    ``action`` on ``resource``, as far as it is known, in each reading the snapshot cannot
+    tell apart: a policy denies it for certain only if it denies every reading.
+
+    Known (IAM User Guide, "AWS global condition context keys"): aws:PrincipalIsAWSService
+    true ("Use this key to check whether the call to your resource is being made directly by
+    an AWS service principal"), aws:PrincipalServiceName ``service`` ("This key is present in
+    the request when the call is made by an AWS service principal"); absent: the keys of
+    ``_SERVICE_ABSENT``. The source keys (``SOURCE_KEYS``): a service passes them when it
+    acts on behalf of a resource's owner, and which services do for which calls is not
+    documented for each (Lambda assuming a function's execution role: not) -- so one reading
+    without them and, when the resource it acts for is in ``source_account``, one with
+    aws:SourceAccount that account and aws:SourceArn ("the ARN of the resource making a
+    service-to-service request") a value beginning with ``source_arn`` where given (a Lambda
+    function's unqualified ARN: the request may name its version or alias after it:
+    request.under), aws:SourceOrgID / OrgPaths not known. Every other key (aws:PrincipalArn,
+    aws:SourceIp, ...) is unknown. IAM conformance trial round 34: the execution role's trust
+    policy was asked with no context at all, so a Deny unless aws:PrincipalOrgID -- which
+    keeps Lambda out -- was not held against a rotation role."""
+    context = {"aws:principalisawsservice": ("true",), "aws:principalservicename": (service,)}
+    bare = Request(principal_arn=service, principal_account=None, action=action,
+                   resource=resource, principal_type="service", context=context,
+                   absent=_SERVICE_ABSENT | SOURCE_KEYS)
+    if source_account is None:
+        return (bare,)
+    return (bare, Request(principal_arn=service, principal_account=None, action=action,
+                          resource=resource, principal_type="service",
+                          context={**context, "aws:sourceaccount": (source_account,)},
+                          absent=_SERVICE_ABSENT,
+                          excluded={"aws:sourcearn": under(source_arn)} if source_arn else {}))

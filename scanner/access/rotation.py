@@ -25,15 +25,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import networkx as nx
 
+from scanner.access.context import service_requests
 from scanner.access.graph_io import SecretView
 from scanner.access.identity import external_principal
 from scanner.access.secret_eval import SecretEvaluator, failed_access
 from scanner.access.verdicts import RotationRead, SecretAccess
 from scanner.graph.schema import EdgeKind
-from scanner.policy.arn import arn_account
-from scanner.policy.evaluate import Decision, PolicyKind, evaluate_policy
+from scanner.policy.arn import arn_account, unqualified_function
+from scanner.policy.evaluate import IMPLICIT_DENY, Decision, PolicyKind, evaluate_policy
 from scanner.policy.parse import parse_policy
-from scanner.policy.request import Request
 
 
 def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
@@ -44,15 +44,17 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
     secret-rotation-function-missing). A secret scheduled for deletion, or whose analysis
     failed, is left out (no read of it is judged)."""
     out: dict[str, RotationRead] = {}
-    trusts: dict[str, str | None] = {}  # role ARN -> _lambda_trust, once per role
+    # (role ARN, function ARN) -> _lambda_trust, once per role and function
+    trusts: dict[tuple[str, str], str | None] = {}
 
-    def trust(role: str) -> str | None:
-        if role not in trusts:
+    def trust(role: str, function: str) -> str | None:
+        if (role, function) not in trusts:
             # a role the principal index holds need not be a node of this graph (the
             # remediation planner's predicted estates: tests/demo/test_demo_remediate.py):
             # its trust policy is not at hand, so no claim is made
-            trusts[role] = _lambda_trust(role, graph.nodes[role]) if role in graph else ""
-        return trusts[role]
+            trusts[role, function] = _lambda_trust(role, graph.nodes[role], function) \
+                if role in graph else ""
+        return trusts[role, function]
 
     for sv in views:
         sa = results.get(sv.arn)
@@ -76,25 +78,32 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 
-def _lambda_trust(role: str, attrs: Mapping[str, Any]) -> str | None:
-    """Why Lambda may not assume ``role`` (its trust policy denies sts:AssumeRole to
-    lambda.amazonaws.com, or no statement allows it: IAM User Guide, "Policy evaluation
-    logic", the implicit deny), "" when it may (or may under a condition the snapshot cannot
-    decide), None when the trust policy was not collected."""
+def _lambda_trust(role: str, attrs: Mapping[str, Any], function: str) -> str | None:
+    """Why Lambda may not assume ``role`` for ``function`` (its trust policy
+    denies sts:AssumeRole to lambda.amazonaws.com, or no statement allows it: IAM User Guide,
+    "Policy evaluation logic", the implicit deny), "" when it may (or may under a condition
+    the snapshot cannot decide), None when the trust policy was not collected. The request is
+    the service principal's (``context.service_requests``): denied only if every reading of
+    it is -- aws:SourceAccount and aws:SourceArn absent, or the function's account and ARN."""
     doc = attrs.get("trust_policy")
     if not doc:
         return None
-    result = evaluate_policy(parse_policy(dict(doc)), Request(
-        principal_arn=LAMBDA_SERVICE, principal_account=None, action="sts:AssumeRole",
-        resource=role, principal_type="service"), PolicyKind.RESOURCE)
-    if result.decision is not Decision.DENIED:
+    policy = parse_policy(dict(doc))
+    results = [evaluate_policy(policy, request, PolicyKind.RESOURCE) for request in
+               service_requests(LAMBDA_SERVICE, action="sts:AssumeRole", resource=role,
+                                source_account=arn_account(function) or arn_account(role),
+                                source_arn=unqualified_function(function)[0])]
+    if any(result.decision is not Decision.DENIED for result in results):
         return ""
-    why = "; ".join(result.reasons) or "no statement allows it"
+    # each reading's reasons, once, the implicit deny they share last
+    reasons = list(dict.fromkeys(r for result in results for r in result.reasons))
+    reasons.sort(key=lambda r: r == IMPLICIT_DENY)
+    why = "; ".join(reasons) or "no statement allows it"
     return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})"
 
 
 def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvaluator,
-          trust: Callable[[str], str | None]) -> RotationRead:
+          trust: Callable[[str, str], str | None]) -> RotationRead:
     """The read of the role ``fn`` runs as; ``trust``: why Lambda may not assume a role of
     the snapshot (``_lambda_trust``)."""
     role = fn_attrs.get("role_arn")
@@ -104,7 +113,7 @@ def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvalua
     principal = ev.index.by_arn.get(role)
     why: str | None = ""  # "": no claim (a role outside the snapshot: its trust not judged)
     if principal is not None:
-        why = trust(role)
+        why = trust(role, fn)
     else:
         account = arn_account(role)
         if account is None:

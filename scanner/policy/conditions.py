@@ -729,11 +729,13 @@ def _by_shape(base: str, values: tuple[str, ...], negated: bool, key: str,
 def _under(clause: ConditionClause, prefix: str, negated: bool, key: str,
            values: tuple[str, ...]) -> tuple[Tri, tuple[str, ...]]:
     """A key present with one value beginning with ``prefix``, the rest not known (request.
-    _Under: a member's aws:PrincipalOrgPaths, its place in our organization not read).
+    _Under: a member's aws:PrincipalOrgPaths, its place in our organization not read; a Lambda
+    function's aws:SourceArn, its qualifier not known: scanner.access.context.
+    service_requests).
     Decided where the prefix decides: a pattern of wildcards after a part of the prefix
     (StringLike ``o-id/*``, ``*``) matches the value -- the positive operators true, the
-    negated false; a value (StringEquals; IgnoreCase case-folded: organization paths are
-    lower case) or a pattern's literal head that disagrees with the prefix (another
+    negated false; a value (StringEquals; IgnoreCase both case-folded) or a pattern's literal
+    head that disagrees with the prefix (another
     organization's ``o-other/*``) cannot -- the positive false, the negated true. One value,
     present: a qualifier or ``IfExists`` reads as the plain operator ("Multivalued context
     keys"). Else (an OU below the root) UNKNOWN, naming the key (IAM conformance trial round
@@ -744,7 +746,9 @@ def _under(clause: ConditionClause, prefix: str, negated: bool, key: str,
         if base in ("stringequals", "stringnotequals"):
             return v.startswith(prefix)
         if base in ("stringequalsignorecase", "stringnotequalsignorecase"):
-            return v.lower().startswith(prefix)
+            # both sides case-folded: "Exact matching, ignoring case" (a function ARN's
+            # name may hold capitals; IAM conformance trial round 34)
+            return v.lower().startswith(prefix.lower())
         head = literal_prefix(v)
         return head.startswith(prefix) or prefix.startswith(head)
 

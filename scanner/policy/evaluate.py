@@ -26,6 +26,8 @@ from scanner.policy.tri import Tri, all3, any3
 #: the evaluator's words for a statement that applies for certain, after its label
 #: ("statement 0 (ReadSecrets) Allow applies"): a reason that says why a request is let in
 ALLOW_APPLIES = "Allow applies"
+#: the evaluator's words for a policy none of whose Allow statements applies
+IMPLICIT_DENY = "no Allow statement applies (implicit deny)"
 
 
 def says_an_allow_applies(reason: str) -> bool:
@@ -367,7 +369,7 @@ def evaluate_policy(policy: Policy, request: Request,
         # "*" kept to the role's own account by aws:ResourceAccount); not an SCP's or RCP's
         if kind in (PolicyKind.RESOURCE, PolicyKind.IDENTITY):
             reasons.extend(_allows_kept_out_by_a_condition(policy, request, kind))
-        reasons.append("no Allow statement applies (implicit deny)")
+        reasons.append(IMPLICIT_DENY)
     return PolicyResult(
         allow=any3(allows), allow_direct=any3(directs), deny=any3(denies),
         allow_session=any3(sessions),

@@ -179,6 +179,13 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
         return Tri.TRUE, Tri.TRUE, ()
     if request.principal_type == "anonymous":
         return Tri.FALSE, Tri.FALSE, ()
+    if request.principal_type == "service":
+        # an AWS service principal is named by a Service entry (IAM User Guide, "AWS JSON
+        # policy elements: Principal", AWS service principals: "Principal": {"Service":
+        # "<service>.amazonaws.com"}); an AWS entry -- an account, a role, a wildcard inside
+        # an ARN -- names IAM principals, never a service (IAM conformance trial round 34)
+        named = Tri.of(request.principal_arn in spec.service)
+        return named, named, ()
     accounts, arns, others = _index(spec)
     direct = request.principal_arn in arns
     account = request.principal_account in accounts
@@ -196,8 +203,6 @@ def match_principal(spec: PrincipalSpec, request: Request) -> tuple[Tri, Tri, tu
         direct |= m is Match.DIRECT
         account |= m is Match.ACCOUNT
         unknown |= m is Match.UNKNOWN
-    if request.principal_type == "service":
-        direct |= request.principal_arn in spec.service
     if direct:
         return Tri.TRUE, Tri.TRUE, ()
     if account:
@@ -291,6 +296,17 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
     """
     if spec.star:
         return Tri.FALSE, ()
+    if request.principal_type == "service":
+        # an AWS service principal is named by its service entry (IAM User Guide, "AWS JSON
+        # policy elements: NotPrincipal": it specifies "the IAM user, federated user, IAM
+        # role, AWS account, AWS service, or other principal that is not denied or allowed
+        # access"), as match_principal reads a Principal element; an account or role entry
+        # names IAM principals, never a service (IAM conformance trial round 34: a trust
+        # policy's Deny to everyone but lambda.amazonaws.com was read as denying Lambda)
+        listed = request.principal_arn in spec.service
+        if effect != "Deny":
+            return (Tri.FALSE, ()) if listed else (Tri.UNKNOWN, (ALLOW_NOT_PRINCIPAL,))
+        return Tri.of(not listed), ()
     results = [match_aws_entry(e, request) for e in spec.aws]
     reasons = tuple(why for _, why in results if why)
     if effect != "Deny":

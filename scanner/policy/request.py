@@ -305,7 +305,9 @@ class _Under(frozenset):  # type: ignore[type-arg]
     principal is a member of an organization"; a path begins with the organization's id,
     "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/..."). ``Null`` on it is decided (present), a
     comparison the prefix decides is decided (conditions._under; IAM conformance trial round
-    22). As an excluded set it excludes no literal (``in`` is always false)."""
+    22). Also the aws:SourceArn of a Lambda function's request, its qualifier not known
+    (scanner.access.context.service_requests). As an excluded set it excludes no literal
+    (``in`` is always false)."""
 
     prefix: str
 
