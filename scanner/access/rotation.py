@@ -44,14 +44,14 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
     secret-rotation-function-missing). A secret scheduled for deletion, or whose analysis
     failed, is left out (no read of it is judged)."""
     out: dict[str, RotationRead] = {}
-    trusts: dict[str, str | None] = {}  # role ARN -> _lambda_trust, once per role
+    trusts: dict[str, tuple[str, str]] = {}  # role ARN -> _lambda_trust, once per role
 
-    def trust(role: str) -> str | None:
+    def trust(role: str) -> tuple[str, str]:
         if role not in trusts:
             # a role the principal index holds need not be a node of this graph (the
             # remediation planner's predicted estates: tests/demo/test_demo_remediate.py):
             # its trust policy is not at hand, so no claim is made
-            trusts[role] = _lambda_trust(role, graph.nodes[role]) if role in graph else ""
+            trusts[role] = _lambda_trust(role, graph.nodes[role]) if role in graph else ("", "")
         return trusts[role]
 
     for sv in views:
@@ -76,35 +76,42 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 
-def _lambda_trust(role: str, attrs: Mapping[str, Any]) -> str | None:
-    """Why Lambda may not assume ``role`` (its trust policy denies sts:AssumeRole to
-    lambda.amazonaws.com, or no statement allows it: IAM User Guide, "Policy evaluation
-    logic", the implicit deny), "" when it may (or may under a condition the snapshot cannot
-    decide), None when the trust policy was not collected."""
+def _lambda_trust(role: str, attrs: Mapping[str, Any]) -> tuple[str, str]:
+    """(untrusted, unread): why Lambda may not assume ``role`` (its trust policy denies
+    sts:AssumeRole to lambda.amazonaws.com, or no statement allows it: IAM User Guide, "Policy
+    evaluation logic", the implicit deny), "" when it may (or may under a condition the
+    snapshot cannot decide); and why that is not known, "" when it is: the trust policy was
+    not collected, or it (or a statement of it) could not be parsed -- a document the IAM
+    collector kept as its text (collectors.base.policy_document), which the evaluator leaves
+    undecided: that is input missing, not a request condition (fault-injection trial round
+    24: it was no claim, and the rule PASSed)."""
     doc = attrs.get("trust_policy")
     if not doc:
-        return None
+        return "", "not collected"
     result = evaluate_policy(parse_policy(dict(doc)), Request(
         principal_arn=LAMBDA_SERVICE, principal_account=None, action="sts:AssumeRole",
         resource=role, principal_type="service"), PolicyKind.RESOURCE)
-    if result.decision is not Decision.DENIED:
-        return ""
-    why = "; ".join(result.reasons) or "no statement allows it"
-    return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})"
+    if result.decision is Decision.DENIED:
+        why = "; ".join(result.reasons) or "no statement allows it"
+        return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})", ""
+    if result.decision is Decision.CONDITIONAL and result.problems:
+        return "", f"could not be parsed: {'; '.join(result.problems)}"
+    return "", ""
 
 
 def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvaluator,
-          trust: Callable[[str], str | None]) -> RotationRead:
+          trust: Callable[[str], tuple[str, str]]) -> RotationRead:
     """The read of the role ``fn`` runs as; ``trust``: why Lambda may not assume a role of
-    the snapshot (``_lambda_trust``)."""
+    the snapshot, and why that is not known (``_lambda_trust``)."""
     role = fn_attrs.get("role_arn")
     if not role:
         return RotationRead(secret_arn=sv.arn, function_arn=fn,
                             missing=f"the execution role of {fn} (not in the snapshot)")
     principal = ev.index.by_arn.get(role)
-    why: str | None = ""  # "": no claim (a role outside the snapshot: its trust not judged)
+    # ("", ""): no claim (a role outside the snapshot: its trust not judged)
+    untrusted, trust_unread = "", ""
     if principal is not None:
-        why = trust(role)
+        untrusted, trust_unread = trust(role)
     else:
         account = arn_account(role)
         if account is None:
@@ -132,5 +139,5 @@ def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvalua
     finally:
         ev.pairs.end_secret()
     return RotationRead(secret_arn=sv.arn, function_arn=fn, role_arn=role, path=path,
-                        blocking=verdict[0].blocking, untrusted=why or "",
-                        trust_unread=why is None)
+                        blocking=verdict[0].blocking, untrusted=untrusted,
+                        trust_unread=trust_unread)
