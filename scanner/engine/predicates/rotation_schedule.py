@@ -37,8 +37,8 @@ def _aws_dow(d: date) -> int:
 
 #: a number of a schedule expression: ASCII digits, and no more of them than the largest
 #: number one holds needs (a year, 2199; rate()'s days) -- str.isdigit takes a superscript
-#: two and an Arabic-Indic three, which int() refuses or reads, and int() refuses more than 4,300 digits: a
-#: ValueError that crashed the rule for the secret (fault-injection trial round 24)
+#: two and an Arabic-Indic three, which int() refuses or reads, and int() refuses more than
+#: 4,300 digits: a ValueError that crashed the rule (fault-injection trial round 24)
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
