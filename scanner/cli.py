@@ -239,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = _interrupt_handlers(terminated)
     handlers.__enter__()
     stdout = sys.stdout
+    _escape_what_cannot_be_shown(stdout)
     sink = None
     if args.quiet and getattr(modules[args.command], "QUIET_DISCARDS_STDOUT", False):
         # a command whose printed output is the answer: -q leaves errors only (on stderr);
@@ -298,6 +299,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sink is not None:
             sink.close()
         handlers.__exit__(None, None, None)
+
+
+def _escape_what_cannot_be_shown(stream: Any) -> None:
+    """Standard output writes a character its encoding cannot hold as its escape
+    (``Z\\xfcrich``), as Python's standard error does: a terminal or log in ASCII or Latin-1
+    (LANG=C with PYTHONUTF8=0, a Latin-1 locale, PYTHONIOENCODING=ascii) and an account,
+    secret or key named in another script made the table or summary line raise
+    UnicodeEncodeError -- 'internal error', exit 2, after the reports were written
+    (fault-injection trial round 24). The JSON commands print is ASCII (json.dumps escapes
+    the rest), so it is unchanged."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+        try:
+            reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):  # a stream that cannot change (closed, detached)
+            pass
 
 
 #: the longest text written to standard output in one call (_Stdout.write)

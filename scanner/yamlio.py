@@ -276,6 +276,7 @@ class _Loader(yaml.SafeLoader):
         reader; PyYAML silently kept the last value, so half of a config could vanish)."""
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
+            _text_key(key_node)
             if isinstance(key_node, yaml.ScalarNode):
                 key = key_node.value
                 if key in seen:
@@ -284,6 +285,34 @@ class _Loader(yaml.SafeLoader):
                         f"{seen[key] + 1})", key_node.start_mark)
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+#: what YAML 1.1 reads an unquoted key as, when not text (the resolver's tags)
+_KEY_KINDS = {"tag:yaml.org,2002:int": "the number", "tag:yaml.org,2002:float": "the number",
+              "tag:yaml.org,2002:bool": "", "tag:yaml.org,2002:null": "null",
+              "tag:yaml.org,2002:timestamp": "a date"}
+
+
+def _text_key(node: yaml.Node) -> None:
+    """Every key of the files read here is text (a rule id, a field, an account id, a Region,
+    a tag key): one YAML reads as a number, true/false, null or a date matched nothing -- an
+    account written ``111122223333:`` under remediation.cmk never had its key used, a
+    suppression's tag ``5:`` muted nothing, without a word, and a rule id ``5:`` ended the
+    scan 'internal error: TypeError' (fault-injection trial round 24). A merge key (``<<``)
+    is YAML's own."""
+    if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:merge"):
+        return
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a key is a list or mapping: keys are text", node.start_mark)
+    kind = _KEY_KINDS.get(node.tag, "not text")
+    if node.tag == "tag:yaml.org,2002:bool":
+        kind = "true" if node.value.lower() in ("yes", "true", "on", "y") else "false"
+    elif kind == "the number":
+        kind = f"the number {node.value}"
+    raise yaml.constructor.ConstructorError(
+        None, None, f"key {node.value} is read by YAML as {kind}, not text: quote it "
+        f"('{node.value}')", node.start_mark)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)

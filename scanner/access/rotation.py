@@ -45,15 +45,15 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
     failed, is left out (no read of it is judged)."""
     out: dict[str, RotationRead] = {}
     # (role ARN, function ARN) -> _lambda_trust, once per role and function
-    trusts: dict[tuple[str, str], str | None] = {}
+    trusts: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def trust(role: str, function: str) -> str | None:
+    def trust(role: str, function: str) -> tuple[str, str]:
         if (role, function) not in trusts:
             # a role the principal index holds need not be a node of this graph (the
             # remediation planner's predicted estates: tests/demo/test_demo_remediate.py):
             # its trust policy is not at hand, so no claim is made
             trusts[role, function] = _lambda_trust(role, graph.nodes[role], function) \
-                if role in graph else ""
+                if role in graph else ("", "")
         return trusts[role, function]
 
     for sv in views:
@@ -78,42 +78,52 @@ def rotation_reads(graph: nx.MultiDiGraph, views: Sequence[SecretView],
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 
-def _lambda_trust(role: str, attrs: Mapping[str, Any], function: str) -> str | None:
-    """Why Lambda may not assume ``role`` for ``function`` (its trust policy
-    denies sts:AssumeRole to lambda.amazonaws.com, or no statement allows it: IAM User Guide,
-    "Policy evaluation logic", the implicit deny), "" when it may (or may under a condition
-    the snapshot cannot decide), None when the trust policy was not collected. The request is
-    the service principal's (``context.service_requests``): denied only if every reading of
-    it is -- aws:SourceAccount and aws:SourceArn absent, or the function's account and ARN."""
+def _lambda_trust(role: str, attrs: Mapping[str, Any], function: str) -> tuple[str, str]:
+    """(untrusted, unread): why Lambda may not assume ``role`` for ``function`` (its trust
+    policy denies sts:AssumeRole to lambda.amazonaws.com, or no statement allows it: IAM User
+    Guide, "Policy evaluation logic", the implicit deny), "" when it may (or may under a
+    condition the snapshot cannot decide); and why that is not known, "" when it is: the trust
+    policy was not collected, or it (or a statement of it) could not be parsed -- a document
+    the IAM collector kept as its text (collectors.base.policy_document), which the evaluator
+    leaves undecided: that is input missing, not a request condition (fault-injection trial
+    round 24: it was no claim, and the rule PASSed). The request is the service principal's
+    (``context.service_requests``): denied only if every reading of it is --
+    aws:SourceAccount and aws:SourceArn absent, or the function's account and ARN."""
     doc = attrs.get("trust_policy")
     if not doc:
-        return None
+        return "", "not collected"
     policy = parse_policy(dict(doc))
     results = [evaluate_policy(policy, request, PolicyKind.RESOURCE) for request in
                service_requests(LAMBDA_SERVICE, action="sts:AssumeRole", resource=role,
                                 source_account=arn_account(function) or arn_account(role),
                                 source_arn=unqualified_function(function)[0])]
-    if any(result.decision is not Decision.DENIED for result in results):
-        return ""
-    # each reading's reasons, once, the implicit deny they share last
-    reasons = list(dict.fromkeys(r for result in results for r in result.reasons))
-    reasons.sort(key=lambda r: r == IMPLICIT_DENY)
-    why = "; ".join(reasons) or "no statement allows it"
-    return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})"
+    if all(result.decision is Decision.DENIED for result in results):
+        # each reading's reasons, once, the implicit deny they share last
+        reasons = list(dict.fromkeys(r for result in results for r in result.reasons))
+        reasons.sort(key=lambda r: r == IMPLICIT_DENY)
+        why = "; ".join(reasons) or "no statement allows it"
+        return f"its trust policy does not let {LAMBDA_SERVICE} sts:AssumeRole it ({why})", ""
+    problems = list(dict.fromkeys(p for result in results
+                                  if result.decision is Decision.CONDITIONAL
+                                  for p in result.problems))
+    if problems:
+        return "", f"could not be parsed: {'; '.join(problems)}"
+    return "", ""
 
 
 def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvaluator,
-          trust: Callable[[str, str], str | None]) -> RotationRead:
+          trust: Callable[[str, str], tuple[str, str]]) -> RotationRead:
     """The read of the role ``fn`` runs as; ``trust``: why Lambda may not assume a role of
-    the snapshot (``_lambda_trust``)."""
+    the snapshot, and why that is not known (``_lambda_trust``)."""
     role = fn_attrs.get("role_arn")
     if not role:
         return RotationRead(secret_arn=sv.arn, function_arn=fn,
                             missing=f"the execution role of {fn} (not in the snapshot)")
     principal = ev.index.by_arn.get(role)
-    why: str | None = ""  # "": no claim (a role outside the snapshot: its trust not judged)
+    # ("", ""): no claim (a role outside the snapshot: its trust not judged)
+    untrusted, trust_unread = "", ""
     if principal is not None:
-        why = trust(role, fn)
+        untrusted, trust_unread = trust(role, fn)
     else:
         account = arn_account(role)
         if account is None:
@@ -141,5 +151,5 @@ def _read(sv: SecretView, fn: str, fn_attrs: Mapping[str, Any], ev: SecretEvalua
     finally:
         ev.pairs.end_secret()
     return RotationRead(secret_arn=sv.arn, function_arn=fn, role_arn=role, path=path,
-                        blocking=verdict[0].blocking, untrusted=why or "",
-                        trust_unread=why is None)
+                        blocking=verdict[0].blocking, untrusted=untrusted,
+                        trust_unread=trust_unread)

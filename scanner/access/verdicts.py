@@ -323,8 +323,9 @@ class RotationRead:
     role_missing: bool = False
     #: why Lambda may not assume the role (its trust policy), "" when it may
     untrusted: str = ""
-    #: the role's trust policy was not collected: whether Lambda may assume it is not known
-    trust_unread: bool = False
+    #: why whether Lambda may assume the role is not known ("" when it is): its trust policy
+    #: was "not collected", or "could not be parsed: ..." (scanner.access.rotation)
+    trust_unread: str = ""
 
     @property
     def decision(self) -> str:

@@ -77,7 +77,7 @@ def _rotation_dict(read: Any) -> dict[str, Any]:
     return {"function_arn": read.function_arn, "role_arn": read.role_arn,
             "decision": read.decision,
             "blocking": list(read.blocking), "role_missing": read.role_missing,
-            "untrusted": read.untrusted or None, "trust_unread": read.trust_unread,
+            "untrusted": read.untrusted or None, "trust_unread": bool(read.trust_unread),
             "missing": read.missing or None,
             "path": path_dict(read.path, read.secret_arn) if read.path is not None
             else None}
@@ -139,7 +139,7 @@ def rotation_line(read: Any) -> str:
         return f"{head} -> DENIED" + (f", blocked by {', '.join(read.blocking)}"
                                       if read.blocking else "")
     if read.trust_unread:
-        return f"{head} -> UNKNOWN (not read: the role's trust policy)"
+        return f"{head} -> UNKNOWN (the role's trust policy: {read.trust_unread})"
     return f"{head} -> {path.decision}" + (f" (if: {', '.join(path.conditions)})"
                                            if path.conditions else "")
 

@@ -132,6 +132,10 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                                    reason=reason))
 
         if rid is None:
+            if why_not and "the finding's message" in why_not and finding.message.strip():
+                # a reason that defers to the finding's message carries it: the plan does not
+                # show the finding (new-user trial round 34)
+                why_not = f"{why_not}; found: {' '.join(finding.message.split())}"
             skip(why_not or "no remediation for this rule")
             continue
         module = table.get(rid)

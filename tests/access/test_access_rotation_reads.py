@@ -100,6 +100,40 @@ def test_a_role_whose_trust_policy_lets_lambda_in_is_trusted_and_one_that_does_n
     assert again.rotation[secret("reads")].trust_unread
 
 
+@pytest.mark.parametrize("trust_policy", [
+    # what the IAM collector keeps of an AssumeRolePolicyDocument that is not JSON
+    # (collectors.base.policy_document: a document cut short)
+    {"_raw": '{"Version": "2012-10-17", "Statem'},
+    {"Version": "2012-10-17"},  # no Statement
+    {"Version": "2012-10-17", "Statement": [{  # an Effect IAM does not know
+        "Effect": "Alow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]},
+], ids=["not-json", "no-statement", "bad-effect"])
+def test_a_trust_policy_that_cannot_be_parsed_leaves_the_read_unknown_not_allowed(
+        trust_policy: dict[str, object]) -> None:
+    """Whether Lambda may assume a role whose trust policy cannot be parsed is not known: the
+    rule answers UNKNOWN, naming the policy and why, never PASS (it was ALLOWED, fault-injection
+    trial round 24)."""
+    accounts = list(FX.snapshot.accounts)
+    iam = accounts[0].iam
+    assert iam is not None
+    principals = tuple(replace(p, trust_policy=trust_policy) if p.name == "rotator" else p
+                       for p in iam.principals)
+    accounts[0] = replace(accounts[0], iam=replace(iam, principals=principals))
+    snapshot = replace(FX.snapshot, accounts=tuple(accounts))
+    graph, report = analysis(snapshot)
+    read = report.rotation[secret("reads")]
+    assert read.decision == "UNKNOWN"
+    assert read.untrusted == ""
+    assert "could not be parsed" in read.trust_unread
+    findings = evaluate(graph, snapshot, report, Ruleset(rules=(load_ruleset().get(RULE),)),
+                        parse_config({"emit_pass": True}, path="test"), FX.now)
+    found = {f.resource.arn: f for f in findings}[secret("reads")]
+    assert found.status.value == "UNKNOWN"
+    assert any(f"the trust policy of arn:aws:iam::{A}:role/rotator (could not be parsed"
+               in m for m in found.missing)
+
+
 def test_a_secret_scheduled_for_deletion_is_not_judged() -> None:
     accounts = list(FX.snapshot.accounts)
     region = accounts[0].regions[0]

@@ -54,13 +54,14 @@ def test_an_error_names_the_command_as_its_usage_does(
 def test_an_impossible_date_names_its_field_in_any_yaml_file(tmp_path: Path) -> None:
     """An unquoted impossible date named the line only ('not valid YAML (line 4)'), while the
     same date quoted named the field: both now name the field, and the line. The first
-    one by line is named, in a list or as a key too."""
+    one by line is named, in a list too. (A date as a key is refused as a key YAML reads as
+    no text: tests/engine/test_schema_pattern_words.py.)"""
     from scanner.errors import InputError
     from scanner.yamlio import read_yaml
 
     path = tmp_path / "secretgraph.yaml"
     path.write_text("ok: 2027-02-28\nlists:\n  - [2027-01-01, 2027-02-30]\n"
-                    "2027-02-31: later\n", encoding="utf-8")
+                    "later: 2027-02-31\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
         read_yaml(path, "config")
     assert info.value.path == str(path)

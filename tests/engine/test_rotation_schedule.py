@@ -56,6 +56,33 @@ def test_an_expression_aws_would_refuse_is_not_guessed(schedule: str) -> None:
         rotation_interval(None, schedule, TODAY)
 
 
+@pytest.mark.parametrize("schedule", [
+    "cron(0 0 \u00b2 * ? *)",                 # a superscript two: str.isdigit, not int()
+    "cron(0 0 1 " + "9" * 5000 + " ? *)",     # more digits than int() converts
+    "cron(0 0 1/" + "9" * 5000 + " * ? *)",
+    "rate(" + "9" * 5000 + " days)",
+    "rate(\u0663 days)",                      # an Arabic-Indic three
+    "cron(0 0 \u0661 * ? *)",
+])
+def test_a_number_aws_would_not_write_is_an_unreadable_schedule_not_a_crash(
+        schedule: str) -> None:
+    """Only ASCII digits are numbers in a schedule expression: a hand-made snapshot's
+    ScheduleExpression holding other digits, or more of them than Python converts, is a
+    schedule this reader cannot read (the secret's secret-rotation-overdue UNKNOWN, naming
+    it) -- it raised ValueError, and the rule 'crashed on 2 resource(s)', the scan incomplete
+    (fault-injection trial round 24, LOW)."""
+    with pytest.raises(ScheduleError):
+        rotation_interval(None, schedule, TODAY)
+
+
+@pytest.mark.parametrize("days", [-5, 0])
+def test_automatically_after_days_out_of_range_is_named(days: int) -> None:
+    """A hand-made snapshot's rotation_days of 0 or below is named as what it is, not as
+    'no rotation rules' (Secrets Manager API, RotationRulesType: 1-1000)."""
+    with pytest.raises(ScheduleError, match=f"AutomaticallyAfterDays {days} is not"):
+        rotation_interval(days, None, TODAY)
+
+
 def test_no_rules_at_all_is_not_guessed() -> None:
     with pytest.raises(ScheduleError):
         rotation_interval(None, None, TODAY)

@@ -179,3 +179,43 @@ def test_an_empty_list_key_says_to_write_brackets(tmp_path: Path) -> None:
     text = str(err.value)
     assert "secrets[0].readers" in text and "write [] for an empty list" in text
     assert "None is not of type" not in text
+
+
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize("body,loader,key,read", [
+    # an account id as an unquoted key: the CMK was never found for that account
+    (f"remediation:\n  cmk:\n    111122223333:\n      us-east-1: {KEY_ARN}\n", load_config,
+     "111122223333", "the number 111122223333"),
+    ("rules:\n  5:\n    enabled: false\n", load_config, "5", "the number 5"),
+    ("rules:\n  yes:\n    enabled: false\n", load_config, "yes", "true"),
+    ("rules:\n  .nan: 1\n", load_config, ".nan", "the number .nan"),
+    ("rules:\n  ~:\n    enabled: false\n", load_config, "~", "null"),
+    ("suppressions:\n  - tags: {2027-01-01: a}\n    reason: sandbox\n"
+     "    expires: '2027-06-01'\n", load_suppressions, "2027-01-01", "a date"),
+    ("suppressions:\n  - tags: {5: a}\n    reason: sandbox\n    expires: '2027-06-01'\n",
+     load_suppressions, "5", "the number 5"),
+])
+def test_a_key_yaml_reads_as_no_text_names_what_was_written(
+        tmp_path: Path, body: str, loader: object, key: str, read: str) -> None:
+    """Every key of these files is text: YAML reads an unquoted 111122223333 (or yes, ~, a
+    date) as a number (true, null, a date), and such a key matched nothing -- the CMK of an
+    account given as `111122223333:` under remediation.cmk was never used, a suppression's tag
+    `5:` muted nothing, both without a word, and a rule id `5:` ended the scan 'internal error:
+    TypeError' (fault-injection trial round 24, LOW). The line, what was written, and how to
+    quote it."""
+    path = tmp_path / "file.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        loader(path)  # type: ignore[operator]
+    line = next(i for i, text in enumerate(body.splitlines(), 1) if f"{key}:" in text)
+    assert (f"(line {line}): key {key} is read by YAML as {read}, not text: quote it "
+            f"('{key}')") in str(info.value)
+
+
+def test_a_quoted_key_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_text(f"remediation:\n  cmk:\n    '111122223333':\n      us-east-1: {KEY_ARN}\n",
+                    encoding="utf-8")
+    assert load_config(path) is not None

@@ -96,8 +96,8 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
             f"{', '.join(denied)}{' (' + why + ')' if why else ''}")),))
     if read.trust_unread:
         return Result(outcome=UNKNOWN, evidence=evidence, missing=(
-            f"the trust policy of {read.role_arn} (not collected): whether Lambda may assume "
-            "it",))
+            f"the trust policy of {read.role_arn} ({read.trust_unread}): whether Lambda may "
+            "assume it",))
     undecided = [g for g in GATES if gates[g].status == "UNKNOWN"] \
         if path.decision == "CONDITIONAL" else []
     if undecided:

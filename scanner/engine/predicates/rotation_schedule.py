@@ -35,10 +35,24 @@ def _aws_dow(d: date) -> int:
     return (d.isoweekday() % 7) + 1  # Monday=1..Sunday=7 -> SUN=1..SAT=7
 
 
+#: a number of a schedule expression: ASCII digits, and no more of them than the largest
+#: number one holds needs (a year, 2199; rate()'s days) -- str.isdigit takes a superscript
+#: two and an Arabic-Indic three, which int() refuses or reads, and int() refuses more than
+#: 4,300 digits: a ValueError that crashed the rule (fault-injection trial round 24)
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def _digits(token: str) -> int | None:
+    """``token`` as a number when it is one (ASCII digits, at most nine), else None."""
+    return int(token) if _DIGITS.fullmatch(token) else None
+
+
 def _number(token: str, names: Mapping[str, int], low: int, high: int) -> int:
-    value = names.get(token.upper()) if not token.isdigit() else int(token)
+    value = _digits(token)
+    if value is None:
+        value = names.get(token.upper())
     if value is None or not low <= value <= high:
-        raise ScheduleError(f"{token!r} is not in {low}-{high}")
+        raise ScheduleError(f"{token[:20]!r} is not in {low}-{high}")
     return value
 
 
@@ -50,9 +64,10 @@ def _values(field: str, low: int, high: int, names: Mapping[str, int] | None = N
         step = 1
         if "/" in part:
             part, step_text = part.split("/", 1)
-            if not step_text.isdigit() or int(step_text) < 1:
-                raise ScheduleError(f"bad step {step_text!r}")
-            step = int(step_text)
+            step_value = _digits(step_text)
+            if step_value is None or step_value < 1:
+                raise ScheduleError(f"bad step {step_text[:20]!r}")
+            step = step_value
         if part == "*":
             start, end = low, high
         elif "-" in part:
@@ -154,9 +169,12 @@ def rotation_interval(rotation_days: Any, schedule: Any, today: date) -> Interva
     (``rate()`` / ``cron()``, UTC), never both (Secrets Manager API, RotationRulesType)."""
     if schedule:
         text = str(schedule).strip()
-        m = re.fullmatch(r"rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)", text)
+        m = re.fullmatch(r"rate\(\s*([0-9]+)\s+(day|days|hour|hours)\s*\)", text)
         if m:
-            n = int(m.group(1))
+            n = _digits(m.group(1))
+            if n is None:
+                raise ScheduleError(f"{text[:40]}: {m.group(1)[:20]}... is not a number of "
+                                    f"{m.group(2)}")
             if n < 1:
                 raise ScheduleError(f"{text}: a rate must be positive")
             return Interval(days=n if m.group(2).startswith("day") else n / 24, source=text)
@@ -164,9 +182,12 @@ def rotation_interval(rotation_days: Any, schedule: Any, today: date) -> Interva
         if m:
             return Interval(days=_cron_gap_days(m.group(1).strip(), today), source=text)
         raise ScheduleError(f"{text}: neither rate() nor cron()")
-    if isinstance(rotation_days, int) and not isinstance(rotation_days, bool) and rotation_days > 0:
-        return Interval(days=float(rotation_days),
-                        source=f"AutomaticallyAfterDays {rotation_days}")
+    if isinstance(rotation_days, int) and not isinstance(rotation_days, bool):
+        if rotation_days > 0:
+            return Interval(days=float(rotation_days),
+                            source=f"AutomaticallyAfterDays {rotation_days}")
+        raise ScheduleError(f"AutomaticallyAfterDays {rotation_days} is not a number of "
+                            "days (1-1000)")
     raise ScheduleError("the secret lists no rotation rules")
 
 
