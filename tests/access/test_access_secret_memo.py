@@ -67,7 +67,7 @@ def test_what_tells_copies_apart_keeps_their_verdicts_apart() -> None:
 
 def test_copies_sharing_a_verdict_share_its_paths_rather_than_copying_them() -> None:
     """A path does not name its secret (the SecretAccess holding it does), so a secret whose
-    verdict comes from the memo holds the other secret's paths themselves: at 1,000 accounts
+    verdict comes from the memo holds the other secret's paths themselves: at 205 accounts
     of bench/grow.py's shape the copies were 88 % of every path the analysis made."""
     report = _run(copies_estate(()), record_denied=False)
     by_paths: dict[int, list[str]] = {}
