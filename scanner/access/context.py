@@ -26,7 +26,7 @@ the Decrypt) is absent (scanner.policy.request.foreign_key).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from scanner.access.settings import OUTSIDER_ACCOUNT, AccessSettings
@@ -596,8 +596,6 @@ def service_requests(service: str, *, action: str, resource: str, source_account
                    absent=_SERVICE_ABSENT | SOURCE_KEYS)
     if source_account is None:
         return (bare,)
-    return (bare, Request(principal_arn=service, principal_account=None, action=action,
-                          resource=resource, principal_type="service",
-                          context={**context, "aws:sourceaccount": (source_account,)},
+    return (bare, replace(bare, context={**context, "aws:sourceaccount": (source_account,)},
                           absent=_SERVICE_ABSENT,
                           excluded={"aws:sourcearn": under(source_arn)} if source_arn else {}))

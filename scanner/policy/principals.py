@@ -54,9 +54,9 @@ def names_role(entry: str, role_arn: str) -> bool:
     session ARN carries the role's name, not its path)."""
     if entry == role_arn:
         return True
-    m = _ASSUMED.match(entry)
-    return (m is not None and arn_partition(entry) == arn_partition(role_arn)
-            and m.group(1) == arn_account(role_arn) and m.group(2) == _role_name(role_arn))
+    role = session_role(entry)
+    return (role is not None and arn_partition(entry) == arn_partition(role_arn)
+            and role == (arn_account(role_arn), _role_name(role_arn)))
 
 
 def session_kind(arn: str) -> str | None:

@@ -59,6 +59,12 @@ class Selection:
         return finding.id in self.findings or self._named(finding, remediation_id)
 
 
+def _one_line(text: str) -> str:
+    """A finding's message on one line, as a not-planned reason quotes it (the plan does not
+    show the finding)."""
+    return " ".join(text.split())
+
+
 def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: RemediationConfig,
                selection: Selection, *, now: datetime | None = None,
                remediators: Mapping[str, Remediator] | None = None, inputs: Any = None,
@@ -132,10 +138,11 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                                    reason=reason))
 
         if rid is None:
-            if why_not and "the finding's message" in why_not and finding.message.strip():
-                # a reason that defers to the finding's message carries it: the plan does not
-                # show the finding (new-user trial round 34)
-                why_not = f"{why_not}; found: {' '.join(finding.message.split())}"
+            found = _one_line(finding.message)
+            if why_not and "the finding's message" in why_not and found:
+                # a reason that defers to the finding's message carries it (new-user trial
+                # round 34)
+                why_not = f"{why_not}; found: {found}"
             skip(why_not or "no remediation for this rule")
             continue
         module = table.get(rid)
@@ -144,10 +151,10 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             # the steps are the rule's, the same for all its findings ("remove the Deny, SCP
             # or RCP the finding names"): the finding's own words say which role, key or
             # route (new-user trial round 34: the plan never named the rotation role)
-            found = " ".join(finding.message.split())
-            found = f"found: {found}; " if found else ""
-            skip(f"{rid} has no automated remediator; {found}manual steps: {steps}" if steps
-                 else f"{rid} has no automated remediator; {found}see the finding's "
+            found = _one_line(finding.message)
+            said = f"found: {found}; " if found else ""
+            skip(f"{rid} has no automated remediator; {said}manual steps: {steps}" if steps
+                 else f"{rid} has no automated remediator; {said}see the finding's "
                       "remediation")
             continue
         if module.EXPLICIT_ONLY and not selection.explicit(finding, rid):
