@@ -322,6 +322,13 @@ class LambdaFunction:
     qualifiers: tuple[str, ...] = ()
     missing_qualifiers: tuple[str, ...] = ()
     unread_qualifiers: tuple[str, ...] = ()
+    #: The execution role of each qualifier of ``qualifiers`` (GetFunctionConfiguration's
+    #: Role with that Qualifier): "Returns the version-specific settings of a Lambda function
+    #: or version" (Lambda API Reference, GetFunctionConfiguration), and a published version's
+    #: settings are fixed when it is published, so ``blue`` may run as another role than
+    #: ``$LATEST`` (``role_arn``). A qualifier of ``qualifiers`` missing here: its role was
+    #: not kept (a snapshot written before it was).
+    qualifier_roles: Mapping[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- IAM

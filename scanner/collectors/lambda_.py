@@ -56,27 +56,32 @@ def fetch_qualifiers(client: Any, rec: Recorder, targets: Iterable[tuple[str, st
     (found), Lambda answered ResourceNotFoundException (missing: an answer, not a coverage
     gap), or the call failed (failed, a coverage entry)."""
 
-    def read(target: tuple[str, str]) -> tuple[tuple[str, str], str]:
+    def read(target: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str | None]]:
         function, qualifier = target
 
-        def call() -> str:
+        def call() -> tuple[str, str | None]:
             try:
-                client.get_function_configuration(FunctionName=function, Qualifier=qualifier)
+                config = client.get_function_configuration(FunctionName=function,
+                                                            Qualifier=qualifier)
             except ClientError as exc:
                 # GetFunctionConfiguration errors: "ResourceNotFoundException: The resource
                 # specified in the request does not exist."
                 if exc.response.get("Error", {}).get("Code") == _NOT_FOUND:
-                    return "missing"
+                    return "missing", None
                 raise
-            return "found"
+            role = config.get("Role") if isinstance(config, Mapping) else None
+            return "found", role if isinstance(role, str) and role else None
 
         answer, failure = rec.attempt("GetFunctionConfiguration", call,
                                       resource_arn=f"{function}:{qualifier}")
-        return target, ("failed" if failure is not None or answer is None else answer)
+        if failure is not None or answer is None:
+            return target, ("failed", None)
+        return target, answer
 
     out: dict[str, list[list[str]]] = {"found": [], "missing": [], "failed": []}
-    for (function, qualifier), state in mapper(read, list(targets)):
-        out[state].append([function, qualifier])
+    for (function, qualifier), (state, role) in mapper(read, list(targets)):
+        # a version's or alias's execution role beside it (LambdaFunction.qualifier_roles)
+        out[state].append([function, qualifier] + ([role] if role else []))
     return out
 
 
@@ -87,7 +92,12 @@ def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
     read = raw.get("qualifiers") or {}
 
     def of(function: str, state: str) -> tuple[str, ...]:
-        return tuple(sorted(q for f, q in read.get(state) or () if f == function))
+        return tuple(sorted(entry[1] for entry in read.get(state) or ()
+                            if entry[0] == function))
+
+    def roles(function: str) -> dict[str, str]:
+        return {entry[1]: entry[2] for entry in read.get("found") or ()
+                if entry[0] == function and len(entry) > 2}
     vpc_of = {s.subnet_id: s.vpc_id for s in subnets or ()}
     out = []
     for item in raw["functions"]:
@@ -109,6 +119,7 @@ def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
                 qualifiers=of(item["FunctionArn"], "found"),
                 missing_qualifiers=of(item["FunctionArn"], "missing"),
                 unread_qualifiers=of(item["FunctionArn"], "failed"),
+                qualifier_roles=roles(item["FunctionArn"]),
             )
         )
     return tuple(sorted(out, key=lambda f: f.arn))

@@ -149,6 +149,31 @@ def replica_absent(attrs: Mapping[str, Any]) -> bool:
             and attrs.get("status") == REPLICATION_FAILED and not attrs.get("listed"))
 
 
+def rotation_execution_role(rotation_arn: str | None,
+                            function: Mapping[str, Any]) -> tuple[str | None, str]:
+    """(the execution role, why it is not known: "" when it is) of the function version a
+    secret's RotationLambdaARN runs, ``function`` being the node (or record) of the function
+    it resolves to (its ``ROTATED_BY`` edge). The one answer the rotation read
+    (scanner.access.rotation) and secret-policy-overbroad-actions (what rotation's own role
+    may be granted) read. Lambda API Reference, GetFunctionConfiguration: it "Returns the
+    version-specific settings of a Lambda function or version", the Role among them, and with
+    no Qualifier "returns information about the $LATEST function version": an unqualified ARN
+    or ``:$LATEST`` runs as the function's Role (ListFunctions'), a version or alias as the
+    Role read with that Qualifier (LambdaFunction.qualifier_roles) -- a version published
+    before the role was changed keeps the old one (it was judged with $LATEST's role)."""
+    from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
+
+    qualifier = unqualified_function(rotation_arn)[1] if rotation_arn else None
+    if qualifier is None or qualifier == LATEST_QUALIFIER:
+        role = function.get("role_arn")
+        return (str(role), "") if role else (None, "not in the snapshot")
+    role = (function.get("qualifier_roles") or {}).get(qualifier)
+    if role:
+        return str(role), ""
+    return None, (f"the configuration of version or alias {qualifier} was read without its "
+                  "role (a snapshot written before secretgraph kept it)")
+
+
 #: the alias of the AWS-managed key of Secrets Manager, the key a secret without KmsKeyId uses
 AWS_MANAGED_ALIAS = "alias/aws/secretsmanager"
 

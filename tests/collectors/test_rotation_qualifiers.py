@@ -82,3 +82,28 @@ def test_qualified_rotation_arns_are_read_once_each(aws: boto3.Session, tmp_path
     assert (function.qualifiers, function.missing_qualifiers, function.unread_qualifiers) == (
         ("1", "green"), ("2", "blue"), ())
     assert counter.counts()["lambda.GetFunctionConfiguration"] == 4
+
+
+def test_a_qualifiers_execution_role_is_the_one_it_was_published_with(
+        aws: boto3.Session, tmp_path: Path) -> None:
+    """GetFunctionConfiguration(Qualifier) answers the version's own settings: version 1 (alias
+    blue) keeps the role it was published with after $LATEST moved to another
+    (LambdaFunction.qualifier_roles; role_arn stays ListFunctions' -- $LATEST's)."""
+    iam = aws.client("iam")
+    old, new = (iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"] for name in ("old", "new"))
+    lam = aws.client("lambda")
+    fn = lam.create_function(FunctionName="rotate", Runtime="python3.12", Role=old,
+                             Handler="index.handler", Code={"ZipFile": _zip()})["FunctionArn"]
+    lam.publish_version(FunctionName="rotate")
+    lam.create_alias(FunctionName="rotate", Name="blue", FunctionVersion="1")
+    lam.update_function_configuration(FunctionName="rotate", Role=new)
+    sm = aws.client("secretsmanager")
+    _rotated_secret(sm, "blue", fn + ":blue")
+    _rotated_secret(sm, "v1", fn + ":1")
+
+    path = collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,), max_attempts=1),
+                   executor=SynchronousExecutor(), session_factory=lambda _: aws)
+    (function,) = read_snapshot(path).accounts[0].regions[0].lambda_functions
+    assert function.role_arn == new
+    assert dict(function.qualifier_roles) == {"1": old, "blue": old}

@@ -23,12 +23,13 @@ ROTATION = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
             "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
 
 
-def _estate(principal: str, actions: list[str] | str) -> Snapshot:
+def _estate(principal: str, actions: list[str] | str, rotation_arn: str = FN,
+            **function: object) -> Snapshot:
     snap = estate(secret_policy=text({"Sid": "Rotation", "Effect": "Allow",
                                       "Principal": {"AWS": principal}, "Action": actions,
                                       "Resource": "*"}))
     fn = LambdaFunction(arn=FN, name="rotate-central-db", account_id=MEMBER, region=REGION,
-                        role_arn=ROT_ROLE)
+                        role_arn=ROT_ROLE, **function)  # type: ignore[arg-type]
     accounts = []
     for a in snap.accounts:
         regions = a.regions
@@ -36,7 +37,8 @@ def _estate(principal: str, actions: list[str] | str) -> Snapshot:
             regions = tuple(replace(r, lambda_functions=(fn,)) for r in regions)
         else:
             regions = tuple(replace(r, secrets=tuple(
-                replace(s, rotation_enabled=True, rotation_lambda_arn=FN, rotation_days=30)
+                replace(s, rotation_enabled=True, rotation_lambda_arn=rotation_arn,
+                        rotation_days=30)
                 for s in r.secrets)) for r in regions)
         accounts.append(replace(a, regions=regions))
     return replace(snap, accounts=tuple(accounts))
@@ -89,3 +91,14 @@ def test_a_session_of_a_rotation_role_with_a_path_is_named_by_the_role_name() ->
         replace(f, role_arn=path_role) for f in r.lambda_functions)) for r in a.regions))
         for a in snap.accounts))
     assert rule_statuses(snap, RULE)[SECRET_ARN] == "PASS"
+
+
+def test_a_version_of_the_function_is_rotations_own_role_by_its_own_role() -> None:
+    """The secret rotated by version 3, published when the function ran as SomeoneElse: that
+    role is rotation's own (graph.schema.rotation_execution_role), the function's current
+    ($LATEST) role is not -- it was judged with $LATEST's role."""
+    version = dict(qualifiers=("3",), qualifier_roles={"3": OTHER_ROLE})
+    assert rule_statuses(_estate(OTHER_ROLE, ROTATION, FN + ":3", **version),
+                         RULE)[SECRET_ARN] == "PASS"
+    assert rule_statuses(_estate(ROT_ROLE, ROTATION, FN + ":3", **version),
+                         RULE)[SECRET_ARN] == "FAIL"

@@ -21,7 +21,8 @@ from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result, unknown
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import (denial_blocks, denial_reasons,
                                                 secret_access_or_unknown)
-from scanner.policy.arn import arn_account, function_name, iam_entity, parse_arn
+from scanner.policy.arn import (arn_account, function_name, iam_entity, parse_arn,
+                                unqualified_function)
 
 
 def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -54,7 +55,10 @@ def rotation_role_read(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     # (the role's account once: a function's execution role is of the function's account,
     # said with the function -- ground-truth trial round 27 read "rotate-ops (account X) runs
     # as role OpsRotator (account X)")
-    fn, role = _named(read.function_arn, function_name(read.function_arn), attrs), \
+    # a version or alias by its qualifier too (it runs as its own role)
+    qualifier = unqualified_function(read.function_arn)[1]
+    shown = function_name(read.function_arn) + (f":{qualifier}" if qualifier else "")
+    fn, role = _named(read.function_arn, shown, attrs), \
         _named(read.role_arn, (iam_entity(read.role_arn or "") or ("", read.role_arn))[1],
                attrs, said=arn_account(read.function_arn))
     if read.missing:

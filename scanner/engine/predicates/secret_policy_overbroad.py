@@ -22,7 +22,7 @@ from scanner.access.graph_io import secret_resource_context
 from scanner.engine.conditions import FALSE, TRUE, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
-from scanner.graph.schema import EdgeKind
+from scanner.graph.schema import EdgeKind, rotation_execution_role
 from scanner.policy.arn import arn_partition
 from scanner.policy.exposure import (EVERYONE, overbroad_grants, overbroad_left,
                                      principals_of)
@@ -76,14 +76,15 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
 
 
 def _rotation_role(ctx: RuleContext, node_id: str) -> str | None:
-    """The execution role of the function that rotates the secret (its ``ROTATED_BY`` edge: a
-    function the snapshot shows runs), or None."""
+    """The execution role of the function version that rotates the secret (its
+    ``ROTATED_BY`` edge: a function the snapshot shows runs; a version or alias runs as its
+    own role: graph.schema.rotation_execution_role), or None."""
     graph = ctx.graph
     if node_id not in graph:
         return None
     for _, fn, kind in graph.out_edges(node_id, data="kind"):
         if kind == EdgeKind.ROTATED_BY.value:
-            role = graph.nodes[fn].get("role_arn")
-            return str(role) if role else None
+            return rotation_execution_role(graph.nodes[node_id].get("rotation_lambda_arn"),
+                                           graph.nodes[fn])[0]
     return None
 
