@@ -303,6 +303,16 @@ class NatGateway:
 
 
 @_frozen()
+class FunctionVersion:
+    """A version's or alias's own settings (LambdaFunction.qualifier_settings)."""
+
+    role_arn: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    vpc_id: str | None = None  # derived from the subnets, as LambdaFunction.vpc_id
+
+
+@_frozen()
 class LambdaFunction:
     arn: str
     name: str
@@ -322,13 +332,14 @@ class LambdaFunction:
     qualifiers: tuple[str, ...] = ()
     missing_qualifiers: tuple[str, ...] = ()
     unread_qualifiers: tuple[str, ...] = ()
-    #: The execution role of each qualifier of ``qualifiers`` (GetFunctionConfiguration's
-    #: Role with that Qualifier): "Returns the version-specific settings of a Lambda function
-    #: or version" (Lambda API Reference, GetFunctionConfiguration), and a published version's
-    #: settings are fixed when it is published, so ``blue`` may run as another role than
-    #: ``$LATEST`` (``role_arn``). A qualifier of ``qualifiers`` missing here: its role was
-    #: not kept (a snapshot written before it was).
-    qualifier_roles: Mapping[str, str] = field(default_factory=dict)
+    #: The settings of each qualifier of ``qualifiers`` that the rules read (its execution
+    #: role and VPC), as GetFunctionConfiguration with that Qualifier answers them: it
+    #: "Returns the version-specific settings of a Lambda function or version" (Lambda API
+    #: Reference), and a published version's settings are fixed when it is published, so
+    #: ``blue`` may run as another role, in another VPC, than ``$LATEST`` (this record's own
+    #: fields). A qualifier of ``qualifiers`` missing here: its settings were not kept (a
+    #: snapshot written before they were).
+    qualifier_settings: Mapping[str, "FunctionVersion"] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- IAM

@@ -33,7 +33,7 @@ from scanner.engine.context import (NOT_IN_SCAN, REGION_NOT_SCANNED, ROLE_NOT_AS
                                     account_region_gap)
 from scanner.unread_account import ROLE_NOT_ASSUMED as ROLE_NOT_ASSUMED_TEXT
 from scanner.engine.predicates.peering_route_blackhole import dead_route
-from scanner.graph.schema import account_node, scheduled_for_deletion
+from scanner.graph.schema import account_node, rotation_function, scheduled_for_deletion
 from scanner.graph.network_path import (declared_db_vpcs, nat_way_out, not_the_way,
                                         secretsmanager_endpoint,
                                         secretsmanager_endpoint_service, served)
@@ -640,9 +640,13 @@ def rotation_paths(graph: nx.MultiDiGraph, document: Mapping[str, Any],
         declared = declared_db_vpcs(attrs.get("tags") if isinstance(attrs.get("tags"), Mapping)
                                     else None)
         home = (acct, str(attrs.get("region") or ""))
-        key = (fns[0], declared, said, home)
+        # the version's or alias's own settings where the ARN names one (its VPC and name)
+        function, _ = rotation_function(fn_arn, nodes[fns[0]])
+        if function is None:  # read without them: the rule said UNKNOWN, the trace its own
+            function = nodes[fns[0]]
+        key = (fns[0], str(function.get("name") or ""), declared, said, home)
         if key not in tails:
-            tails[key] = _trace(nodes[fns[0]], declared, _Tracer(said), index, peerings_of,
+            tails[key] = _trace(function, declared, _Tracer(said), index, peerings_of,
                                 nodes, account_names, home=home)
         tail = tails[key]
         if entry.get("role_denied") or entry.get("role_unknown"):

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 
 from scanner.collectors.base import Mapper, Recorder, paginate
-from scanner.model import LambdaFunction, Subnet
+from scanner.model import FunctionVersion, LambdaFunction, Subnet
 from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
 
 SERVICE = "lambda"
@@ -56,10 +56,11 @@ def fetch_qualifiers(client: Any, rec: Recorder, targets: Iterable[tuple[str, st
     (found), Lambda answered ResourceNotFoundException (missing: an answer, not a coverage
     gap), or the call failed (failed, a coverage entry)."""
 
-    def read(target: tuple[str, str]) -> tuple[tuple[str, str], tuple[str, str | None]]:
+    def read(target: tuple[str, str]) -> tuple[tuple[str, str],
+                                               tuple[str, dict[str, Any] | None]]:
         function, qualifier = target
 
-        def call() -> tuple[str, str | None]:
+        def call() -> tuple[str, dict[str, Any] | None]:
             try:
                 config = client.get_function_configuration(FunctionName=function,
                                                             Qualifier=qualifier)
@@ -69,8 +70,14 @@ def fetch_qualifiers(client: Any, rec: Recorder, targets: Iterable[tuple[str, st
                 if exc.response.get("Error", {}).get("Code") == _NOT_FOUND:
                     return "missing", None
                 raise
-            role = config.get("Role") if isinstance(config, Mapping) else None
-            return "found", role if isinstance(role, str) and role else None
+            if not isinstance(config, Mapping):
+                return "found", None
+            vpc = config.get("VpcConfig")
+            vpc = vpc if isinstance(vpc, Mapping) else {}
+            # the settings the rules read of a version (LambdaFunction.qualifier_settings)
+            return "found", {"Role": config.get("Role"),
+                             "SubnetIds": list(vpc.get("SubnetIds") or ()),
+                             "SecurityGroupIds": list(vpc.get("SecurityGroupIds") or ())}
 
         answer, failure = rec.attempt("GetFunctionConfiguration", call,
                                       resource_arn=f"{function}:{qualifier}")
@@ -78,10 +85,10 @@ def fetch_qualifiers(client: Any, rec: Recorder, targets: Iterable[tuple[str, st
             return target, ("failed", None)
         return target, answer
 
-    out: dict[str, list[list[str]]] = {"found": [], "missing": [], "failed": []}
-    for (function, qualifier), (state, role) in mapper(read, list(targets)):
-        # a version's or alias's execution role beside it (LambdaFunction.qualifier_roles)
-        out[state].append([function, qualifier] + ([role] if role else []))
+    out: dict[str, list[list[Any]]] = {"found": [], "missing": [], "failed": []}
+    for (function, qualifier), (state, settings) in mapper(read, list(targets)):
+        # a version's or alias's own settings beside it (LambdaFunction.qualifier_settings)
+        out[state].append([function, qualifier] + ([settings] if settings else []))
     return out
 
 
@@ -95,16 +102,31 @@ def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
         return tuple(sorted(entry[1] for entry in read.get(state) or ()
                             if entry[0] == function))
 
-    def roles(function: str) -> dict[str, str]:
-        return {entry[1]: entry[2] for entry in read.get("found") or ()
-                if entry[0] == function and len(entry) > 2}
+    def settings(function: str) -> dict[str, FunctionVersion]:
+        out: dict[str, FunctionVersion] = {}
+        for entry in read.get("found") or ():
+            if entry[0] != function or len(entry) < 3 or not isinstance(entry[2], Mapping):
+                continue
+            subnets = tuple(entry[2].get("SubnetIds") or ())
+            role = entry[2].get("Role")
+            out[entry[1]] = FunctionVersion(
+                role_arn=role if isinstance(role, str) and role else None,
+                subnet_ids=subnets,
+                security_group_ids=tuple(entry[2].get("SecurityGroupIds") or ()),
+                vpc_id=vpc_of_subnets(subnets))
+        return out
+
     vpc_of = {s.subnet_id: s.vpc_id for s in subnets or ()}
-    out = []
+
+    def vpc_of_subnets(subnet_ids: tuple[str, ...]) -> str | None:
+        vpc_ids = sorted({vpc_of[s] for s in subnet_ids if s in vpc_of})
+        return vpc_ids[0] if vpc_ids else None
+
+    functions = []
     for item in raw["functions"]:
         vpc_config = item.get("VpcConfig") or {}
         subnet_ids = tuple(vpc_config.get("SubnetIds") or ())
-        vpc_ids = sorted({vpc_of[s] for s in subnet_ids if s in vpc_of})
-        out.append(
+        functions.append(
             LambdaFunction(
                 arn=item["FunctionArn"],
                 name=item.get("FunctionName", ""),
@@ -115,11 +137,11 @@ def transform_functions(raw: Mapping[str, Any], *, account_id: str, region: str,
                 state=item.get("State"),
                 subnet_ids=subnet_ids,
                 security_group_ids=tuple(vpc_config.get("SecurityGroupIds") or ()),
-                vpc_id=vpc_ids[0] if vpc_ids else None,
+                vpc_id=vpc_of_subnets(subnet_ids),
                 qualifiers=of(item["FunctionArn"], "found"),
                 missing_qualifiers=of(item["FunctionArn"], "missing"),
                 unread_qualifiers=of(item["FunctionArn"], "failed"),
-                qualifier_roles=roles(item["FunctionArn"]),
+                qualifier_settings=settings(item["FunctionArn"]),
             )
         )
-    return tuple(sorted(out, key=lambda f: f.arn))
+    return tuple(sorted(functions, key=lambda f: f.arn))

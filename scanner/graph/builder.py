@@ -59,10 +59,11 @@ _FIELD_PLAN: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
 def _nested(tp: Any) -> bool:
-    """Whether a field's declared type can hold records (which must become dicts)."""
-    text = str(tp)
-    return any(name in text for name in ("ReplicaStatus", "Route", "PeeringSide", "SgRule",
-                                         "KeyGrant"))
+    """Whether a field's declared type can hold records (which must become dicts): a record
+    type anywhere in it (a list of names to look for missed a record added later)."""
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return True
+    return any(_nested(arg) for arg in typing.get_args(tp))
 
 
 def record_attrs(record: Any) -> dict[str, Any]:
@@ -414,8 +415,10 @@ class _Builder:
         used_vpcs: set[tuple[str, str, str]] = set()
         for _, reg in regions:
             for fn in reg.lambda_functions:
-                if fn.vpc_id:
-                    used_vpcs.add((fn.account_id, fn.region, fn.vpc_id))
+                # a version or alias in another VPC than $LATEST uses that VPC too
+                for vpc_id in (fn.vpc_id, *(v.vpc_id for v in fn.qualifier_settings.values())):
+                    if vpc_id:
+                        used_vpcs.add((fn.account_id, fn.region, vpc_id))
             for ep in reg.vpc_endpoints:
                 used_vpcs.add((ep.account_id, ep.region, ep.vpc_id))
             for nat in reg.nat_gateways:

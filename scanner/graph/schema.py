@@ -94,7 +94,8 @@ EDGE_DESCRIPTIONS: dict[EdgeKind, str] = {
     EdgeKind.ROTATED_BY: "Secret -> LambdaFunction named by RotationLambdaARN (absent when the "
     "function does not resolve, or when the ARN's alias/version qualifier was not read or does "
     "not exist -- LambdaFunction qualifiers / missing_qualifiers / unread_qualifiers; "
-    ":$LATEST is the function. The Secret keeps rotation_lambda_arn).",
+    ":$LATEST is the function. The Secret keeps rotation_lambda_arn; a version or alias runs "
+    "with its own role and VPC, qualifier_settings: rotation_function).",
     EdgeKind.IN_SUBNET: "LambdaFunction / VpcEndpoint / NatGateway -> Subnet.",
     EdgeKind.IN_VPC: "Subnet / RouteTable / SecurityGroup / VpcEndpoint / NatGateway / "
     "LambdaFunction -> Vpc.",
@@ -149,29 +150,47 @@ def replica_absent(attrs: Mapping[str, Any]) -> bool:
             and attrs.get("status") == REPLICATION_FAILED and not attrs.get("listed"))
 
 
-def rotation_execution_role(rotation_arn: str | None,
-                            function: Mapping[str, Any]) -> tuple[str | None, str]:
-    """(the execution role, why it is not known: "" when it is) of the function version a
-    secret's RotationLambdaARN runs, ``function`` being the node (or record) of the function
-    it resolves to (its ``ROTATED_BY`` edge). The one answer the rotation read
-    (scanner.access.rotation) and secret-policy-overbroad-actions (what rotation's own role
-    may be granted) read. Lambda API Reference, GetFunctionConfiguration: it "Returns the
-    version-specific settings of a Lambda function or version", the Role among them, and with
-    no Qualifier "returns information about the $LATEST function version": an unqualified ARN
-    or ``:$LATEST`` runs as the function's Role (ListFunctions'), a version or alias as the
-    Role read with that Qualifier (LambdaFunction.qualifier_roles) -- a version published
-    before the role was changed keeps the old one (it was judged with $LATEST's role)."""
+#: the settings of a function that a version or alias has its own of
+#: (LambdaFunction.qualifier_settings, model.FunctionVersion)
+VERSION_SETTINGS = ("role_arn", "subnet_ids", "security_group_ids", "vpc_id")
+
+
+def rotation_function(rotation_arn: str | None, function: Mapping[str, Any]
+                      ) -> tuple[Mapping[str, Any] | None, str]:
+    """(the settings the function version a secret's RotationLambdaARN names runs with, why
+    they are not known: "" when they are), ``function`` being the node of the function the
+    ARN resolves to (its ``ROTATED_BY`` edge). The one reading of "which role, which VPC does
+    rotation run with" that the rotation read (scanner.access.rotation),
+    secret-rotation-no-network-path, secret-policy-overbroad-actions and the HTML rotation
+    path take. Lambda API Reference, GetFunctionConfiguration: it "Returns the
+    version-specific settings of a Lambda function or version", and with no Qualifier
+    "returns information about the $LATEST function version": an unqualified ARN or
+    ``:$LATEST`` runs with the function's own settings (ListFunctions'), a version or alias
+    with those read with that Qualifier (``qualifier_settings``) -- a version published before
+    the role or VPC was changed keeps the old ones (they were judged with $LATEST's). The
+    version's settings come named ``<function>:<qualifier>``."""
     from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
 
     qualifier = unqualified_function(rotation_arn)[1] if rotation_arn else None
     if qualifier is None or qualifier == LATEST_QUALIFIER:
-        role = function.get("role_arn")
-        return (str(role), "") if role else (None, "not in the snapshot")
-    role = (function.get("qualifier_roles") or {}).get(qualifier)
-    if role:
-        return str(role), ""
-    return None, (f"the configuration of version or alias {qualifier} was read without its "
-                  "role (a snapshot written before secretgraph kept it)")
+        return function, ""
+    own = (function.get("qualifier_settings") or {}).get(qualifier)
+    if not isinstance(own, Mapping):
+        return None, (f"the configuration of version or alias {qualifier} was read without "
+                      "its settings (a snapshot written before secretgraph kept them)")
+    return {**function, **{k: own.get(k) for k in VERSION_SETTINGS},
+            "name": f"{function.get('name') or ''}:{qualifier}"}, ""
+
+
+def rotation_execution_role(rotation_arn: str | None,
+                            function: Mapping[str, Any]) -> tuple[str | None, str]:
+    """(the execution role, why it is not known: "" when it is) of the function version a
+    secret's RotationLambdaARN runs (``rotation_function``)."""
+    settings, unknown = rotation_function(rotation_arn, function)
+    if settings is None:
+        return None, unknown
+    role = settings.get("role_arn")
+    return (str(role), "") if role else (None, "not in the snapshot")
 
 
 #: the alias of the AWS-managed key of Secrets Manager, the key a secret without KmsKeyId uses

@@ -17,7 +17,7 @@ from scanner.access import AccessSettings, analyze_access
 from scanner.engine import evaluate, load_ruleset, parse_config
 from scanner.engine.loader import Ruleset
 from scanner.graph.builder import build_graph
-from scanner.model import Snapshot
+from scanner.model import FunctionVersion, Snapshot
 
 RULE = "secret-rotation-role-cannot-read"
 FX = load_fixture(RULE)
@@ -59,7 +59,7 @@ def test_a_version_published_with_a_role_that_cannot_read_fails_though_latest_re
     """rotate ($LATEST) runs as rotator, which may read denied-by-role; its version blue
     still runs as rotator-denied, whose own policy denies that read."""
     snapshot = estate({"denied-by-role": FN + ":blue"},
-                      {FN: {"qualifiers": ("blue",), "qualifier_roles": {"blue": ROTATOR_DENIED}}})
+                      {FN: {"qualifiers": ("blue",), "qualifier_settings": {"blue": FunctionVersion(role_arn=ROTATOR_DENIED)}}})
     report, findings = judged(snapshot)
     read = report.rotation[secret("denied-by-role")]
     assert (read.function_arn, read.role_arn, read.decision) == (
@@ -73,7 +73,7 @@ def test_a_version_published_with_a_role_that_cannot_read_fails_though_latest_re
 
 def test_an_alias_whose_role_reads_passes_though_latest_cannot() -> None:
     snapshot = estate({"denied-by-role": FN_DENIED + ":live"},
-                      {FN_DENIED: {"qualifiers": ("live",), "qualifier_roles": {"live": ROTATOR}}})
+                      {FN_DENIED: {"qualifiers": ("live",), "qualifier_settings": {"live": FunctionVersion(role_arn=ROTATOR)}}})
     report, findings = judged(snapshot)
     read = report.rotation[secret("denied-by-role")]
     assert (read.role_arn, read.decision) == (ROTATOR, "ALLOWED")
@@ -82,7 +82,7 @@ def test_an_alias_whose_role_reads_passes_though_latest_cannot() -> None:
 
 def test_latest_and_the_unqualified_arn_run_as_the_functions_role() -> None:
     snapshot = estate({"reads": FN + ":$LATEST"},
-                      {FN: {"qualifiers": ("blue",), "qualifier_roles": {"blue": ROTATOR_DENIED}}})
+                      {FN: {"qualifiers": ("blue",), "qualifier_settings": {"blue": FunctionVersion(role_arn=ROTATOR_DENIED)}}})
     report, findings = judged(snapshot)
     assert report.rotation[secret("reads")].role_arn == ROTATOR
     assert report.rotation[secret("key-closed")].role_arn == ROTATOR  # FN, unqualified
@@ -98,4 +98,4 @@ def test_a_version_read_without_its_role_is_unknown_not_judged_with_latests() ->
     assert read.role_arn is None and read.path is None
     found = findings[secret("reads")]
     assert found.status.value == "UNKNOWN"
-    assert any("version or alias blue was read without its role" in m for m in found.missing)
+    assert any("version or alias blue was read without its settings" in m for m in found.missing)

@@ -84,11 +84,12 @@ def test_qualified_rotation_arns_are_read_once_each(aws: boto3.Session, tmp_path
     assert counter.counts()["lambda.GetFunctionConfiguration"] == 4
 
 
-def test_a_qualifiers_execution_role_is_the_one_it_was_published_with(
+def test_a_qualifiers_role_and_vpc_are_the_ones_it_was_published_with(
         aws: boto3.Session, tmp_path: Path) -> None:
     """GetFunctionConfiguration(Qualifier) answers the version's own settings: version 1 (alias
     blue) keeps the role it was published with after $LATEST moved to another
-    (LambdaFunction.qualifier_roles; role_arn stays ListFunctions' -- $LATEST's)."""
+    and VPC after $LATEST moved to others (LambdaFunction.qualifier_settings; role_arn and
+    vpc_id stay ListFunctions' -- $LATEST's)."""
     iam = aws.client("iam")
     old, new = (iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"] for name in ("old", "new"))
@@ -97,7 +98,11 @@ def test_a_qualifiers_execution_role_is_the_one_it_was_published_with(
                              Handler="index.handler", Code={"ZipFile": _zip()})["FunctionArn"]
     lam.publish_version(FunctionName="rotate")
     lam.create_alias(FunctionName="rotate", Name="blue", FunctionVersion="1")
-    lam.update_function_configuration(FunctionName="rotate", Role=new)
+    ec2 = aws.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    lam.update_function_configuration(FunctionName="rotate", Role=new, VpcConfig={
+        "SubnetIds": [subnet["SubnetId"]], "SecurityGroupIds": [group]})
     sm = aws.client("secretsmanager")
     _rotated_secret(sm, "blue", fn + ":blue")
     _rotated_secret(sm, "v1", fn + ":1")
@@ -105,5 +110,8 @@ def test_a_qualifiers_execution_role_is_the_one_it_was_published_with(
     path = collect(CollectOptions(out=tmp_path / "s.json.gz", regions=(REGION,), max_attempts=1),
                    executor=SynchronousExecutor(), session_factory=lambda _: aws)
     (function,) = read_snapshot(path).accounts[0].regions[0].lambda_functions
-    assert function.role_arn == new
-    assert dict(function.qualifier_roles) == {"1": old, "blue": old}
+    assert (function.role_arn, function.vpc_id) == (new, subnet["VpcId"])
+    # version 1 (and alias blue) run as they were published: the old role, outside any VPC
+    assert {q: (v.role_arn, v.vpc_id, v.subnet_ids) for q, v in
+            function.qualifier_settings.items()} == {"1": (old, None, ()),
+                                                     "blue": (old, None, ())}

@@ -13,7 +13,7 @@ from dataclasses import replace
 from helpers.access_estate import MEMBER, REGION, SECRET_ARN, estate, text
 from helpers.rule_results import rule_statuses
 
-from scanner.model import LambdaFunction, Snapshot
+from scanner.model import FunctionVersion, LambdaFunction, Snapshot
 
 RULE = "secret-policy-overbroad-actions"
 FN = f"arn:aws:lambda:{REGION}:{MEMBER}:function:rotate-central-db"
@@ -95,9 +95,9 @@ def test_a_session_of_a_rotation_role_with_a_path_is_named_by_the_role_name() ->
 
 def test_a_version_of_the_function_is_rotations_own_role_by_its_own_role() -> None:
     """The secret rotated by version 3, published when the function ran as SomeoneElse: that
-    role is rotation's own (graph.schema.rotation_execution_role), the function's current
+    role is rotation's own (graph.schema.rotation_function), the function's current
     ($LATEST) role is not -- it was judged with $LATEST's role."""
-    version = dict(qualifiers=("3",), qualifier_roles={"3": OTHER_ROLE})
+    version = dict(qualifiers=("3",), qualifier_settings={"3": FunctionVersion(role_arn=OTHER_ROLE)})
     assert rule_statuses(_estate(OTHER_ROLE, ROTATION, FN + ":3", **version),
                          RULE)[SECRET_ARN] == "PASS"
     assert rule_statuses(_estate(ROT_ROLE, ROTATION, FN + ":3", **version),

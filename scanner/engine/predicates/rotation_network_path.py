@@ -51,7 +51,7 @@ from scanner.graph.network_path import (HTTPS, PUBLIC_IPV4, covers, covers_all,
                                         not_the_way, overlaps, ranges_text, route_destination,
                                         routed_elsewhere, secretsmanager_endpoint, served,
                                         subnet_route_tables)
-from scanner.graph.schema import EdgeKind, ec2_arn
+from scanner.graph.schema import EdgeKind, ec2_arn, rotation_function
 
 
 def rotation_network_path(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
@@ -64,10 +64,16 @@ def rotation_network_path(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
         return unknown(f"rotation function {arn} (not found: see "
                        "secret-rotation-function-missing)")
     declared = declared_db_vpcs(attrs.get("tags"))
-    key = ("rotation_network_path", fns[0], declared)
+    # the function's VPC, or the version's or alias's own the ARN names (a version keeps the
+    # VPC it was published with: graph.schema.rotation_function)
+    function, unknown_settings = rotation_function(str(arn), ctx.graph.nodes[fns[0]])
+    if function is None:
+        return unknown(f"the VPC rotation function {arn} runs in: {unknown_settings}")
+    label = fns[0] if function is ctx.graph.nodes[fns[0]] else str(arn)
+    key = ("rotation_network_path", label, declared)
     cached = ctx.cache.get(key)
     if cached is None:
-        cached = _assess(ctx, fns[0], declared)
+        cached = _assess(ctx, label, function, declared)
         ctx.cache[key] = cached
     result: Result = cached
     return result
@@ -118,8 +124,9 @@ def _tables_for_subnet(ctx: RuleContext, acct: str, region: str, vpc_id: str,
 _ONWARD = ("transit-gateway", "vpc-endpoint", "other")
 
 
-def _assess(ctx: RuleContext, fn: str, declared: tuple[str, ...] | None) -> Result:
-    f = ctx.graph.nodes[fn]
+def _assess(ctx: RuleContext, fn: str, f: Mapping[str, Any],
+            declared: tuple[str, ...] | None) -> Result:
+    """``fn``: the function as the secret names it (``f``: its settings)."""
     v = _Verdict()
     acct, region, vpc_id = str(f.get("account_id")), str(f.get("region")), f.get("vpc_id")
     evidence: dict[str, Any] = {"rotation_function": fn, "lambda_vpc": vpc_id,

@@ -78,13 +78,15 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
 def _rotation_role(ctx: RuleContext, node_id: str) -> str | None:
     """The execution role of the function version that rotates the secret (its
     ``ROTATED_BY`` edge: a function the snapshot shows runs; a version or alias runs as its
-    own role: graph.schema.rotation_execution_role), or None."""
+    own role: graph.schema.rotation_function), or None."""
     graph = ctx.graph
     if node_id not in graph:
         return None
-    for _, fn, kind in graph.out_edges(node_id, data="kind"):
-        if kind == EdgeKind.ROTATED_BY.value:
-            return rotation_execution_role(graph.nodes[node_id].get("rotation_lambda_arn"),
-                                           graph.nodes[fn])[0]
+    attrs = graph.nodes[node_id]
+    if not attrs.get("rotation_lambda_arn"):
+        return None
+    # the engine's adjacency index: a networkx edge view per secret cost a third of the rule
+    for fn in ctx.index.neighbours(node_id, EdgeKind.ROTATED_BY.value):
+        return rotation_execution_role(attrs.get("rotation_lambda_arn"), graph.nodes[fn])[0]
     return None
 
