@@ -112,6 +112,12 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
                   f"policy: fix {' and '.join(fix) or 'that gate'} by hand")
 
 
+class DefersToFinding(str):
+    """A reason not to plan that leaves what was found to the finding's own message ("the
+    finding's message says which"): the planner quotes that message after it (``found:
+    ...``). A mark on the reason, not words the planner looks for in it."""
+
+
 def _rotation_read(evidence: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """``grant-rotation-role-read`` (secret-rotation-role-cannot-read) becomes grant-key-decrypt
     when the key policy is the one gate that denies the rotation function's role (evidence
@@ -127,11 +133,13 @@ def _rotation_read(evidence: Mapping[str, Any]) -> tuple[str | None, str | None]
             not evidence.get("key_unusable"):
         return "grant-key-decrypt", None
     if not gates and isinstance(evidence.get("gates"), Mapping):
-        return None, ("the rotation function's role is denied with no single gate to blame "
-                      "(the finding's message says why): fix it by hand")
+        return None, DefersToFinding(
+            "the rotation function's role is denied with no single gate to blame (the "
+            "finding's message says why): fix it by hand")
     if not gates:
-        return None, ("the rotation function's role is missing, or Lambda may not assume it "
-                      "(the finding's message says which): fix the role by hand")
+        return None, DefersToFinding(
+            "the rotation function's role is missing, or Lambda may not assume it (the "
+            "finding's message says which): fix the role by hand")
     return None, (f"the gate that denies the rotation function's role is {', '.join(gates)}"
                   + (" (an explicit Deny, or the key not usable)" if gates == ["key_policy"]
                      else "") + ": fix it by hand as the finding's remediation says")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from remediations import REMEDIATORS, resolve_remediation_id
+from remediations import REMEDIATORS, DefersToFinding, resolve_remediation_id
 from scanner.changes import PlanContext, PlannedChange, PlanRefused, RemediationConfig, Remediator
 from scanner.engine.suppressions import entry_label
 from scanner.errors import UsageError
@@ -139,7 +139,7 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
 
         if rid is None:
             found = _one_line(finding.message)
-            if why_not and "the finding's message" in why_not and found:
+            if isinstance(why_not, DefersToFinding) and found:
                 # a reason that defers to the finding's message carries it (new-user trial
                 # round 34)
                 why_not = f"{why_not}; found: {found}"
