@@ -336,7 +336,7 @@ def test_the_task_environment_refuses_a_full_refresh_period_out_of_range(value: 
                                          r"of days from 1 to 3650, not '"):
         TaskConfig.from_env(env)
     env["SECRETGRAPH_FULL_REFRESH_DAYS"] = "3650"
-    assert TaskConfig.from_env(env).full_refresh_days == 3650
+    assert TaskConfig.from_env(env).scan.full_refresh_days == 3650
 
 
 # ------------------------------------------------------------------ --external-id
