@@ -20,9 +20,10 @@ Configuration comes from the environment (set by the central template)::
     SECRETGRAPH_SUPPRESSIONS     optional suppression file (``scan --suppressions``)
     SECRETGRAPH_BASELINE         optional access baseline (``scan --baseline``)
     SECRETGRAPH_FULL_REFRESH_DAYS  re-read every secret policy at least this often (default 7,
-                                 ``scan --full-refresh-days``: the run collects incrementally)
+                                 the FullRefreshDays parameter, ``scan --full-refresh-days``:
+                                 the run collects incrementally)
     SECRETGRAPH_POLICY_TPS       GetResourcePolicy pace per account and Region (default 25,
-                                 ``scan --policy-tps``)
+                                 ``scan --policy-tps``; not set by the central template)
 
 Each of the three input files is a file of the Lambda package (a path relative to its root,
 LAMBDA_TASK_ROOT) or an s3://bucket/key read with the function's role at the start of every

@@ -106,6 +106,11 @@ def central_template() -> dict[str, Any]:
                         "Description": "Optional e-mail address subscribed to the topic"},
         "HistoryRetentionDays": {"Type": "Number", "Default": 400, "MinValue": 30,
                                  "Description": "Days to keep superseded object versions"},
+        "FullRefreshDays": {"Type": "Number", "Default": 7, "MinValue": 1, "MaxValue": 3650,
+                            "Description": "Read every secret's resource policy again at least "
+                                           "this often (days; 1: every night), as scan "
+                                           "--full-refresh-days: the nightly run carries "
+                                           "unchanged policies from the last complete scan"},
         **_input_file_parameters(),
     }
     conditions = {

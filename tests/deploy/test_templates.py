@@ -249,3 +249,27 @@ def test_docs_deployment_lists_every_resource_the_central_stack_creates() -> Non
     assert f"{function['Timeout'] // 60} min" in rows["ScannerFunction"]
     member = member_template()
     assert all(f"`{name}`" in text for name in [*member["Resources"], *member["Outputs"]])
+
+
+def test_both_stacks_take_the_full_refresh_period_as_the_command_line_does() -> None:
+    """The nightly run collects incrementally (a policy is carried while its secret's
+    LastChangedDate stands still, re-read every 7 days): the period is a parameter of both
+    stacks with --full-refresh-days' default and range, passed to every function, where
+    before it could only be set by editing the function's environment by hand, which the
+    next stack update undid (docs round 14)."""
+    from scanner.deploy.handler import HandlerConfig
+    from scanner.incremental import DEFAULT_FULL_REFRESH_DAYS, MAX_FULL_REFRESH_DAYS
+
+    for template in (central_template(), org_scale_template()):
+        parameter = template["Parameters"]["FullRefreshDays"]
+        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+            DEFAULT_FULL_REFRESH_DAYS, 1, MAX_FULL_REFRESH_DAYS)
+        functions = [r["Properties"] for r in template["Resources"].values()
+                     if r["Type"] == "AWS::Lambda::Function"]
+        assert functions and all(
+            f["Environment"]["Variables"]["SECRETGRAPH_FULL_REFRESH_DAYS"] ==
+            {"Ref": "FullRefreshDays"} for f in functions)
+    env = {"SECRETGRAPH_ROLE_NAME": "SecretgraphAudit", "SECRETGRAPH_REGIONS": "us-east-1",
+           "SECRETGRAPH_HISTORY_URI": "s3://b/p", "SECRETGRAPH_CENTRAL_ACCOUNT": "111111111111",
+           "SECRETGRAPH_FULL_REFRESH_DAYS": "1"}  # CloudFormation passes a Number as text
+    assert HandlerConfig.from_env(env).full_refresh_days == 1
