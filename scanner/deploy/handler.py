@@ -15,7 +15,7 @@ Configuration comes from the environment (set by the central template)::
                                  of access changes
     SECRETGRAPH_SECURITYHUB      off | central (import into this account's Security Hub)
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
-    SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
+    SECRETGRAPH_NOTIFY_SEVERITIES  the NotifySeverities parameter (unset: "CRITICAL,HIGH")
     SECRETGRAPH_CONFIG           optional configuration file (``scan --config``)
     SECRETGRAPH_SUPPRESSIONS     optional suppression file (``scan --suppressions``)
     SECRETGRAPH_BASELINE         optional access baseline (``scan --baseline``)
@@ -23,7 +23,7 @@ Configuration comes from the environment (set by the central template)::
                                  the FullRefreshDays parameter, ``scan --full-refresh-days``:
                                  the run collects incrementally)
     SECRETGRAPH_POLICY_TPS       GetResourcePolicy pace per account and Region (default 25,
-                                 ``scan --policy-tps``; not set by the central template)
+                                 the PolicyTps parameter, ``scan --policy-tps``)
 
 Each of the three input files is a file of the Lambda package (a path relative to its root,
 LAMBDA_TASK_ROOT) or an s3://bucket/key read with the function's role at the start of every

@@ -653,9 +653,15 @@ def test_an_owed_notification_of_a_damaged_scan_does_not_fail_every_later_run(
     assert quiet["notified_late"] == [] and "notify_damaged" not in quiet
 
 
-def _public_between_two_nights(env: dict[str, str], queue: str) -> dict[str, Any]:
+def _public_between_two_nights(env: dict[str, str], queue: str,
+                               monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Night 1 on moto, then prod/db's policy made public with PutResourcePolicy alone (moto
-    does not move LastChangedDate on it; AWS does not document whether it does), then night 2."""
+    does not move LastChangedDate on it; AWS does not document whether it does), then night 2
+    -- not the secret's rolling refresh night (one in 7, by its ARN's hash and the day: the
+    answer would otherwise depend on the date)."""
+    import scanner.incremental
+
+    monkeypatch.setattr(scanner.incremental, "refresh_night", lambda *_: False)
     sm = _client("secretsmanager")
     sm.create_secret(Name="prod/db", SecretString="never read")
     deps = Collaborators(env=env)
@@ -670,7 +676,7 @@ def _public_between_two_nights(env: dict[str, str], queue: str) -> dict[str, Any
 
 
 def test_the_nightly_function_collects_incrementally_and_takes_the_full_refresh_period(
-        aws: dict[str, str]) -> None:
+        aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Docs round 14: the single function carries unchanged secret policies from the last
     complete scan as `scan --history` does (re-read every 7 days), but only the
     organization-scale tasks read SECRETGRAPH_FULL_REFRESH_DAYS: set on the function, it was
@@ -679,19 +685,19 @@ def test_the_nightly_function_collects_incrementally_and_takes_the_full_refresh_
     env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
            "SECRETGRAPH_ACCOUNTS": "123456789012", "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012",
            "SECRETGRAPH_FULL_REFRESH_DAYS": "1"}
-    second = _public_between_two_nights(env, aws["queue"])
+    second = _public_between_two_nights(env, aws["queue"], monkeypatch)
     assert second["notified"] is True
     (msg,) = _messages(aws["queue"])
     assert "secret-policy-public" in msg["Message"]
 
 
 def test_by_default_the_nightly_function_carries_a_policy_whose_secret_did_not_change(
-        aws: dict[str, str]) -> None:
+        aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The other side of the test above (docs/deployment.md, "What the function does each
     night"): without SECRETGRAPH_FULL_REFRESH_DAYS the policy is carried for up to 7 nights."""
     env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
            "SECRETGRAPH_ACCOUNTS": "123456789012", "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
-    second = _public_between_two_nights(env, aws["queue"])
+    second = _public_between_two_nights(env, aws["queue"], monkeypatch)
     assert second["notified"] is False and _messages(aws["queue"]) == []
 
 

@@ -251,25 +251,45 @@ def test_docs_deployment_lists_every_resource_the_central_stack_creates() -> Non
     assert all(f"`{name}`" in text for name in [*member["Resources"], *member["Outputs"]])
 
 
-def test_both_stacks_take_the_full_refresh_period_as_the_command_line_does() -> None:
+def test_both_stacks_take_every_setting_the_function_reads_as_a_parameter() -> None:
     """The nightly run collects incrementally (a policy is carried while its secret's
-    LastChangedDate stands still, re-read every 7 days): the period is a parameter of both
-    stacks with --full-refresh-days' default and range, passed to every function, where
-    before it could only be set by editing the function's environment by hand, which the
-    next stack update undid (docs round 14)."""
+    LastChangedDate stands still, re-read every 7 days), paces its policy reads and notifies
+    some severities: SECRETGRAPH_FULL_REFRESH_DAYS, and in the central stack
+    SECRETGRAPH_POLICY_TPS and SECRETGRAPH_NOTIFY_SEVERITIES, could only be set by editing the
+    function's environment by hand, which the next stack update undid (docs round 14). Each
+    is a parameter of both stacks with the command line's default and range, passed to
+    every function."""
+    import re
+
+    from scanner.aws.ratelimit import DEFAULT_POLICY_TPS
     from scanner.deploy.handler import HandlerConfig
+    from scanner.findings import Severity
     from scanner.incremental import DEFAULT_FULL_REFRESH_DAYS, MAX_FULL_REFRESH_DAYS
 
+    wired = {"FullRefreshDays": "SECRETGRAPH_FULL_REFRESH_DAYS",
+             "PolicyTps": "SECRETGRAPH_POLICY_TPS",
+             "NotifySeverities": "SECRETGRAPH_NOTIFY_SEVERITIES"}
     for template in (central_template(), org_scale_template()):
-        parameter = template["Parameters"]["FullRefreshDays"]
-        assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+        parameters = template["Parameters"]
+        days = parameters["FullRefreshDays"]
+        assert (days["Default"], days["MinValue"], days["MaxValue"]) == (
             DEFAULT_FULL_REFRESH_DAYS, 1, MAX_FULL_REFRESH_DAYS)
+        assert parameters["PolicyTps"]["Default"] == DEFAULT_POLICY_TPS
+        severities = parameters["NotifySeverities"]
+        pattern = severities["AllowedPattern"]
+        assert re.fullmatch(pattern, severities["Default"])
+        assert re.fullmatch(pattern, ",".join(s.value for s in Severity))
+        assert not re.fullmatch(pattern, "HIGH,SEVERE")
         functions = [r["Properties"] for r in template["Resources"].values()
                      if r["Type"] == "AWS::Lambda::Function"]
         assert functions and all(
-            f["Environment"]["Variables"]["SECRETGRAPH_FULL_REFRESH_DAYS"] ==
-            {"Ref": "FullRefreshDays"} for f in functions)
+            f["Environment"]["Variables"][variable] == {"Ref": parameter}
+            for f in functions for parameter, variable in wired.items())
     env = {"SECRETGRAPH_ROLE_NAME": "SecretgraphAudit", "SECRETGRAPH_REGIONS": "us-east-1",
            "SECRETGRAPH_HISTORY_URI": "s3://b/p", "SECRETGRAPH_CENTRAL_ACCOUNT": "111111111111",
-           "SECRETGRAPH_FULL_REFRESH_DAYS": "1"}  # CloudFormation passes a Number as text
-    assert HandlerConfig.from_env(env).full_refresh_days == 1
+           # CloudFormation passes a Number as text
+           "SECRETGRAPH_FULL_REFRESH_DAYS": "1", "SECRETGRAPH_POLICY_TPS": "25",
+           "SECRETGRAPH_NOTIFY_SEVERITIES": "CRITICAL,HIGH,MEDIUM"}
+    config = HandlerConfig.from_env(env)
+    assert (config.full_refresh_days, config.policy_tps) == (1, 25.0)
+    assert config.notify_severities == {"CRITICAL", "HIGH", "MEDIUM"}
