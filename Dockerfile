@@ -1,10 +1,13 @@
 # secretgraph as a container image: the same wheel `pip wheel .` builds from this checkout,
 # installed into a slim Python, run as an unprivileged user with `secretgraph` as entrypoint.
 # No AWS credentials are baked in: pass them at run time (task role, instance profile, or
-# -e AWS_... / -v ~/.aws:/home/secretgraph/.aws:ro), e.g.
+# -e AWS_... / a mounted ~/.aws), e.g. (docs/reports.md, "Container image": --out inside the
+# mounted folder, since outputs are staged beside --out; --user so that it may write there)
 #   docker build -t secretgraph .
-#   docker run --rm -e AWS_PROFILE=audit -v ~/.aws:/home/secretgraph/.aws:ro \
-#     -v "$PWD/out:/out" secretgraph scan --org --role-name SecretgraphAudit --out /out
+#   mkdir -p scans
+#   docker run --rm --user "$(id -u):$(id -g)" -e HOME=/tmp -v ~/.aws:/tmp/.aws:ro \
+#     -e AWS_PROFILE=audit -v "$PWD/scans:/scans" \
+#     secretgraph scan --org --role-name SecretgraphAudit --out /scans/latest
 # The organization-scale Fargate analysis task runs this image with its own EntryPoint
 # (`python -m scanner.deploy.tasks`) and Command (`analyze`): docs/deployment.md.
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from scanner.format_version import is_version
+from scanner.format_version import is_version, shown
 
 LEDGER_FORMAT = "secretgraph-securityhub-ledger"
 LEDGER_VERSION = 1
@@ -44,7 +44,7 @@ class ExportLedger:
         if not isinstance(data, Mapping) or data.get("format") != LEDGER_FORMAT:
             raise ValueError("not a secretgraph Security Hub export ledger")
         if not is_version(data.get("version"), LEDGER_VERSION):
-            raise ValueError(f"unknown ledger version {data.get('version')!r}")
+            raise ValueError(f"unknown ledger version {shown(data.get('version'))}")
         through = data.get("delivered_through")
         suppressed = data.get("suppressed")
         if (through is not None and not isinstance(through, str)) or \

@@ -8,6 +8,17 @@ round 18)."""
 from __future__ import annotations
 
 
+def shown(value: object) -> str:
+    """A version field as its JSON text (``true``, ``null``, ``"1"``, ``1.0``), for the error
+    naming it: Python's repr said ``True`` and ``None``, words of no file (docs round 14)."""
+    import json
+
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def is_version(value: object, expected: int) -> bool:
     """``value`` is the format version ``expected``: an int (not a bool) equal to it."""
     return type(value) is int and value == expected

@@ -30,7 +30,7 @@ from typing import IO, Any, Iterable, Mapping, Union
 
 from scanner import input_file, json_text, model
 from scanner.errors import InputError, OutputError
-from scanner.format_version import is_version
+from scanner.format_version import is_version, shown
 from scanner.model import SCHEMA_VERSION, Snapshot, from_jsonable, to_jsonable
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "snapshot.schema.json"
@@ -477,7 +477,7 @@ class SchemaVersionError(ValueError):
         self.newer = newer
         why = "written by a newer secretgraph; upgrade secretgraph to read it" if newer else \
             "not a version any secretgraph wrote"
-        super().__init__(f"snapshot schema_version {version!r}: {why} (this secretgraph "
+        super().__init__(f"snapshot schema_version {shown(version)}: {why} (this secretgraph "
                          f"reads {SCHEMA_VERSION})")
 
 

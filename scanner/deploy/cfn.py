@@ -66,8 +66,9 @@ def scanner_discovery_actions() -> list[str]:
 def function_environment(**extra: Any) -> dict[str, Any]:
     """The scan functions' environment (scanner.deploy.handler and scanner.deploy.tasks read
     it): the audit role and its ExternalId, Regions, organization mode, accounts, history,
-    topic, Security Hub mode and central account from the stack's parameters, then ``extra``
-    (the organization-scale functions' parts, pace and re-read queue), then the input files.
+    topic, Security Hub mode, central account, full-refresh period, policy pace and notified
+    severities from the stack's parameters, then ``extra``
+    (the organization-scale functions' parts and re-read queue), then the input files.
     One list for both templates, so a variable added to the handler reaches the
     organization-scale functions too (they had their own copy of the first nine)."""
     return {
@@ -80,6 +81,9 @@ def function_environment(**extra: Any) -> dict[str, Any]:
         "SECRETGRAPH_SNS_TOPIC_ARN": ref("NotificationTopic"),
         "SECRETGRAPH_SECURITYHUB": ref("SecurityHubMode"),
         "SECRETGRAPH_CENTRAL_ACCOUNT": ref("AWS::AccountId"),
+        "SECRETGRAPH_FULL_REFRESH_DAYS": ref("FullRefreshDays"),
+        "SECRETGRAPH_POLICY_TPS": ref("PolicyTps"),
+        "SECRETGRAPH_NOTIFY_SEVERITIES": ref("NotifySeverities"),
         **extra,
         **{v: ref(p) for v, p in INPUT_FILE_PARAMETERS.items()},
     }

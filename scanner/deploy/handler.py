@@ -15,12 +15,17 @@ Configuration comes from the environment (set by the central template)::
                                  of access changes
     SECRETGRAPH_SECURITYHUB      off | central (import into this account's Security Hub)
     SECRETGRAPH_CENTRAL_ACCOUNT  this account's id (Security Hub import target)
-    SECRETGRAPH_NOTIFY_SEVERITIES  default "CRITICAL,HIGH"
+    SECRETGRAPH_NOTIFY_SEVERITIES  the NotifySeverities parameter (unset: "CRITICAL,HIGH")
     SECRETGRAPH_CONFIG           optional configuration file (``scan --config``)
     SECRETGRAPH_SUPPRESSIONS     optional suppression file (``scan --suppressions``)
     SECRETGRAPH_BASELINE         optional access baseline (``scan --baseline``)
+    SECRETGRAPH_FULL_REFRESH_DAYS  re-read every secret policy at least this often (default 7,
+                                 the FullRefreshDays parameter, ``scan --full-refresh-days``:
+                                 the run collects incrementally)
+    SECRETGRAPH_POLICY_TPS       GetResourcePolicy pace per account and Region (default 25,
+                                 the PolicyTps parameter, ``scan --policy-tps``)
 
-Each of the last three is a file of the Lambda package (a path relative to its root,
+Each of the three input files is a file of the Lambda package (a path relative to its root,
 LAMBDA_TASK_ROOT) or an s3://bucket/key read with the function's role at the start of every
 run; a file that cannot be read or is not valid fails the run, naming it as configured,
 before anything is scanned (as ``secretgraph scan`` refuses it with exit 2).
@@ -93,6 +98,36 @@ def _checked_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
     return regions
 
 
+def policy_tps_from_env(env: Mapping[str, str]) -> float:
+    """SECRETGRAPH_POLICY_TPS (default 25), refused as ``scan --policy-tps`` refuses a value."""
+    from scanner.aws.ratelimit import DEFAULT_POLICY_TPS
+
+    text = (env.get("SECRETGRAPH_POLICY_TPS") or "").strip()
+    if not text:
+        return DEFAULT_POLICY_TPS
+    try:
+        tps = float(text)
+    except ValueError:
+        raise InputError(f"SECRETGRAPH_POLICY_TPS must be a number, not {text!r}") from None
+    if not tps > 0 or tps == float("inf"):
+        raise InputError(f"SECRETGRAPH_POLICY_TPS must be a positive number of requests per "
+                         f"second, not {text!r}")
+    return tps
+
+
+def full_refresh_days_from_env(env: Mapping[str, str]) -> int:
+    """SECRETGRAPH_FULL_REFRESH_DAYS (default 7), the range of ``scan --full-refresh-days``."""
+    from scanner.incremental import DEFAULT_FULL_REFRESH_DAYS, MAX_FULL_REFRESH_DAYS
+
+    text = (env.get("SECRETGRAPH_FULL_REFRESH_DAYS") or "").strip()
+    if not text:
+        return DEFAULT_FULL_REFRESH_DAYS
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_FULL_REFRESH_DAYS:
+        raise InputError("SECRETGRAPH_FULL_REFRESH_DAYS must be a whole number of days "
+                         f"from 1 to {MAX_FULL_REFRESH_DAYS}, not {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class HandlerConfig:
     role_name: str
@@ -110,6 +145,9 @@ class HandlerConfig:
     suppressions_file: str | None = None
     baseline_file: str | None = None
     package_root: str | None = None  # LAMBDA_TASK_ROOT: where package paths are relative to
+    #: incremental collection (the run has a history): re-read every policy at least this often
+    full_refresh_days: int = 7
+    policy_tps: float = 25.0  # GetResourcePolicy pace per account and Region
 
     def input_files(self) -> dict[str, str]:
         """kind -> the file as configured, for the inputs given."""
@@ -195,6 +233,8 @@ class HandlerConfig:
             securityhub=securityhub,
             central_account=central,
             notify_severities=notify,
+            full_refresh_days=full_refresh_days_from_env(env),
+            policy_tps=policy_tps_from_env(env),
         )
 
 
@@ -317,7 +357,8 @@ def scan_options(config: HandlerConfig, work_dir: Path,
         central_account=config.central_account, out_dir=work_dir, formats=("json",),
         quiet=True, history=config.history_uri, config_path=files.config,
         suppressions_path=files.suppressions, baseline_path=files.baseline,
-        input_names=dict(files.names))
+        input_names=dict(files.names), full_refresh_days=config.full_refresh_days,
+        policy_tps=config.policy_tps)
 
 
 # --------------------------------------------------------------------------- notification

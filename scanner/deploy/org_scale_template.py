@@ -171,9 +171,6 @@ def org_scale_template() -> dict[str, Any]:
             "Type": "Number", "Default": 10, "MinValue": 0, "MaxValue": 100,
             "Description": "Map runs whose failed batches exceed this fail the execution "
                            "(caught batches are coverage entries and do not count)"},
-        "PolicyTps": {"Type": "Number", "Default": 25, "MinValue": 1, "MaxValue": 45,
-                      "Description": "GetResourcePolicy per second per account and Region "
-                                     "(AWS's bucket: 50, shared with PutResourcePolicy)"},
         "AnalysisRunner": {"Type": "String", "Default": "lambda",
                            "AllowedValues": ["lambda", "fargate"],
                            "Description": "Where the merge and analysis run: Lambda (up to "
@@ -227,7 +224,6 @@ def org_scale_template() -> dict[str, Any]:
     env = function_environment(
         SECRETGRAPH_PARTS_URI=parts_uri,
         SECRETGRAPH_PARTS_KMS_KEY=key_arn,
-        SECRETGRAPH_POLICY_TPS=ref("PolicyTps"),
         SECRETGRAPH_REREAD_QUEUE_URL={"Fn::If": ["ReRead", ref("ReReadQueue"), ""]},
     )
     deny_values = deny_reading_secret_values()

@@ -7,13 +7,13 @@ Configuration comes from the same environment variables as the single-function d
 (scanner.deploy.handler.HandlerConfig, the input files SECRETGRAPH_CONFIG,
 SECRETGRAPH_SUPPRESSIONS and SECRETGRAPH_BASELINE included: ``list_accounts`` validates them
 all before anything is collected, ``collect_batch`` collects the configuration's
-``required_replica_regions``, ``analyze`` uses them all), plus::
+``required_replica_regions``, ``analyze`` uses them all; SECRETGRAPH_POLICY_TPS, which the
+template sets from PolicyTps, paces the collectors, and SECRETGRAPH_FULL_REFRESH_DAYS the
+carry files), plus::
 
     SECRETGRAPH_PARTS_URI        s3://bucket/prefix of the parts (required)
     SECRETGRAPH_PARTS_KMS_KEY    KMS key the parts are encrypted with (the history key)
-    SECRETGRAPH_POLICY_TPS       GetResourcePolicy pace per account and Region (default 25)
     SECRETGRAPH_REREAD_QUEUE_URL the CloudTrail rule's queue (optional, ReReadOnChange)
-    SECRETGRAPH_FULL_REFRESH_DAYS re-read every secret policy at least this often (default 7)
 
 * ``list_accounts``: discovers the organization (or takes SECRETGRAPH_ACCOUNTS) and writes the
   run's discovery manifest, whose expected account list the merge checks the parts against.
@@ -61,9 +61,7 @@ class TaskConfig:
     scan: HandlerConfig
     parts_uri: str
     parts_kms_key: str | None = None
-    policy_tps: float = 25.0
     reread_queue_url: str | None = None
-    full_refresh_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "TaskConfig":
@@ -71,27 +69,10 @@ class TaskConfig:
         if not parts.startswith("s3://"):
             raise InputError("SECRETGRAPH_PARTS_URI must be an s3://bucket/prefix URI",
                              path=parts or None)
-        tps_text = (env.get("SECRETGRAPH_POLICY_TPS") or "25").strip()
-        try:
-            tps = float(tps_text)
-        except ValueError:
-            raise InputError(f"SECRETGRAPH_POLICY_TPS must be a number, not {tps_text!r}") \
-                from None
-        if not tps > 0:
-            raise InputError("SECRETGRAPH_POLICY_TPS must be positive")
-        days_text = (env.get("SECRETGRAPH_FULL_REFRESH_DAYS") or "7").strip()
-        from scanner.incremental import MAX_FULL_REFRESH_DAYS
-
-        if not (days_text.isascii() and days_text.isdigit()) or \
-                not 1 <= int(days_text) <= MAX_FULL_REFRESH_DAYS:
-            raise InputError("SECRETGRAPH_FULL_REFRESH_DAYS must be a whole number of days "
-                             f"from 1 to {MAX_FULL_REFRESH_DAYS}, not {days_text!r}")
         return cls(scan=HandlerConfig.from_env(env), parts_uri=parts,
                    parts_kms_key=(env.get("SECRETGRAPH_PARTS_KMS_KEY") or None),
-                   policy_tps=tps,
                    reread_queue_url=(env.get("SECRETGRAPH_REREAD_QUEUE_URL") or "").strip()
-                   or None,
-                   full_refresh_days=int(days_text))
+                   or None)
 
 
 def _default_parts(config: TaskConfig) -> Any:
@@ -131,7 +112,7 @@ def _collect_options(config: TaskConfig, accounts: Sequence[str] = (), *,
     return CollectOptions(
         out=Path(os.devnull), regions=config.scan.regions, accounts=tuple(accounts), org=org,
         role_name=config.scan.role_name, external_id=config.scan.external_id,
-        central_account=config.scan.central_account, policy_tps=config.policy_tps,
+        central_account=config.scan.central_account, policy_tps=config.scan.policy_tps,
         work_dir=Path(tempfile.gettempdir()),
         required_replica_regions=required_replica_regions)
 
@@ -293,9 +274,9 @@ def prepare_carry(config: TaskConfig, deps: "TaskDeps", parts: Any, run_id: str,
     store = deps.history(config)
     _, drained = drain_reread_queue(config, deps, store, max_receives=MAX_RECEIVES)
     if drained:
-        carry = load_carry(store, full_refresh_days=config.full_refresh_days)
+        carry = load_carry(store, full_refresh_days=config.scan.full_refresh_days)
     else:  # a change may still be waiting in the queue: carry nothing tonight
-        carry = PolicyCarry(full_refresh_days=config.full_refresh_days)
+        carry = PolicyCarry(full_refresh_days=config.scan.full_refresh_days)
     for account, mine in carry.by_account(accounts).items():
         parts.write(carry_key(run_id, account), mine.to_bytes())
 

@@ -68,6 +68,10 @@ def _parameter_rules() -> dict[str, Any]:
                                  "organization"}]}}
 
 
+#: one severity, as NotifySeverities takes it (scanner.findings.Severity's names)
+_SEVERITY = "(CRITICAL|HIGH|MEDIUM|LOW|INFORMATIONAL)"
+
+
 def central_template() -> dict[str, Any]:
     """The central-account stack: bucket, key, topic, role, function, schedule."""
     bucket_arn = getatt("HistoryBucket", "Arn")
@@ -106,6 +110,18 @@ def central_template() -> dict[str, Any]:
                         "Description": "Optional e-mail address subscribed to the topic"},
         "HistoryRetentionDays": {"Type": "Number", "Default": 400, "MinValue": 30,
                                  "Description": "Days to keep superseded object versions"},
+        "PolicyTps": {"Type": "Number", "Default": 25, "MinValue": 1, "MaxValue": 45,
+                      "Description": "GetResourcePolicy per second per account and Region "
+                                     "(AWS's bucket: 50, shared with PutResourcePolicy)"},
+        "NotifySeverities": {"Type": "String", "Default": "CRITICAL,HIGH",
+                             "AllowedPattern": f"^{_SEVERITY}(,{_SEVERITY})*$",
+                             "Description": "Severities whose new findings are notified "
+                                            "(comma-separated)"},
+        "FullRefreshDays": {"Type": "Number", "Default": 7, "MinValue": 1, "MaxValue": 3650,
+                            "Description": "Read every secret's resource policy again at least "
+                                           "this often (days; 1: every night), as scan "
+                                           "--full-refresh-days: the nightly run carries "
+                                           "unchanged policies from the last complete scan"},
         **_input_file_parameters(),
     }
     conditions = {

@@ -115,7 +115,16 @@ COMMAND_LINE_ONLY: dict[str, str] = {
     "central_account": "--central-account", "history": "--history", "out": "--out",
     "format": "--format", "formats": "--format", "rules_dir": "--rules-dir",
     "exclude_rules": "--exclude-rules", "compliance": "--compliance",
+    "endpoint_url": "--endpoint-url URL", "max_workers": "--max-workers N",
+    "policy_tps": "--policy-tps N", "full_refresh_days": "--full-refresh-days N",
+    "processes": "--processes N", "snapshot": "--snapshot FILE",
+    "from_parts": "--from-parts LOCATION", "run_id": "--run-id ID", "shard": "--shard I/N",
+    "parts": "--parts DIR|s3://...", "parts_kms_key": "--parts-kms-key KEY",
+    "debug": "--debug", "verbose": "--verbose", "quiet": "--quiet",
+    "log_format": "--log-format text|json",
 }
+#: the keys above that are flags of ``collect`` only (the hint names its --help)
+COLLECT_ONLY = frozenset({"shard", "parts", "parts_kms_key"})
 
 
 def _command_line_hint(data: Any) -> str:
@@ -126,10 +135,13 @@ def _command_line_hint(data: Any) -> str:
     if not isinstance(data, Mapping):
         return ""
     for key in data:
-        flag = COMMAND_LINE_ONLY.get(str(key).replace("-", "_"))
+        name = str(key).replace("-", "_")
+        flag = COMMAND_LINE_ONLY.get(name)
         if flag is not None:
+            command = "collect" if name in COLLECT_ONLY else "scan"
             return (f"; `{key}` is a command-line setting, not a configuration key: give "
-                    f"{flag} (scan --help; the scheduled deployment: docs/deployment.md)")
+                    f"{flag} ({command} --help; the scheduled deployment: "
+                    f"docs/deployment.md)")
     return ""
 
 

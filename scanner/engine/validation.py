@@ -209,6 +209,12 @@ def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str,
             # neither (docs trial round 7: an empty `readers:` in a baseline)
             message = "empty (a key with nothing after it is null in YAML): write [] for an " \
                       "empty list"
+        elif isinstance(chosen.instance, bool) or chosen.instance is None:
+            # the value as the file wrote it: "True is not of type 'integer'" named Python's
+            # True for a YAML true, "None" for an empty value (docs round 14)
+            written = str(chosen.instance).lower() if chosen.instance is not None else \
+                "null (an empty value)"
+            message = message.replace(repr(chosen.instance), written, 1)
     elif chosen.validator == "enum":
         message += _closest_choice(chosen.instance, chosen.validator_value)
     elif chosen.validator == "pattern" and chosen.validator_value in PATTERN_WORDS:

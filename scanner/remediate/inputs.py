@@ -10,7 +10,7 @@ from typing import Any
 from scanner import input_file, json_text
 from scanner.output_set import SNAPSHOT_NAMES
 from scanner.errors import InputError, UsageError
-from scanner.format_version import is_version
+from scanner.format_version import is_version, shown
 from scanner.findings import Finding
 from scanner.model import Snapshot
 from scanner.snapshot_io import read_snapshot
@@ -93,7 +93,7 @@ def _checked(doc: Any, where: str) -> Any:
         return doc  # findings_of_document says what it is not
     version = doc.get("schema_version", 1)
     if not (is_version(version, 1) or is_version(version, 2)):
-        raise InputError(f"{version!r} is not one of [1, 2] (a findings.json secretgraph "
+        raise InputError(f"{shown(version)} is not one of [1, 2] (a findings.json secretgraph "
                          "writes)", path=where, field="schema_version")
     validate_header(doc, source=where)
     doc = expand_document(doc, source=where)

@@ -29,7 +29,7 @@ from scanner import input_file, json_text
 from scanner.changes import (PlannedChange, canonical_json, change_problem, differences,
                              matches, now_iso)
 from scanner.errors import InputError
-from scanner.format_version import is_version
+from scanner.format_version import is_version, shown
 from scanner.remediate.planfile import shape_error
 
 JOURNAL_KIND = "secretgraph-remediation-journal"
@@ -240,7 +240,7 @@ def read_journal(path: str | Path) -> Journal:
         raise InputError("not a secretgraph remediation journal", path=str(p), field="line 1")
     header = records[0]
     if not is_version(header.get("version"), JOURNAL_VERSION):
-        raise InputError(f"journal version {header.get('version')!r} is not {JOURNAL_VERSION}",
+        raise InputError(f"journal version {shown(header.get('version'))} is not {JOURNAL_VERSION}",
                          path=str(p), field="line 1")
     # digests since the eighth session: a journal whose header has one has them on every line
     # (a line without one is from an earlier version only when the header has none either)

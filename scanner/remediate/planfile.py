@@ -18,7 +18,7 @@ from remediations import REMEDIATORS
 from scanner import input_file, json_text
 from scanner.changes import PlannedChange, canonical_json, change_problem, state_digest
 from scanner.errors import InputError, UsageError
-from scanner.format_version import is_version
+from scanner.format_version import is_version, shown
 from scanner.model import Snapshot
 
 PLAN_KIND = "secretgraph-remediation-plan"
@@ -197,7 +197,7 @@ def plan_from_json(doc: Any, *, path: str) -> Plan:
     if not isinstance(doc, Mapping) or doc.get("kind") != PLAN_KIND:
         raise InputError("not a secretgraph remediation plan", path=path, field="kind")
     if not is_version(doc.get("version"), PLAN_VERSION):
-        raise InputError(f"plan version {doc.get('version')!r} is not {PLAN_VERSION}, the "
+        raise InputError(f"plan version {shown(doc.get('version'))} is not {PLAN_VERSION}, the "
                          "version this secretgraph writes and applies (a plan written by "
                          f"another version): {_PLAN_AGAIN}", path=path, field="version")
     parse_time(doc.get("created_at"), path=path, field="created_at")

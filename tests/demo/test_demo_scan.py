@@ -209,3 +209,14 @@ def test_streamed_asff_is_the_bytes_the_old_in_memory_writer_wrote(
     path = WRITERS["asff"].write(ctx, tmp_path / "findings.asff.json")
     assert path.read_bytes() == old_asff_bytes(document)
     assert len(document["findings"]) > 20  # the demo's whole document, not a sample
+
+
+def test_readme_names_every_file_the_demo_writes(demo_run: tuple[int, str, Path]) -> None:
+    """README "Quick start" lists what `make demo` writes to out/demo/: it left out
+    expected-findings.json, the file the demo's own last line points at (docs round 14)."""
+    _, _, out_dir = demo_run
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`make demo` writes its reports to")
+    sentence = " ".join(readme[start:readme.index(". Open", start)].split())
+    written = {p.name for p in out_dir.iterdir() if not p.name.startswith(".")}
+    assert sorted(n for n in written if f"`{n}`" not in sentence) == []

@@ -651,3 +651,78 @@ def test_an_owed_notification_of_a_damaged_scan_does_not_fail_every_later_run(
     assert tonight["notified"] is True
     quiet = run_night(4, [APP, VENDOR])  # settled: nothing owed, nothing damaged to tell
     assert quiet["notified_late"] == [] and "notify_damaged" not in quiet
+
+
+def _public_between_two_nights(env: dict[str, str], queue: str,
+                               monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Night 1 on moto, then prod/db's policy made public with PutResourcePolicy alone (moto
+    does not move LastChangedDate on it; AWS does not document whether it does), then night 2
+    -- not the secret's rolling refresh night (one in 7, by its ARN's hash and the day: the
+    answer would otherwise depend on the date)."""
+    import scanner.incremental
+
+    monkeypatch.setattr(scanner.incremental, "refresh_night", lambda *_: False)
+    sm = _client("secretsmanager")
+    sm.create_secret(Name="prod/db", SecretString="never read")
+    deps = Collaborators(env=env)
+    handler({}, None, deps=deps)
+    _messages(queue)
+    time.sleep(1.1)  # the scan times have a resolution of one second
+    sm.put_resource_policy(SecretId="prod/db", ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "Everyone", "Effect": "Allow", "Principal": "*",
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    return handler({}, None, deps=deps)
+
+
+def test_the_nightly_function_collects_incrementally_and_takes_the_full_refresh_period(
+        aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docs round 14: the single function carries unchanged secret policies from the last
+    complete scan as `scan --history` does (re-read every 7 days), but only the
+    organization-scale tasks read SECRETGRAPH_FULL_REFRESH_DAYS: set on the function, it was
+    ignored, and a policy made public by hand stayed unreported for up to a week. With 1, every
+    policy is read every night, as `--full-refresh-days 1` does."""
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "123456789012", "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012",
+           "SECRETGRAPH_FULL_REFRESH_DAYS": "1"}
+    second = _public_between_two_nights(env, aws["queue"], monkeypatch)
+    assert second["notified"] is True
+    (msg,) = _messages(aws["queue"])
+    assert "secret-policy-public" in msg["Message"]
+
+
+def test_by_default_the_nightly_function_carries_a_policy_whose_secret_did_not_change(
+        aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other side of the test above (docs/deployment.md, "What the function does each
+    night"): without SECRETGRAPH_FULL_REFRESH_DAYS the policy is carried for up to 7 nights."""
+    env = {**_env(aws["topic"]), "SECRETGRAPH_ORG_MODE": "false",
+           "SECRETGRAPH_ACCOUNTS": "123456789012", "SECRETGRAPH_CENTRAL_ACCOUNT": "123456789012"}
+    second = _public_between_two_nights(env, aws["queue"], monkeypatch)
+    assert second["notified"] is False and _messages(aws["queue"]) == []
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("SECRETGRAPH_FULL_REFRESH_DAYS", "0", "whole number of days from 1 to 3650, not '0'"),
+    ("SECRETGRAPH_FULL_REFRESH_DAYS", "week", "whole number of days"),
+    ("SECRETGRAPH_POLICY_TPS", "fast", "must be a number, not 'fast'"),
+    ("SECRETGRAPH_POLICY_TPS", "0", "positive number of requests per second"),
+    ("SECRETGRAPH_POLICY_TPS", "inf", "positive number of requests per second"),
+])
+def test_the_nightly_function_refuses_a_bad_refresh_period_or_pace(
+        name: str, value: str, words: str) -> None:
+    """Both are read by the single function and the organization-scale tasks alike, refused
+    as `scan --full-refresh-days` / `--policy-tps` refuse them (`inf` was taken by the tasks,
+    where `--policy-tps inf` is refused), naming the variable."""
+    from scanner.deploy.handler import scan_options
+    from scanner.deploy.tasks import TaskConfig
+
+    env = {**_env("arn:aws:sns:us-east-1:111111111111:t"), name: value}
+    with pytest.raises(InputError, match=f"{name} must be") as caught:
+        HandlerConfig.from_env(env)
+    assert words in str(caught.value)
+    with pytest.raises(InputError, match=name):
+        TaskConfig.from_env({**env, "SECRETGRAPH_PARTS_URI": "s3://b/parts"})
+    good = {**_env("arn:aws:sns:us-east-1:111111111111:t"),
+            "SECRETGRAPH_FULL_REFRESH_DAYS": "3", "SECRETGRAPH_POLICY_TPS": "10"}
+    options = scan_options(HandlerConfig.from_env(good), Path("/nonexistent"))
+    assert (options.full_refresh_days, options.policy_tps) == (3, 10.0)

@@ -250,7 +250,7 @@ STACK = {"AWS::AccountId": CENTRAL, "AWS::Region": REGION, "AuditRoleName": ROLE
          "HistoryBucket": BUCKET, "HistoryPrefix": "secretgraph",
          "NotificationTopic": f"arn:aws:sns:{REGION}:{CENTRAL}:t", "SecurityHubMode": "off",
          "PolicyTps": "25", "ReReadQueue": "", "ConfigFile": "", "SuppressionsFile": "",
-         "BaselineFile": ""}
+         "BaselineFile": "", "FullRefreshDays": "7", "NotifySeverities": "CRITICAL,HIGH"}
 
 
 def _resolve(value: Any, values: dict[str, str], conditions: dict[str, bool]) -> str:

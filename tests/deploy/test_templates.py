@@ -226,3 +226,70 @@ def test_docs_deployment_names_every_parameter_and_variable_of_the_templates() -
         missing |= {name for name in _variables(template)
                     if name.startswith("SECRETGRAPH_") and f"`{name}`" not in text}
     assert sorted(missing) == []
+
+
+def test_docs_deployment_lists_every_resource_the_central_stack_creates() -> None:
+    """docs/deployment.md "What the central stack creates" named 8 of its 13 resources: the
+    log group, the key alias, the schedule's role, the topic policy and the e-mail
+    subscription were missing, and nothing said the bucket, key and log group outlive the
+    stack (DeletionPolicy Retain; docs round 14). Every resource is a row of the table, and
+    every retained one says so."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text()
+    start = text.index("### What the central stack creates")
+    table = text[start:text.index("\n\n", text.index("| resource |", start))]
+    rows = {line.split("|")[1].strip().split()[0].strip("`"): line
+            for line in table.splitlines() if line.startswith("| `")}
+    resources = central_template()["Resources"]
+    assert sorted(rows) == sorted(resources)
+    for name, resource in resources.items():
+        if resource.get("DeletionPolicy") == "Retain":
+            assert "kept when the stack is deleted" in rows[name], name
+    function = resources["ScannerFunction"]["Properties"]
+    assert f"{function['MemorySize']:,} MB" in rows["ScannerFunction"]
+    assert f"{function['Timeout'] // 60} min" in rows["ScannerFunction"]
+    member = member_template()
+    assert all(f"`{name}`" in text for name in [*member["Resources"], *member["Outputs"]])
+
+
+def test_both_stacks_take_every_setting_the_function_reads_as_a_parameter() -> None:
+    """The nightly run collects incrementally (a policy is carried while its secret's
+    LastChangedDate stands still, re-read every 7 days), paces its policy reads and notifies
+    some severities: SECRETGRAPH_FULL_REFRESH_DAYS, and in the central stack
+    SECRETGRAPH_POLICY_TPS and SECRETGRAPH_NOTIFY_SEVERITIES, could only be set by editing the
+    function's environment by hand, which the next stack update undid (docs round 14). Each
+    is a parameter of both stacks with the command line's default and range, passed to
+    every function."""
+    import re
+
+    from scanner.aws.ratelimit import DEFAULT_POLICY_TPS
+    from scanner.deploy.handler import HandlerConfig
+    from scanner.findings import Severity
+    from scanner.incremental import DEFAULT_FULL_REFRESH_DAYS, MAX_FULL_REFRESH_DAYS
+
+    wired = {"FullRefreshDays": "SECRETGRAPH_FULL_REFRESH_DAYS",
+             "PolicyTps": "SECRETGRAPH_POLICY_TPS",
+             "NotifySeverities": "SECRETGRAPH_NOTIFY_SEVERITIES"}
+    for template in (central_template(), org_scale_template()):
+        parameters = template["Parameters"]
+        days = parameters["FullRefreshDays"]
+        assert (days["Default"], days["MinValue"], days["MaxValue"]) == (
+            DEFAULT_FULL_REFRESH_DAYS, 1, MAX_FULL_REFRESH_DAYS)
+        assert parameters["PolicyTps"]["Default"] == DEFAULT_POLICY_TPS
+        severities = parameters["NotifySeverities"]
+        pattern = severities["AllowedPattern"]
+        assert re.fullmatch(pattern, severities["Default"])
+        assert re.fullmatch(pattern, ",".join(s.value for s in Severity))
+        assert not re.fullmatch(pattern, "HIGH,SEVERE")
+        functions = [r["Properties"] for r in template["Resources"].values()
+                     if r["Type"] == "AWS::Lambda::Function"]
+        assert functions and all(
+            f["Environment"]["Variables"][variable] == {"Ref": parameter}
+            for f in functions for parameter, variable in wired.items())
+    env = {"SECRETGRAPH_ROLE_NAME": "SecretgraphAudit", "SECRETGRAPH_REGIONS": "us-east-1",
+           "SECRETGRAPH_HISTORY_URI": "s3://b/p", "SECRETGRAPH_CENTRAL_ACCOUNT": "111111111111",
+           # CloudFormation passes a Number as text
+           "SECRETGRAPH_FULL_REFRESH_DAYS": "1", "SECRETGRAPH_POLICY_TPS": "25",
+           "SECRETGRAPH_NOTIFY_SEVERITIES": "CRITICAL,HIGH,MEDIUM"}
+    config = HandlerConfig.from_env(env)
+    assert (config.full_refresh_days, config.policy_tps) == (1, 25.0)
+    assert config.notify_severities == {"CRITICAL", "HIGH", "MEDIUM"}

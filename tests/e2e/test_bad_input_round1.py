@@ -252,14 +252,14 @@ _LAMBDA = "arn:aws:lambda:us-east-1:111111111111:function:rotate-db"
 
 
 @pytest.mark.parametrize("section,field,words", [
-    ("  rotation_days: true\n", "remediation.rotation_days", "True is not of type 'integer'"),
+    ("  rotation_days: true\n", "remediation.rotation_days", "true is not of type 'integer'"),
     ("  rotation_days: 1001\n", "remediation.rotation_days", "1001 is greater than"),
     (f"  rotation_functions:\n    - {{lambda_arn: '{_LAMBDA}', days: true}}\n",
-     "remediation.rotation_functions[0].days", "True is not of type 'integer'"),
+     "remediation.rotation_functions[0].days", "true is not of type 'integer'"),
     ("  key_rotation_period_days: true\n", "remediation.key_rotation_period_days",
-     "True is not of type 'integer'"),
+     "true is not of type 'integer'"),
     ("  max_plan_age_hours: true\n", "remediation.max_plan_age_hours",
-     "True is not of type 'number'"),
+     "true is not of type 'number'"),
     ("  engine_tag: 7\n", "remediation.engine_tag", "7 is not of type 'string'"),
     ("  rotation_dayz: 30\n", "remediation", "rotation_dayz"),
 ])
@@ -336,7 +336,7 @@ def test_the_task_environment_refuses_a_full_refresh_period_out_of_range(value: 
                                          r"of days from 1 to 3650, not '"):
         TaskConfig.from_env(env)
     env["SECRETGRAPH_FULL_REFRESH_DAYS"] = "3650"
-    assert TaskConfig.from_env(env).full_refresh_days == 3650
+    assert TaskConfig.from_env(env).scan.full_refresh_days == 3650
 
 
 # ------------------------------------------------------------------ --external-id

@@ -56,3 +56,49 @@ def test_the_remediation_pages_config_example_is_valid(tmp_path: Path) -> None:
     config = load_remediation_config(path)
     assert config.max_plan_age_hours == 24 and config.rotation_days == 30
     assert set(config.cmk_by_account_region["111122223333"]) == {"us-east-1", "us-west-2"}
+
+
+def _long_flags(command: str) -> set[str]:
+    import argparse
+
+    from scanner.cli import build_parser
+
+    parser, _ = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {o for a in sub.choices[command]._actions for o in a.option_strings
+            if o.startswith("--")}
+
+
+def test_every_flag_of_scan_and_collect_put_in_the_config_names_its_flag() -> None:
+    """docs/configuration.md: "a setting the command line takes (...) names its flag". The
+    table of those settings was kept by hand: `max_workers: 4`, `processes: 2`,
+    `policy_tps: 10` or `full_refresh_days: 1` in secretgraph.yaml was "Additional
+    properties are not allowed" without a word of the flag (docs round 14). Every long flag
+    of the two commands that read --config is a config key or in the table."""
+    from scanner.engine.config import COLLECT_ONLY, COMMAND_LINE_ONLY
+
+    keys = set(json.loads(SCHEMA.read_text())["properties"])
+    for command in ("scan", "collect"):
+        names = {flag[2:].replace("-", "_") for flag in _long_flags(command)}
+        missing = names - keys - set(COMMAND_LINE_ONLY) - {"help", "config"}
+        assert sorted(missing) == [], command
+    assert all(COMMAND_LINE_ONLY[name].split()[0][2:].replace("-", "_") == name
+               or name in ("mutelist", "formats") for name in COMMAND_LINE_ONLY)
+    assert {f"--{n.replace('_', '-')}" for n in COLLECT_ONLY} <= \
+        _long_flags("collect") - _long_flags("scan")
+
+
+def test_a_flag_in_the_config_names_the_command_that_takes_it(tmp_path: Path) -> None:
+    import pytest
+
+    from scanner.engine.config import load_config
+    from scanner.errors import InputError
+
+    for text, said in (("max-workers: 4\n", "give --max-workers N (scan --help"),
+                       ("full_refresh_days: 1\n", "give --full-refresh-days N (scan --help"),
+                       ("shard: 1/4\n", "give --shard I/N (collect --help")):
+        path = tmp_path / "secretgraph.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_config(path)
+        assert "is a command-line setting, not a configuration key: " + said in str(info.value)

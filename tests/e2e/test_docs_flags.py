@@ -110,3 +110,45 @@ def test_every_command_whose_format_is_a_choice_offers_table_as_its_plain_text()
     bad = {name: (list(action.choices), action.default) for name, action in choices.items()
            if "table" not in action.choices or action.default == "text"}
     assert not bad, bad
+
+
+BENCH_LINE = re.compile(r"bench/([a-z_]+)\.py((?:(?!bench/[a-z_]+\.py)[^;|&\n])*)")
+
+
+def _bench_flags(script: str) -> set[str]:
+    """The flags a bench script's argparse takes (read from its source: importing a bench
+    script sets up its environment)."""
+    source = (ROOT / "bench" / f"{script}.py").read_text(encoding="utf-8")
+    return set(re.findall(r"add_argument\(\s*\"(--[a-z][a-z0-9-]*)\"", source))
+
+
+def _bench_lines(text: str) -> list[tuple[str, str]]:
+    """(script, the rest of the line) of every `bench/NAME.py ...` in a code block or span."""
+    segments = []
+    for block in re.findall(r"^```[a-z]*\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+        segments += [re.split(r"\s#", line)[0]
+                     for line in block.replace("\\\n", " ").splitlines()]
+    prose = re.sub(r"^```[a-z]*\n(.*?)^```", "", text, flags=re.DOTALL | re.MULTILINE)
+    segments += re.findall(r"`([^`]*)`", prose)
+    return [(m.group(1), m.group(2)) for s in segments for m in BENCH_LINE.finditer(s)]
+
+
+def test_every_flag_a_documented_bench_command_names_is_a_flag_of_that_script() -> None:
+    """docs/scale.md, docs/collection.md, docs/reports.md... give the benchmark commands their
+    figures came from (`bench/offline_scan.py --stages --no-child`): a flag renamed in the
+    script left the figure unreproducible without a word (docs round 14: held as the
+    secretgraph command lines above are)."""
+    bad, seen = [], set()
+    for doc in DOCS:
+        for script, rest in _bench_lines(doc.read_text(encoding="utf-8")):
+            path = ROOT / "bench" / f"{script}.py"
+            if not path.exists():
+                bad.append(f"{doc.relative_to(ROOT)}: bench/{script}.py does not exist")
+                continue
+            known = _bench_flags(script)
+            seen.add(script)
+            bad += [f"{doc.relative_to(ROOT)}: bench/{script}.py {flag}"
+                    for flag in FLAG.findall(rest) if flag not in known]
+    assert not bad, "\n".join(bad)
+    assert {"offline_scan", "rules", "api_calls", "grow"} <= seen
+    assert "--stages" in _bench_flags("offline_scan")

@@ -219,3 +219,27 @@ def test_a_quoted_key_is_text(tmp_path: Path) -> None:
     path.write_text(f"remediation:\n  cmk:\n    '111122223333':\n      us-east-1: {KEY_ARN}\n",
                     encoding="utf-8")
     assert load_config(path) is not None
+
+
+@pytest.mark.parametrize("body,field,said", [
+    ("prove_timeout: true\n", "prove_timeout", "true is not of type 'number'"),
+    ("emit_pass:\n", "emit_pass", "null (an empty value) is not of type 'boolean'"),
+    ("trusted_accounts: [null]\n", "trusted_accounts[0]",
+     "null (an empty value) is not of type 'string'"),
+    ("remediation:\n  rotation_days: false\n", "remediation.rotation_days",
+     "false is not of type 'integer'"),
+])
+def test_a_yaml_boolean_or_null_of_the_wrong_type_is_named_as_written(
+        tmp_path: Path, body: str, field: str, said: str) -> None:
+    """docs/configuration.md: a value of the wrong form says what was expected in words. A
+    YAML `true` or an empty value was named by Python's repr: "True is not of type 'number'",
+    "None is not of type 'string'" -- words of no file the user wrote (docs round 14)."""
+    error = _config_error(tmp_path, body)
+    assert error.field == field
+    assert said in str(error) and "True" not in str(error) and "None" not in str(error)
+    with pytest.raises(InputError) as info:  # a suppression file reads the same way
+        path = tmp_path / "suppressions.yaml"
+        path.write_text("suppressions:\n  - rule: secret-unused\n    reason:\n"
+                        "    expires: 2027-01-01\n", encoding="utf-8")
+        load_suppressions(path)
+    assert "null (an empty value) is not of type 'string'" in str(info.value)

@@ -163,3 +163,27 @@ def test_the_dockerfile_passes_hadolint() -> None:
     run = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _docker_runs(text: str) -> list[str]:
+    """Every `docker run ...` command of a text (a code block or the Dockerfile's comment),
+    continuation lines joined."""
+    text = re.sub(r"\\\n#?\s*", " ", text)
+    return [line[line.index("docker run"):] for line in text.splitlines() if "docker run" in line]
+
+
+def test_the_documented_docker_run_writes_into_a_folder_inside_a_mount() -> None:
+    """docs/reports.md and the Dockerfile said `-v "$PWD/out:/out" ... --out /out`: a scan
+    stages its outputs beside --out, in the container's `/`, which the image's user may not
+    write -- the documented command ended at once, "--out /out: cannot write in /" (docs
+    round 14). --out is a folder inside a mounted one, and the run is as the caller (--user),
+    who owns that folder and the mounted ~/.aws."""
+    runs = _docker_runs((REPO / "docs" / "reports.md").read_text(encoding="utf-8")) + \
+        _docker_runs(DOCKERFILE.read_text(encoding="utf-8"))
+    assert len(runs) >= 2
+    for run in runs:
+        mounts = [m.strip("\"'").split(":")[1] for m in re.findall(r"-v (\S+)", run)]
+        out = re.search(r"--out (\S+)", run)
+        assert out, run
+        assert any(out.group(1).startswith(m.rstrip("/") + "/") for m in mounts), run
+        assert "--user" in run, run

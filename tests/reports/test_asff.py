@@ -293,3 +293,21 @@ def test_an_archived_resolved_finding_is_informational_keeping_its_original_seve
                   if f["GeneratorId"] == "secretgraph/secret-rotation-disabled"]
     assert archived["Severity"] == {"Label": "INFORMATIONAL", "Original": "MEDIUM"}
     assert archived["Compliance"]["Status"] == "PASSED"
+
+
+def test_docs_reports_name_every_member_and_product_field_an_asff_finding_carries() -> None:
+    """docs/reports.md's ASFF table is where a Security Hub user looks a field up: it named
+    neither ProductFields' ProviderName, ProviderVersion and secretgraph/resource_type nor
+    SchemaVersion, ProductName and CompanyName (docs round 14)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    section = text[text.index("## ASFF and Security Hub"):text.index("`reports.asff.validate_asff")]
+    findings = build_asff(sample_document(), graph=sample_graph())
+    members = {key for f in findings for key in f}
+    fields = {key for f in findings for key in f["ProductFields"]}
+    assert "secretgraph/principal" in fields and "secretgraph/resource_type" in fields
+    missing = {m for m in members if f"`{m}`" not in section and f"`{m}." not in section}
+    missing |= {k for k in fields
+                if f"`{k}`" not in section and f"`{k.removeprefix('secretgraph/')}`" not in section}
+    assert sorted(missing) == []
