@@ -395,18 +395,36 @@ def earlier_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, i
     beside it that took them back). An apply that goes on from an earlier one of the same plan
     finds that one's changes in place (no-ops): its own journal's --undo takes back only what
     it made (safe-fixes trial round 18: "to take it back: --undo <the second journal>" left
-    the first apply's key-policy statements and secret-policy edit in place)."""
+    the first apply's key-policy statement and secret-policy edit in place)."""
+    return _other_applies(journal_path, plan_id, later=False)
+
+
+def later_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, int]]:
+    """``earlier_applies``' counterpart: the apply journals of the plan written after
+    ``journal_path`` whose changes may still be in place, newest first -- changes made on top
+    of the journal's, which its --undo finds in the way (safe-fixes trial round 18)."""
+    return _other_applies(journal_path, plan_id, later=True)
+
+
+def _other_applies(journal_path: str | Path, plan_id: str, *,
+                   later: bool) -> list[tuple[str, int]]:
     current = Path(journal_path)
-    out: list[tuple[str, int]] = []
-    for path in sorted(current.parent.glob(f"remediation-journal-{plan_id}-*.jsonl"),
-                       reverse=True):
+    mine = _loose_records(current)
+    started = str(mine[0].get("started_at") or "") if mine else ""
+    found: list[tuple[tuple[str, str], str, int]] = []
+    for path in current.parent.glob(f"remediation-journal-{plan_id}-*.jsonl"):
         if ".undo-" in path.name or path.resolve() == current.resolve():
-            continue  # (one apply of a plan at a time: every other one is earlier)
+            continue
         records = _loose_records(path)
         if not records or records[0].get("type") != "header" or \
                 records[0].get("mode") != "apply" or records[0].get("plan_id") != plan_id:
             continue
+        # by start time, then name (stamped to the second, as the start time is); one apply
+        # of a plan at a time: an apply's own journal is the newest of the plan
+        when = (str(records[0].get("started_at") or ""), path.name)
+        if (when > (started, current.name)) != later:
+            continue
         made = sum(1 for s in _outcomes(records).values() if s in _MADE)
         if made and not _taken_back(path):
-            out.append((str(path), made))
-    return out
+            found.append((when, str(path), made))
+    return [(path, made) for _, path, made in sorted(found, reverse=True)]

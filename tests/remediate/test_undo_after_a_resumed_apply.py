@@ -2,7 +2,9 @@
 changes in place (no-ops), and its own journal's --undo takes back only what it made: its
 "to take it back" line names the earlier apply's --undo too, newest first (safe-fixes trial
 round 18: PutResourcePolicy denied halfway, fixed, the same --apply again; the line named the
-second journal alone, and running it left the first apply's key-policy statement in place)."""
+second journal alone, and running it left the first apply's key-policy statement in place).
+The older journal's --undo run first is refused as it was, and now names the later apply whose
+--undo comes first (it said only to put each resource back as the apply left it by hand)."""
 
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ _READS = ("Describe", "Get", "List", "AssumeRole")
 RULES = "secret-policy-public,secret-policy-external-account,secret-cross-account-access-broken"
 
 
-def _second_write_refused() -> Any:
+def _third_write_refused() -> Any:
     made: list[str] = []
 
     def call(self: BaseClient, op: str, params: dict[str, Any]) -> Any:
         if not op.startswith(_READS):
             made.append(op)
-            if len(made) == 2:
+            if len(made) == 3:
                 raise ClientError({"Error": {"Code": "AccessDeniedException",
                                              "Message": "not allowed"}}, op)
         return _REAL(self, op, params)
@@ -64,19 +66,30 @@ def test_the_undo_line_names_the_earlier_apply_and_both_undos_restore_the_polici
                      "--journal", str(journal)])
 
     with monkeypatch.context() as denied:
-        denied.setattr(BaseClient, "_make_api_call", _second_write_refused())
-        assert apply(first) == 1  # the key statement made, the secret policy's edit denied
+        denied.setattr(BaseClient, "_make_api_call", _third_write_refused())
+        # the key statement and the first secret-policy edit made, the second edit denied
+        assert apply(first) == 1
     capsys.readouterr()
 
     assert apply(second) == 0
 
     out = capsys.readouterr().out
-    assert "applied 2, noop 1" in out, out
+    assert "applied 1, noop 2" in out, out
     last = out.rstrip().splitlines()[-1]
     undo = f"secretgraph remediate --undo {{}} --remediation-role-name {REMEDIATION_ROLE}"
     assert last.startswith(f"to take it back: {undo.format(second)}, then "
                            f"{undo.format(first)} (the earlier apply of this plan that made "
-                           "1 change(s) this run found in place)"), last
+                           "2 change(s) this run found in place)"), last
+
+    # the older journal's --undo first: its secret-policy edit is under the later one's,
+    # refused, nothing changed, naming the later apply
+    capsys.readouterr()
+    assert main(["remediate", "--undo", str(first), "--yes", "--remediation-role-name",
+                 REMEDIATION_ROLE]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "refusing to undo, nothing was changed" in err, err
+    assert (f"a later apply of this plan made 1 change(s) on top of this journal's: run "
+            f"--undo {second} first") in err, err
 
     for journal in (second, first):  # as the line says, newest first
         assert main(["remediate", "--undo", str(journal), "--yes", "-q",
