@@ -180,7 +180,17 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
             skip(str(exc))
             continue
         if not planned:
-            skip("already in the desired state in the snapshot: nothing to change")
+            made = _resolving(changes, finding.id)
+            if made is not None:
+                # an earlier change of this plan fixes it (remove-external-grant of an account
+                # took out its root ARN too: the root ARN's finding read "already in the
+                # desired state in the snapshot", which it was not; safe-fixes trial round 18)
+                changes[made] = replace(changes[made], finding_ids=(
+                    *changes[made].finding_ids, finding.id))
+                continue
+            skip("already in the desired state in the snapshot" + (
+                " and the changes planned before it" if overlay else "")
+                + ": nothing to change")
             continue
         if not mine:
             planned = [c for c in planned if selection.in_accounts(c.account_id)]
@@ -244,6 +254,15 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     return Plan(plan_id=make_plan_id(estate, created_at, frozen, max_age),
                 created_at=created_at, estate=estate, changes=frozen, skipped=tuple(skipped),
                 max_age_hours=max_age)
+
+
+def _resolving(changes: Sequence[PlannedChange], finding_id: str) -> int | None:
+    """The index of the change of the plan whose predicted effect resolves ``finding_id``."""
+    for i, change in enumerate(changes):
+        resolved = (change.effect or {}).get("findings_resolved") or ()
+        if any(isinstance(r, Mapping) and r.get("id") == finding_id for r in resolved):
+            return i
+    return None
 
 
 def muted_failure(finding: Finding) -> bool:
