@@ -16,8 +16,8 @@ from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
     check_live_identity, conditions_of, end_run, error_text, gone_reason, left_undone, log,
-    note_stop, nothing_changed_yet, read_current, region_off_reason, say, say_stopped,
-    stopped_note, undo_expected_before)
+    note_stop, nothing_changed_yet, policy_drift, read_current, region_off_reason, say,
+    say_stopped, stopped_note, undo_expected_before)
 
 
 #: apply outcomes that --undo takes back: applied, and those where a call may have landed
@@ -211,9 +211,13 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
             continue  # already back as it was (or the call never landed)
         if not _landed(e, current):
             expected = _undo_expected_after(e.change, e.after or e.change.desired_state)
+            changed = differences(expected, current)
+            how = "; ".join(f"{k}: {d}" for k in changed
+                            if (d := policy_drift(expected.get(k), current.get(k))))
             mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
-                              f"{', '.join(differences(expected, current))} changed since "
-                              "the apply" + ("" if e.status == "applied" else
+                              f"{', '.join(changed)} changed since the apply"
+                              + (f" ({how})" if how else "")
+                              + ("" if e.status == "applied" else
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
