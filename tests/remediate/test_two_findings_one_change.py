@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from helpers.access_estate import APP_ROLE, allow_read_identity, estate, key_policy_for, role
+from scanner.changes import PlanRefused
 from scanner.cli import main
 from scanner.snapshot_io import write_snapshot
 
@@ -50,3 +54,21 @@ def test_both_findings_are_the_one_change_s(tmp_path: Path) -> None:
     # the saved plan is read back as it is written (its digests, its plan id)
     assert main(["remediate", "--in", str(out), "--plan", str(out / "remediation-plan.json"),
                  "-q"]) == 0
+
+
+def test_a_finding_its_remediator_refuses_but_an_earlier_change_fixes_is_that_change_s(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same when the remediator refuses the second finding (a replica's finding: "edit
+    the primary"): the change that resolves it names it, no "not planned" line says
+    otherwise."""
+    import remediations.remove_external_grant as module
+
+    real = module.plan
+
+    def plan(finding: Any, snapshot: Any, ctx: Any) -> Any:
+        if finding.principal == OUTSIDER_ROOT:
+            raise PlanRefused("refused for this test")
+        return real(finding, snapshot, ctx)
+
+    monkeypatch.setattr(module, "plan", plan)
+    test_both_findings_are_the_one_change_s(tmp_path)
