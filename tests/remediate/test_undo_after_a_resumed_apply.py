@@ -127,3 +127,41 @@ def test_an_apply_that_went_on_from_a_finished_one_names_no_earlier_journal(
     assert last == (f"to take it back: secretgraph remediate --undo {first} "
                     f"--remediation-role-name {REMEDIATION_ROLE} (the earlier apply of this "
                     "plan that made 3 change(s) this run found in place)"), last
+
+
+def test_a_second_apply_that_stops_again_names_the_earlier_apply_s_undo(
+        scanned: Scanned, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same write denied again: the second run made nothing (two no-ops, one failed), and
+    what it says to take back is the first apply's."""
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    assert main(["remediate", "--in", str(scanned.scan_dir), "--config",
+                 str(scanned.config_path), "--rule", RULES, "-q"]) == 0
+    plan_path = scanned.scan_dir / "remediation-plan.json"
+    plan_id = json.loads(plan_path.read_text("utf-8"))["plan_id"]
+    first, second = (scanned.scan_dir / f"remediation-journal-{plan_id}-{stamp}.jsonl"
+                     for stamp in ("20261207T210000Z", "20261207T210100Z"))
+    for journal, refused in ((first, 3), (second, 1)):
+        made: list[str] = []
+
+        def call(self: BaseClient, op: str, params: dict[str, Any], n: int = refused,
+                 made: list[str] = made) -> Any:
+            if not op.startswith(_READS):
+                made.append(op)
+                if len(made) == n:
+                    raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                                 "Message": "not allowed"}}, op)
+            return _REAL(self, op, params)
+
+        with monkeypatch.context() as denied:
+            denied.setattr(BaseClient, "_make_api_call", call)
+            assert main(["remediate", "--in", str(scanned.scan_dir), "--plan", str(plan_path),
+                         "--apply", "--yes", "--remediation-role-name", REMEDIATION_ROLE,
+                         "--journal", str(journal)]) == 1
+
+    out = capsys.readouterr().out
+    assert "(failed 1, noop 2)" in out, out
+    last = " ".join(out.rstrip().splitlines()[-1].split())
+    assert last.endswith(f"to take back what it made: secretgraph remediate --undo {first} "
+                         f"--remediation-role-name {REMEDIATION_ROLE} (the earlier apply of "
+                         "this plan that made 2 change(s) this run found in place)"), last
