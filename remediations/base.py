@@ -17,6 +17,13 @@ from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot,
 #: AWS limits the edits are checked against (AWS_FACTS.md section 3).
 SECRET_POLICY_MAX_CHARS = 20_480
 KEY_POLICY_MAX_BYTES = 32_768
+#: the last character a key policy's text may hold: KMS API Reference, PutKeyPolicy, Policy: "A
+#: key policy document can include only the following characters: Printable ASCII characters
+#: ... Printable characters in the Basic Latin and Latin-1 Supplement character set (through
+#: \u00FF) ... The tab (\u0009), line feed (\u000A), and carriage return (\u000D) special
+#: characters" (the model's pattern: [\u0009\u000A\u000D\u0020-\u00FF]+). Any other
+#: character reaches a key policy only as a JSON escape, and is written back as one
+KEY_POLICY_MAX_CHAR = 0xFF
 #: what UpdateSecret's KmsKeyId names to go back to the AWS-managed key
 AWS_MANAGED_SECRET_KEY = AWS_MANAGED_ALIAS
 

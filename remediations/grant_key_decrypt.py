@@ -24,9 +24,9 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
-from remediations.base import (KEY_POLICY_MAX_BYTES, evidence_list, evidence_str, find_key,
-                               find_secret, index_of, is_aws_managed_key, require_read,
-                               rotation_role)
+from remediations.base import (KEY_POLICY_MAX_BYTES, KEY_POLICY_MAX_CHAR, evidence_list,
+                               evidence_str, find_key, find_secret, index_of,
+                               is_aws_managed_key, require_read, rotation_role)
 from remediations.policy_edit import (aws_principals, edit_policy, parse_policy,
                                       parsed_or_none, principal_account)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -383,7 +383,8 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
             "Principal": {"AWS": rotator}, "Action": list(ROTATION_ACTIONS), "Resource": "*",
             "Condition": {"StringEquals": _conditions(secret)}})
     after, diff = edit_policy("kms-key-policy", before_text, before, replacements, appended,
-                              KEY_POLICY_MAX_BYTES, use_bytes=True)
+                              KEY_POLICY_MAX_BYTES, use_bytes=True,
+                              max_char=KEY_POLICY_MAX_CHAR)
     call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,
                    params={"KeyId": key.arn, "PolicyName": "default", "Policy": diff.after})
     # the statement is for this secret's ARN (its encryption context): a secret deleted, or

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any, Mapping, Sequence
 
 from scanner.changes import PlanRefused, PolicyDiff, StatementDiff
 from scanner.policy import Policy, arn, parse_policy_text
+from scanner.policy.parse import load_marking_repeats, repeated_keys
 from scanner.policy.matching import action_matches
 
 
@@ -19,11 +21,24 @@ def parse_policy(text: str | None, what: str) -> dict[str, Any]:
     if text is None or not text.strip():
         return {"Version": "2012-10-17", "Statement": []}
     try:
-        doc = json.loads(text)
+        marked = load_marking_repeats(text)
     except json.JSONDecodeError as exc:
         raise PlanRefused(f"{what} is not valid JSON ({exc.msg}); not editing it") from None
-    if not isinstance(doc, dict):
+    if not isinstance(marked, dict):
         raise PlanRefused(f"{what} is not a JSON object; not editing it")
+    repeats = _located_repeats(marked)
+    if repeats:
+        # the policy is written back whole (minified): json.loads kept the last of the
+        # repeated keys, so the text written would drop the others from a statement the plan
+        # shows as "unchanged" (safe-fixes trial round 18: a Deny's Condition repeating
+        # StringNotEquals lost its first block under restrict-public-secret-policy)
+        raise PlanRefused(
+            f"{what}: {'; '.join(repeats[:3])}: the policy is written back whole, and only "
+            "the last of a repeated key would be kept, changing a statement this change is "
+            "not for (IAM User Guide, \"Grammar of the IAM JSON policy language\": "
+            "\"Individual elements must not contain multiple instances of the same key\"); "
+            "remove the repeated key by hand, rescan and plan again")
+    doc = json.loads(text)
     stmts = doc.get("Statement")
     if isinstance(stmts, dict):
         doc["Statement"] = [stmts]
@@ -32,6 +47,20 @@ def parse_policy(text: str | None, what: str) -> dict[str, Any]:
     elif not isinstance(stmts, list):
         raise PlanRefused(f"{what}: Statement is neither a list nor an object; not editing it")
     return doc
+
+
+def _located_repeats(doc: Mapping[str, Any]) -> list[str]:
+    """The keys repeated within one JSON object of a policy document (``repeated_keys``),
+    each said with the statement it is in (``statement 2 (Guard): key ...``)."""
+    stmts = doc.get("Statement")
+    listed = stmts if isinstance(stmts, list) else [stmts] if isinstance(stmts, Mapping) else []
+    out: list[str] = []
+    for i, stmt in enumerate(listed):
+        sid = _sid(stmt)
+        out += [f"statement {i}{f' ({sid})' if sid else ''}: {r}" for r in repeated_keys(stmt)]
+    if not out and repeated_keys(doc):
+        out = [f"the policy: {r}" for r in repeated_keys(doc)]
+    return out
 
 
 def parsed_or_none(text: str | None) -> Any:
@@ -44,20 +73,30 @@ def parsed_or_none(text: str | None) -> Any:
         return {"__unparseable__": text}
 
 
-def minify(doc: Mapping[str, Any]) -> str:
-    """Compact text, key order kept (AWS counts every character of a secret policy)."""
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+def minify(doc: Mapping[str, Any], *, max_char: int | None = None) -> str:
+    """Compact text, key order kept (AWS counts every character of a secret policy).
+
+    A character above ``max_char`` (and a lone surrogate, which no encoding can write) is
+    written as its JSON escape, ``\\uXXXX``: the same string to a JSON reader, in the
+    characters the service accepts (a key policy: ``KEY_POLICY_MAX_CHAR``)."""
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    outside = re.compile(f"[^\\x00-{chr(max_char)}]" if max_char is not None
+                         else "[\\ud800-\\udfff]")
+    # only a JSON string holds a character outside ASCII: escaping it there keeps the text JSON
+    return outside.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any],
                 replacements: Mapping[int, Mapping[str, Any] | None],
                 appended: Sequence[Mapping[str, Any]], limit: int, *,
-                use_bytes: bool) -> tuple[dict[str, Any], PolicyDiff]:
+                use_bytes: bool, max_char: int | None = None
+                ) -> tuple[dict[str, Any], PolicyDiff]:
     """Apply a minimal edit and describe it statement by statement.
 
     ``replacements`` maps a statement index to its new form (None drops it); ``appended`` adds
     statements at the end. Every other statement, and every other top-level key, is kept as it
-    was. The result is minified and its size checked against ``limit``.
+    was. The result is minified (characters above ``max_char`` escaped: ``minify``) and its
+    size checked against ``limit``.
     """
     before_stmts: list[Any] = list(before_doc["Statement"])
     after_stmts: list[Any] = []
@@ -83,7 +122,7 @@ def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any
         after_stmts.append(stmt)
     after_doc = {key: value for key, value in before_doc.items()}
     after_doc["Statement"] = after_stmts
-    after_text = minify(after_doc)
+    after_text = minify(after_doc, max_char=max_char)
     size = len(after_text.encode("utf-8")) if use_bytes else len(after_text)
     if size > limit:
         unit = "bytes" if use_bytes else "characters"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from scanner.commands._outputs import endpoint_url, external_id, output_file, \
     replace_together, terminal_width
@@ -502,25 +502,52 @@ def _run(args: argparse.Namespace) -> int:
         if result.journal_path:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
             _summary(args, result.ok, f"journal: {result.journal_path} ({counts})")
-            if result.ok and result.counts.get("applied") and not _quiet(args):
-                print(fit_line(_undo_hint(args, plan, result.journal_path), stream_columns(),
-                               more="  "))
+            older = _earlier_applies(result.counts, result.journal_path, plan.plan_id)
+            if result.ok and (result.counts.get("applied") or older) and not _quiet(args):
+                made = result.journal_path if result.counts.get("applied") else None
+                print(fit_line(_undo_hint(args, plan, made, older),
+                               stream_columns(), more="  "))
             elif not result.ok:
-                _failed_next(args, result.counts, result.journal_path)
+                _failed_next(args, result.counts, result.journal_path, older)
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
 
 
-def _undo_hint(args: argparse.Namespace, plan: Any, journal: str) -> str:
+def _earlier_applies(counts: Any, journal: str, plan_id: str) -> list[tuple[str, int]]:
+    """The earlier applies of the plan whose changes this run may have found in place (it
+    had no-ops): scanner.remediate.journal.earlier_applies."""
+    if not counts.get("noop"):
+        return []
+    from scanner.remediate.journal import earlier_applies
+
+    return earlier_applies(journal, plan_id)
+
+
+def _undo_chain(args: argparse.Namespace, journal: str | None,
+                earlier: Sequence[tuple[str, int]]) -> str:
+    """The --undo commands that take back this apply (``journal``, None when it made
+    nothing) and the earlier applies of the plan whose changes it found in place, newest
+    first: each journal's --undo takes back only what its own run made, and an older one's
+    refuses while a newer one's changes sit on top of its own."""
+    steps = ([_undo_command(args, journal)] if journal else []) + [
+        f"{_undo_command(args, path)} (the earlier apply of this plan that made {made} "
+        "change(s) this run found in place)" for path, made in earlier]
+    return ", then ".join(steps)
+
+
+def _undo_hint(args: argparse.Namespace, plan: Any, journal: str | None,
+               earlier: Sequence[tuple[str, int]] = ()) -> str:
     """How to take an apply back: the command with the flags it was applied with (the
     ExternalId only named, not repeated) and the changes --undo cannot revert (new-user
-    trial 18: the plan said "undo: yes", and which command did it was left to the docs)."""
+    trial 18: the plan said "undo: yes", and which command did it was left to the docs);
+    after an apply that went on from an earlier one, that one's --undo too (``earlier``)."""
     stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
     cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
-    return f"to take it back: {_undo_command(args, journal)}{cannot}"
+    return f"to take it back: {_undo_chain(args, journal, earlier)}{cannot}"
 
 
-def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
+def _failed_next(args: argparse.Namespace, counts: Any, journal: str,
+                 earlier: Sequence[tuple[str, int]] = ()) -> None:
     """What to do after an apply that stopped on a change (failed, refused, partial,
     unverified): fix the cause and run the same --apply again -- or, a resource changed since
     the plan, rescan and plan again -- and, when it made changes, how to take them back.
@@ -530,7 +557,8 @@ def _failed_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
         "refused") else "fix what stopped it, then run the same --apply again (it skips " \
         "what is made already)"
     made = any(counts.get(s) for s in ("applied", "partial", "verify-failed"))
-    back = f"; to take back what it made: {_undo_command(args, journal)}" if made else ""
+    back = "; to take back what it made: " + _undo_chain(args, journal if made else None,
+                                                         earlier) if made or earlier else ""
     line = f"next: {again}{back}"
     if _quiet(args):
         _errors(args)(line)

@@ -157,6 +157,21 @@ def _strings(value: Any, element: str, problems: list[str]) -> tuple[str, ...]:
     return ()
 
 
+def load_marking_repeats(text: str) -> Any:
+    """The JSON value of ``text`` with every object that names a key more than once marked
+    (``repeated_keys`` finds them); json.loads' errors propagate. For a caller that rewrites a
+    policy text (the remediators): json.loads alone keeps the last of the repeats silently,
+    and the text written back would lose the others."""
+    return json.loads(text, object_pairs_hook=_json_object)
+
+
+def repeated_keys(value: Any) -> list[str]:
+    """The keys repeated within one JSON object anywhere in ``value`` (a value of
+    ``load_marking_repeats``), as problems: ``key 'Condition' more than once in one JSON
+    object``."""
+    return _duplicate_problems(value)
+
+
 def _scalar_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -175,7 +175,7 @@ def preflight(changes: Sequence[PlannedChange], clients_for: ClientsFactory, *,
         if not matches(change.pre_state, current):
             changed = differences(change.pre_state, current)
             drifted.append(f"{change.change_id} ({change.resource_arn}): "
-                           f"{changed_since(change, changed, 'the scan')}")
+                           f"{changed_since(change, changed, 'the scan', current)}")
             if set(changed) <= conditions_of(change):
                 # only what the change depends on and leaves as it is (the secret a
                 # grant-key-decrypt statement is for, the key a move goes to): no apply
@@ -487,7 +487,8 @@ def _apply_one(change: PlannedChange, clients_for: ClientsFactory, journal: Jour
         say(out, f"no-op    {label}: already past it ({past.change_id} is in place)")
         return "noop"
     if not matches(change.pre_state, before):
-        drift = changed_since(change, differences(change.pre_state, before), "the plan")
+        drift = changed_since(change, differences(change.pre_state, before), "the plan",
+                              before)
         journal.change(change, status="refused", before=before, after=None,
                        message=f"drift: {drift}")
         alarm(out, errors, f"REFUSED  {label}: {drift}")

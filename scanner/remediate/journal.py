@@ -343,3 +343,88 @@ def unfinished_apply(folder: str | Path, plan_id: str, planned: int) -> str | No
         note += (f"; {flight[0]} may be partly made: if the plan is refused as drifted, "
                  f"secretgraph remediate --undo {path} takes back what landed")
     return note
+
+
+#: an apply journal's outcomes after which a change may be in place (its calls landed)
+_MADE = frozenset({"applied", "partial", "verify-failed", "started"})
+#: an undo journal's outcomes after which nothing of the change is left to take back
+_BACK = frozenset({"undone", "noop"})
+
+
+def _loose_records(path: Path) -> list[Mapping[str, Any]]:
+    """The records of a journal read loosely (a note, not a check): a line that cannot be
+    read is passed over, a journal that cannot be read has none."""
+    try:
+        lines = input_file.read_text(path).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+    out: list[Mapping[str, Any]] = []
+    for line in lines:
+        try:
+            rec = json_text.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def _outcomes(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    status: dict[str, str] = {}
+    for rec in records:
+        if rec.get("type") == "change" and isinstance(rec.get("change"), dict):
+            status[str(rec["change"].get("change_id"))] = str(rec.get("status"))
+    return status
+
+
+def _taken_back(journal: Path) -> bool:
+    """An undo journal beside ``journal`` (``<journal>.undo-<time>.jsonl``, the default
+    name) ended without a stop and took back or found back every change it lists."""
+    for undo in journal.parent.glob(f"{journal.stem}.undo-*.jsonl"):
+        records = _loose_records(undo)
+        ends = [r for r in records if r.get("type") == "end"]
+        if ends and not ends[-1].get("interrupted") and \
+                set(_outcomes(records).values()) <= _BACK:
+            return True
+    return False
+
+
+def earlier_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, int]]:
+    """The apply journals of ``plan_id`` beside ``journal_path`` written before it, newest
+    first, with how many changes each may have left in place (made, and no undo journal of it
+    beside it that took them back). An apply that goes on from an earlier one of the same plan
+    finds that one's changes in place (no-ops): its own journal's --undo takes back only what
+    it made (safe-fixes trial round 18: "to take it back: --undo <the second journal>" left
+    the first apply's key-policy statement and secret-policy edit in place)."""
+    return _other_applies(journal_path, plan_id, later=False)
+
+
+def later_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, int]]:
+    """``earlier_applies``' counterpart: the apply journals of the plan written after
+    ``journal_path`` whose changes may still be in place, newest first -- changes made on top
+    of the journal's, which its --undo finds in the way (safe-fixes trial round 18)."""
+    return _other_applies(journal_path, plan_id, later=True)
+
+
+def _other_applies(journal_path: str | Path, plan_id: str, *,
+                   later: bool) -> list[tuple[str, int]]:
+    current = Path(journal_path)
+    mine = _loose_records(current)
+    started = str(mine[0].get("started_at") or "") if mine else ""
+    found: list[tuple[tuple[str, str], str, int]] = []
+    for path in current.parent.glob(f"remediation-journal-{plan_id}-*.jsonl"):
+        if ".undo-" in path.name or path.resolve() == current.resolve():
+            continue
+        records = _loose_records(path)
+        if not records or records[0].get("type") != "header" or \
+                records[0].get("mode") != "apply" or records[0].get("plan_id") != plan_id:
+            continue
+        # by start time, then name (stamped to the second, as the start time is); one apply
+        # of a plan at a time: an apply's own journal is the newest of the plan
+        when = (str(records[0].get("started_at") or ""), path.name)
+        if (when > (started, current.name)) != later:
+            continue
+        made = sum(1 for s in _outcomes(records).values() if s in _MADE)
+        if made and not _taken_back(path):
+            found.append((when, str(path), made))
+    return [(path, made) for _, path, made in sorted(found, reverse=True)]

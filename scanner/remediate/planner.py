@@ -177,10 +177,18 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         try:
             planned: list[PlannedChange] = module.plan(finding, snapshot, ctx)
         except PlanRefused as exc:
-            skip(str(exc))
+            if not _attach(changes, finding.id):
+                skip(str(exc))
             continue
         if not planned:
-            skip("already in the desired state in the snapshot: nothing to change")
+            # an earlier change of this plan fixes it (remove-external-grant of an account
+            # took out its root ARN too: the root ARN's finding read "already in the desired
+            # state in the snapshot", which it was not; safe-fixes trial round 18)
+            if _attach(changes, finding.id):
+                continue
+            skip("already in the desired state in the snapshot" + (
+                " and the changes planned before it" if overlay else "")
+                + ": nothing to change")
             continue
         if not mine:
             planned = [c for c in planned if selection.in_accounts(c.account_id)]
@@ -244,6 +252,18 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
     return Plan(plan_id=make_plan_id(estate, created_at, frozen, max_age),
                 created_at=created_at, estate=estate, changes=frozen, skipped=tuple(skipped),
                 max_age_hours=max_age)
+
+
+def _attach(changes: list[PlannedChange], finding_id: str) -> bool:
+    """Whether a change planned so far resolves ``finding_id`` (its predicted effect): then
+    the finding is that change's too, as a finding whose own change is identical is."""
+    for i, change in enumerate(changes):
+        resolved = (change.effect or {}).get("findings_resolved") or ()
+        if any(isinstance(r, Mapping) and r.get("id") == finding_id for r in resolved):
+            if finding_id not in change.finding_ids:
+                changes[i] = replace(change, finding_ids=(*change.finding_ids, finding_id))
+            return True
+    return False
 
 
 def muted_failure(finding: Finding) -> bool:

@@ -270,15 +270,59 @@ def stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, u
         f"made so far; {then}"
 
 
-def changed_since(change: PlannedChange, keys: Sequence[str], since: str) -> str:
+def changed_since(change: PlannedChange, keys: Sequence[str], since: str,
+                  current: Mapping[str, Any] | None = None) -> str:
     """``k1, k2 changed since <since>``, with what the remediator says of a changed condition
     of the change (``condition_drift(change, key)``, where it has one): the drifted key of a
     grant-key-decrypt is the key policy's resource, and ``secret_exists`` alone did not say
-    which secret -- two statements on one key are for two (safe-fixes trial round 16)."""
+    which secret -- two statements on one key are for two (safe-fixes trial round 16). Given
+    the state read now (``current``), a changed policy says which statements differ from the
+    plan's (``policy_drift``)."""
     explain = getattr(REMEDIATORS.get(change.remediation_id), "condition_drift", None)
     notes = [n for n in (explain(change, k) for k in keys) if n] if explain else []
+    if current is not None:
+        notes += [f"{k}: {d}" for k in keys
+                  if (d := policy_drift(change.pre_state.get(k), current.get(k)))]
     return f"{', '.join(keys)} changed since {since}" + (f" ({'; '.join(notes)})" if notes
                                                          else "")
+
+
+def policy_drift(expected: Any, current: Any, most: int = 3) -> str | None:
+    """Which statements of a policy read now differ from the one a plan expected (``statement
+    2 (Console) added; statement 0 (Apps) removed``), or None when either is no policy
+    document. A refusal said only "key_policy changed since the scan", and which of the
+    console's edits was in the way was left to a diff by hand (safe-fixes trial round 18)."""
+    if expected is None and isinstance(current, Mapping):
+        return "a policy was attached"
+    if current is None and isinstance(expected, Mapping):
+        return "the policy was deleted"
+    if not isinstance(expected, Mapping) or not isinstance(current, Mapping):
+        return None
+
+    def statements(doc: Mapping[str, Any]) -> list[Any]:
+        st = doc.get("Statement")
+        return st if isinstance(st, list) else [st] if st is not None else []
+
+    def label(i: int, stmt: Any) -> str:
+        sid = stmt.get("Sid") if isinstance(stmt, Mapping) else None
+        named = f" ({terminal_safe(str(sid), newlines=False)[:60]})" if sid else ""
+        return f"statement {i}{named}"
+
+    before, now = statements(expected), statements(current)
+    texts_before = [canonical_json(x) for x in before]
+    texts_now = [canonical_json(x) for x in now]
+    said = [f"{label(i, x)} removed" for i, x in enumerate(before)
+            if texts_before[i] not in texts_now]
+    said += [f"{label(i, x)} added or changed" for i, x in enumerate(now)
+             if texts_now[i] not in texts_before]
+    keys = sorted(k for k in set(expected) | set(current) if k != "Statement"
+                  and canonical_json(expected.get(k)) != canonical_json(current.get(k)))
+    said += [f"{terminal_safe(str(k), newlines=False)[:40]} changed" for k in keys]
+    if not said and texts_before != texts_now:
+        said = ["statements reordered"]
+    if len(said) > most:
+        said = said[:most] + [f"{len(said) - most} more"]
+    return "; ".join(said) or None
 
 
 def conditions_of(change: PlannedChange) -> frozenset[str]:

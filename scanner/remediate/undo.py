@@ -11,18 +11,26 @@ from typing import Any, Mapping, Sequence, TextIO
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, SecretgraphError
-from scanner.remediate.journal import Journal, JournalEntry, JournalWriter
+from scanner.remediate.journal import Journal, JournalEntry, JournalWriter, later_applies
 from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
     check_live_identity, conditions_of, end_run, error_text, gone_reason, left_undone, log,
-    note_stop, nothing_changed_yet, read_current, region_off_reason, say, say_stopped,
-    stopped_note, undo_expected_before)
+    note_stop, nothing_changed_yet, policy_drift, read_current, region_off_reason, say,
+    say_stopped, stopped_note, undo_expected_before)
 
 
 #: apply outcomes that --undo takes back: applied, and those where a call may have landed
 #: (re-read first: nothing is written where the resource is as it was before)
 UNDOABLE = frozenset({"applied", "partial", "verify-failed", "failed", "started"})
+
+
+def _later_first(later: Sequence[tuple[str, int]]) -> str:
+    """What to do when later applies of the plan made changes on top of the journal's."""
+    named = ", then ".join(f"--undo {path}" for path, _ in later)
+    made = sum(n for _, n in later)
+    return (f"a later apply of this plan made {made} change(s) on top of this journal's: run "
+            f"{named} first (newest first, with the same flags), then the same --undo again")
 
 
 def _undo_expected_after(change: PlannedChange, after: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,6 +83,9 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
                             region=region, path=journal.path, run="--undo")
         check = _undo_preflight(reversible, clients_for)
     if check.refused:
+        # a later apply of the same plan (one that went on from this journal's, stopped) made
+        # its changes on top of these: its --undo first (safe-fixes trial round 18)
+        later = later_applies(journal.path, journal.plan_id) if check.mismatched else []
         # what to do next (safe-fixes trial round 10: the line named the resource and left the
         # operator there; --undo takes the whole journal or nothing)
         raise InputError("refusing to undo, nothing was changed; " + "; ".join(
@@ -85,7 +96,8 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
             + ([f"deleted since the apply: {'; '.join(check.gone)}"] if check.gone else [])
             + ([f"scheduled for deletion since the apply: {'; '.join(check.scheduled)}"]
                if check.scheduled else [])) + ". To undo: "
-            + "; ".join((["put each resource that changed back as the apply left it (its after "
+            + "; ".join(([_later_first(later)] if later else [])
+                        + (["put each resource that changed back as the apply left it (its after "
                           "in the journal) and run the same --undo again, or restore each "
                           "change's before by hand"] if check.mismatched else [])
                         + ([UNREAD_NEXT.format(run="--undo")] if check.unread else [])
@@ -199,9 +211,13 @@ def _undo_preflight(reversible: Sequence[JournalEntry], clients_for: ClientsFact
             continue  # already back as it was (or the call never landed)
         if not _landed(e, current):
             expected = _undo_expected_after(e.change, e.after or e.change.desired_state)
+            changed = differences(expected, current)
+            how = "; ".join(f"{k}: {d}" for k in changed
+                            if (d := policy_drift(expected.get(k), current.get(k))))
             mismatched.append(f"{e.change.change_id} ({e.change.resource_arn}): "
-                              f"{', '.join(differences(expected, current))} changed since "
-                              "the apply" + ("" if e.status == "applied" else
+                              f"{', '.join(changed)} changed since the apply"
+                              + (f" ({how})" if how else "")
+                              + ("" if e.status == "applied" else
                                              f" (the change ended {e.status}: compare with "
                                              "its before state in the journal and undo by "
                                              "hand)"))
