@@ -180,6 +180,28 @@ def public_statements(policy: Policy | None) -> tuple[StatementMatch, ...]:
                  if _allows(st) and everyone(st) and not is_narrowed(st, variables=variables))
 
 
+def unreadable_grantees(policy: Policy | None) -> tuple[str, ...]:
+    """Why whom an Allow statement grants is not known, one line per such statement: its
+    Principal (or NotPrincipal) element is not valid IAM -- IAM User Guide, "Grammar of the
+    IAM JSON policy language": ``<principal_block> = ("Principal" | "NotPrincipal") : ("*" |
+    <principal_map>)``, so a string naming an ARN (``"Principal": "arn:aws:iam::...:root"``),
+    a value that is not a string, an unknown principal type. What AWS would let in is not
+    known, so the rules asking whom the policy grants (public, external, over-broad) answer
+    UNKNOWN where they would otherwise PASS (safe-fixes trial round 18: such a grant to
+    another account PASSed all of them)."""
+    if policy is None:
+        return ()
+    out: list[str] = []
+    for st in policy.statements:
+        if not _allows(st):
+            continue
+        for spec, element in ((st.principal, "Principal"), (st.not_principal, "NotPrincipal")):
+            if spec is not None and spec.problems:
+                out.append(f"whom {statement_label(st.index, st.sid)} grants: its {element} "
+                           f"element is not valid IAM ({'; '.join(spec.problems)})")
+    return tuple(out)
+
+
 def unknown_account_grants(policy: Policy | None, known_ids: AbstractSet[str] = frozenset()
                            ) -> tuple[StatementMatch, ...]:
     """Allow statements to everyone narrowed only by aws:userid values that name a role or

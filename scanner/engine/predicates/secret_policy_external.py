@@ -10,7 +10,9 @@ by its unique id (aws:userid ``AROA<id>:*``) that no principal of the snapshot h
 / UserId of the scanned accounts' principals: those are inside the zone) names a principal whose
 account the snapshot does not hold: UNKNOWN when nothing else is external
 (exposure.unknown_account_grants), as is a
-Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM). The grant
+Principal ARN with a wildcard in its account (``arn:aws:iam::*:root``: not valid IAM), and an
+Allow whose Principal element is not valid IAM at all (a string ARN: exposure.unreadable_grantees;
+so do secret-policy-public, kms-key-policy-public and secret-policy-overbroad-actions). The grant
 is reported whether or not another gate (key policy, identity policy, SCP, RCP) currently
 blocks it, with ``prove`` or without; the evidence names the blocking gates (``blocked_by``; the SCPs and RCPs behind ``scp``, by
 kind and name, in ``denied_by_policies`` and the message), or, where the access analysis has no
@@ -50,7 +52,7 @@ from scanner.policy.arn import (partition, principal_account, resource_account,
                                 root_arn)
 from scanner.policy.exposure import (
     READ_ACTION, grant_left, granted_partition, outside_zone_grants, principals_of,
-    taken_back_principals, unknown_account_grants, withheld_text,
+    taken_back_principals, unknown_account_grants, unreadable_grantees, withheld_text,
 )
 from scanner.policy.narrowing import is_organization
 from scanner.policy.request import reads_route
@@ -141,6 +143,9 @@ def secret_policy_external(ctx: RuleContext, node_id: str, attrs: Mapping[str, A
                 "snapshot has that unique id" if m.condition_key else
                 f"the account of {v} (Principal in {m.label}): a wildcard in a principal's "
                 "account is not valid IAM" for m in unknown for v in m.principals))
+        unreadable = unreadable_grantees(policy)
+        if unreadable:  # a grant to whom the policy's text does not say: never PASS
+            return Result(outcome=UNKNOWN, missing=unreadable)
         return Result(outcome=FALSE, facts=(("text", "grants only accounts of the trust zone "
                                                      "or the allow-list"),))
     # a grant the policy takes back with an explicit Deny that applies to the principal for

@@ -19,13 +19,13 @@ from typing import Any, Mapping
 
 from scanner.access.context import public_request
 from scanner.access.graph_io import secret_resource_context
-from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._common import policy_or_unknown
 from scanner.graph.schema import EdgeKind, rotation_execution_role
 from scanner.policy.arn import arn_partition
 from scanner.policy.exposure import (EVERYONE, overbroad_grants, overbroad_left,
-                                     principals_of)
+                                     principals_of, unreadable_grantees)
 from scanner.policy.principals import grantee_words
 
 
@@ -54,6 +54,9 @@ def secret_policy_overbroad(ctx: RuleContext, node_id: str, attrs: Mapping[str, 
                                  settings, rctx, action=action, resource=node_id,
                                  any_route=True))
     if not matches:
+        unreadable = unreadable_grantees(policy)
+        if unreadable:  # a grant to whom the policy's text does not say: never PASS
+            return Result(outcome=UNKNOWN, missing=unreadable)
         return Result(outcome=FALSE, facts=(("text", "other accounts get read actions only"),))
     facts: list[tuple[Any, ...]] = []
     messages: dict[str, str] = {}

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 from scanner.access.context import key_resource_context, public_request
 from scanner.access.graph_io import secret_resource_context
-from scanner.engine.conditions import FALSE, TRUE, Result
+from scanner.engine.conditions import FALSE, TRUE, UNKNOWN, Result
 from scanner.engine.context import RuleContext
 from scanner.engine.predicates._access import with_reader_classes
 from scanner.engine.predicates._common import policy_or_unknown
@@ -41,6 +41,7 @@ from scanner.policy.exposure import (
     key_granted_actions,
     public_statements,
     standing_public,
+    unreadable_grantees,
     withheld_text,
 )
 from scanner.policy.request import Request, action_dependent, reads_route
@@ -63,6 +64,7 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
     named = POLICY_WORDS.get(field, field)
     if policy is None:
         return Result(outcome=FALSE, facts=(("text", f"no {named}"),))
+    unreadable = unreadable_grantees(policy)
     if public_statements(policy):
         # a public grant the policy takes back from every outside caller with an explicit
         # Deny grants no one outside: IAM User Guide, "Policy evaluation logic": "An explicit
@@ -98,12 +100,14 @@ def policy_public(ctx: RuleContext, node_id: str, attrs: Mapping[str, Any],
                           f"{withheld_text(denies, 'a caller outside')} from every caller "
                           "outside")
                  for label, denies in back.items() if denies]
-        if not matches:
+        if not matches and not unreadable:
             return Result(outcome=FALSE, facts=tuple(taken), evidence={
                 "taken_back": {label: list(d) for label, d in back.items()}})
     else:
         matches = ()
     if not matches:
+        if unreadable:  # a grant to whom the policy's text does not say: never PASS
+            return Result(outcome=UNKNOWN, missing=unreadable)
         return Result(outcome=FALSE, facts=(("text", f"no unconditional public Allow in {named}"),))
     labels = [m.label for m in matches]
     indexes = [m.index for m in matches]
