@@ -230,10 +230,12 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, sub.unresolved
             if sub.void:
                 continue  # this value matches nothing
-            if clause.base in ("stringlike", "stringnotlike") and sub.pattern is not None:
+            if clause.base in _LIKE_OPERATORS and sub.pattern is not None:
                 # IAM User Guide, "Variables and tags", special characters: "${*} - use where
                 # you need an * (asterisk) character" -- the character, not a wildcard (IAM
-                # conformance trial round 19)
+                # conformance trial round 19); in the ARN operators too, which take wildcards
+                # as StringLike does ("These predefined policy variables can be used in any
+                # string where you can use regular policy variables"; round 35)
                 literal_marks = True
                 policy_values.append(sub.pattern)
                 continue
@@ -241,8 +243,20 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
-    if literal_marks and state is not KeyState.KNOWN:
+    if literal_marks and no_wildcard_character_key(key):
+        # a pattern an escape put a ``*`` or ``?`` into matches only a value holding that
+        # character, which no value of the key holds (``no_wildcard_character_key``): it
+        # matches nothing, as a void value (IAM conformance trial round 35: StringLike
+        # aws:PrincipalTag/team "a${*}" -- no tag value holds an asterisk)
+        policy_values = [v for v in policy_values
+                         if LITERAL_STAR not in v and LITERAL_QUESTION not in v]
+        literal_marks = False
+    if literal_marks and state is KeyState.UNKNOWN:
         return Tri.UNKNOWN, (key,)
+    # (a value known by its shape only -- request.excluded: an ARN of a known account, one of
+    # an account no policy names -- is compared with the escapes' stand-ins as characters no
+    # account, partition or service component holds: ArnLike aws:PrincipalArn
+    # "arn:aws:iam::${*}:role/x" names no principal's ARN, as the solver reads it)
     if clause.base in _EXACT_STRING:
         # compared exactly, a value the key never has (never_a_value: ``*`` as an account id,
         # in an aws:userid or an organization path) matches no request: as a void value
@@ -465,6 +479,18 @@ ACCOUNT_ID_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount",
 #: "^r-[0-9a-z]{4,32}$", OrganizationalUnit Id "^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 NO_WILDCARD_CHARACTER_KEYS = frozenset({"aws:userid", "aws:principalorgpaths",
                                         "aws:resourceorgpaths", "aws:sourceorgpaths"})
+#: prefixes of keys no value of which holds ``*`` or ``?`` either: a principal's tags, an IAM
+#: user's or role's (IAM API Reference, Tag: Value "Pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*")
+#: or its session's (STS API Reference, Tag: the same pattern) -- aws:PrincipalTag/<key> is
+#: one of them ("the tag attached to the principal making the request")
+NO_WILDCARD_CHARACTER_PREFIXES = ("aws:principaltag/",)
+
+
+def no_wildcard_character_key(key: str) -> bool:
+    """``key`` (lower case) never has a value holding ``*`` or ``?``
+    (``NO_WILDCARD_CHARACTER_KEYS``, ``NO_WILDCARD_CHARACTER_PREFIXES``): the one reading for
+    the evaluator (``never_a_value``, the ``${*}`` / ``${?}`` escapes) and the solver."""
+    return key in NO_WILDCARD_CHARACTER_KEYS or key.startswith(NO_WILDCARD_CHARACTER_PREFIXES)
 
 
 def never_a_value(key: str, value: str) -> bool:
@@ -482,7 +508,7 @@ def never_a_value(key: str, value: str) -> bool:
     solver -- whose accounts are 12 digits -- found no reader)."""
     if key in ACCOUNT_ID_KEYS:
         return not is_account_id(value)
-    if key in NO_WILDCARD_CHARACTER_KEYS:
+    if no_wildcard_character_key(key):
         return "*" in value or "?" in value
     return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
 

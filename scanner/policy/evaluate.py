@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from scanner.policy.conditions import evaluate_conditions, false_clause
-from scanner.policy.variables import substitute_variables
+from scanner.policy.variables import literal_pattern_value, substitute_variables
 from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
@@ -134,6 +134,17 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
                     unresolved.append(f"NotResource {p}: a policy variable's key is absent")
                 else:
                     results.append(Tri.FALSE)
+                continue
+            if sub.literal_wildcard and sub.pattern is not None:
+                # only the escapes put a * or ? there: IAM User Guide, "Variables and tags",
+                # special characters: "${*} - use where you need an * (asterisk) character"
+                # ... "These predefined policy variables can be used in any string where you
+                # can use regular policy variables" -- the character, not a wildcard, in
+                # Resource / NotResource as in StringLike (IAM conformance trial round 35:
+                # ``secret:app${*}`` was CONDITIONAL on "a variable's value contains a
+                # wildcard")
+                results.append(Tri.of(arn_matches(sub.pattern,
+                                                  literal_pattern_value(request.resource))))
                 continue
             if sub.literal_wildcard:
                 results.append(Tri.UNKNOWN)

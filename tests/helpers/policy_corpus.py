@@ -876,13 +876,14 @@ case(id="variable-literal-under-2008", cite=VARS,
      resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:{MEMBER}/db-AbCdEf",
      context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
 # "${*} - use where you need an * (asterisk) character": in StringLike the character itself,
-# not a wildcard (IAM conformance trial round 19: was CONDITIONAL, "not modelled")
+# not a wildcard (IAM conformance trial round 19: was CONDITIONAL, "not modelled"); on a
+# resource tag, whose value may hold one (a principal tag's never does: round 35)
 case(id="variable-escape-is-the-character", cite=VARS + "; " + SG,
-     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
-     context={"aws:principaltag/x": ["*"]}, expect="ALLOWED")
+     policy=allow_if("StringLike", "aws:ResourceTag/x", "${*}"),
+     context={"aws:resourcetag/x": ["*"]}, expect="ALLOWED")
 case(id="variable-escape-is-no-wildcard", cite=VARS + "; " + SG,
-     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
-     context={"aws:principaltag/x": ["x"]}, expect="DENIED")
+     policy=allow_if("StringLike", "aws:ResourceTag/x", "${*}"),
+     context={"aws:resourcetag/x": ["x"]}, expect="DENIED")
 
 VARS_ABSENT = "VARS: \"If the key that you specify in a policy condition is not present in the " \
     "request context, the values do not match\" (IAM UG, IAM policy elements: Variables and " \
