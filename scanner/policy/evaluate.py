@@ -126,14 +126,15 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
                 unresolved.extend(sub.unresolved)
                 continue
             if sub.void:
-                # IAM User Guide, "Variables and tags": a variable whose key is not in the
-                # request context does not match. In Resource that pattern matches nothing;
-                # in NotResource "matches nothing" would widen the statement: not guessed
-                if st.not_resources is not None:
-                    results.append(Tri.UNKNOWN)
-                    unresolved.append(f"NotResource {p}: a policy variable's key is absent")
-                else:
-                    results.append(Tri.FALSE)
+                # IAM User Guide, "Variables and tags", policy variables with no value: "If a
+                # variable that has no value in the authorization context is used as part of
+                # the Resource or NotResource element of a policy, the resource that includes a
+                # policy variable with no value will not match any resource" -- in Resource the
+                # pattern names nothing; in NotResource it excludes nothing, so the statement
+                # covers every resource the other entries do not exclude (IAM conformance
+                # trial round 35: Deny NotResource secret:${aws:PrincipalTag/team}/* left an
+                # untagged role CONDITIONAL, "a policy variable's key is absent")
+                results.append(Tri.FALSE)
                 continue
             if sub.literal_wildcard and sub.pattern is not None:
                 # only the escapes put a * or ? there: IAM User Guide, "Variables and tags",
