@@ -488,9 +488,12 @@ NO_WILDCARD_CHARACTER_PREFIXES = ("aws:principaltag/",)
 
 def no_wildcard_character_key(key: str) -> bool:
     """``key`` (lower case) never has a value holding ``*`` or ``?``
-    (``NO_WILDCARD_CHARACTER_KEYS``, ``NO_WILDCARD_CHARACTER_PREFIXES``): the one reading for
-    the evaluator (``never_a_value``, the ``${*}`` / ``${?}`` escapes) and the solver."""
-    return key in NO_WILDCARD_CHARACTER_KEYS or key.startswith(NO_WILDCARD_CHARACTER_PREFIXES)
+    (``NO_WILDCARD_CHARACTER_KEYS``, ``NO_WILDCARD_CHARACTER_PREFIXES``; an account id,
+    ``ACCOUNT_ID_KEYS``, is 12 digits, an organization id, ``LOWER_CASE_VALUES``, o- and lower
+    case letters and digits): the one reading for the evaluator (``never_a_value``, the
+    ``${*}`` / ``${?}`` escapes) and the solver."""
+    return key in NO_WILDCARD_CHARACTER_KEYS or key in ACCOUNT_ID_KEYS or \
+        key in LOWER_CASE_VALUES or key.startswith(NO_WILDCARD_CHARACTER_PREFIXES)
 
 
 def never_a_value(key: str, value: str) -> bool:
@@ -508,9 +511,9 @@ def never_a_value(key: str, value: str) -> bool:
     solver -- whose accounts are 12 digits -- found no reader)."""
     if key in ACCOUNT_ID_KEYS:
         return not is_account_id(value)
-    if no_wildcard_character_key(key):
-        return "*" in value or "?" in value
-    return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
+    if key in LOWER_CASE_VALUES:
+        return _ORG_ID_FORM.fullmatch(value) is None
+    return no_wildcard_character_key(key) and ("*" in value or "?" in value)
 
 
 def _every_account(pattern: str) -> bool:

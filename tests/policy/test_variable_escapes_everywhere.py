@@ -10,9 +10,12 @@ variable's value contains a wildcard", and ArnLike aws:PrincipalArn with an esca
 pattern" -- in the evaluator and, not encoded, in the solver.
 
 A principal's tag never holds ``*`` or ``?`` (IAM API Reference and STS API Reference, Tag:
-Value "Pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"), so a pattern an escape puts one into, or
-StringEquals of a value holding one, matches no principal tag: decided, the evaluator and the
-solver alike (the solver found a witness tagged ``a*`` once the escape was encoded)."""
+Value "Pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"), nor does an account id (12 digits) or an
+organization id (Organizations API Reference: "^o-[a-z0-9]{10,32}$"), so a pattern an escape
+puts one into, or StringEquals of a value holding one, matches no such value: decided, the
+evaluator and the solver alike (the solver found a witness tagged ``a*`` once the escape was
+encoded; StringLike aws:PrincipalOrgID "o-...${*}" was public without --prove, PROVEN_NONE
+with it)."""
 
 from __future__ import annotations
 
@@ -112,6 +115,8 @@ OPEN_KEY = text({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "
 @pytest.mark.parametrize("condition", [
     {"StringLike": {"aws:PrincipalTag/team": "a${*}"}},
     {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${*}:role/Reader"}},
+    # an organization id is o- and lower-case letters and digits: never an asterisk
+    {"StringLike": {"aws:PrincipalOrgID": "o-abc123${*}"}},
 ])
 def test_a_star_grant_under_an_escape_no_one_matches_reads_for_no_one(
         condition: dict[str, Any]) -> None:
