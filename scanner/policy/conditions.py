@@ -222,12 +222,21 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
     has_variables = False
     literal_marks = False  # a value holds LITERAL_STAR / LITERAL_QUESTION (an escape)
     variables = variables and takes_variables(clause.base)
+    #: what the values whose variables could not be substituted leave unresolved
+    pending: list[str] = []
     for v in clause.values:
         if variables and "${" in v:
             has_variables = True
             sub = substitute_variables(v, request)
             if sub.text is None:
-                return Tri.UNKNOWN, sub.unresolved
+                if not _unsubstituted_may_match(clause.base, v, request, key, state):
+                    # whatever the variable stands for, the value's literal head is no
+                    # request value's: it matches none, as a void value (IAM conformance
+                    # trial round 35: StringLike aws:ResourceTag/owner "team-${aws:PrincipalTag/
+                    # team}" left a secret tagged "ops" CONDITIONAL on the role's tag)
+                    continue
+                pending.extend(sub.unresolved)
+                continue
             if sub.void:
                 continue  # this value matches nothing
             if clause.base in _LIKE_OPERATORS and sub.pattern is not None:
@@ -251,6 +260,8 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         policy_values = [v for v in policy_values
                          if LITERAL_STAR not in v and LITERAL_QUESTION not in v]
         literal_marks = False
+    if pending and state is not KeyState.KNOWN:
+        return Tri.UNKNOWN, tuple(dict.fromkeys(pending))
     if literal_marks and state is KeyState.UNKNOWN:
         return Tri.UNKNOWN, (key,)
     # (a value known by its shape only -- request.excluded: an ARN of a known account, one of
@@ -312,7 +323,61 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         # "Variables and tags": "the policy variables are replaced with values that come from
         # the conditional context keys passed in the request")
         return _excluded(clause, request, negated, key, tuple(policy_values))
-    req_values = request.values(key)
+    truth, names = _known(clause, request.values(key), tuple(policy_values), matcher,
+                          negated, literal_marks, arn_op)
+    if pending and truth is not Tri.of(not negated):
+        # IAM User Guide, "Conditions with multiple context keys or values": the values of one
+        # key are ORed -- a value not known may add a match, which decides nothing once the
+        # known values matched (the positive operators true, the negated false); otherwise
+        # the answer depends on it
+        return Tri.UNKNOWN, tuple(dict.fromkeys(pending))
+    return truth, names
+
+
+def _unsubstituted_may_match(base: str, value: str, request: Request, key: str,
+                             state: KeyState) -> bool:
+    """Whether ``value`` (holding a policy variable not substituted) may match the key's value
+    in ``request``: known values (``_head_may_match``), or an aws:PrincipalArn known by its
+    account only (request._ArnOf: the literal head must agree with ``arn:<partition>:iam::
+    <account>:``) or of an account no policy names (request._ArnOfUnnamed: a head that holds
+    its account component whole -- ``matching.head_account`` -- names a policy's account,
+    not the caller's). Else it may."""
+    if state is KeyState.KNOWN:
+        return _head_may_match(base, value, request.values(key))
+    if state is not KeyState.EXCLUDED or base not in _STRING_OPERATORS | _ARN_OPERATORS or \
+            base.endswith("ignorecase"):
+        return True
+    shape = request.excluded[key]
+    head = value.split("${", 1)[0]
+    if isinstance(shape, _ArnOfUnnamed):
+        return head_account(head) is None
+    if isinstance(shape, _ArnOf):
+        if base in _LIKE_OPERATORS:
+            head = literal_prefix(head)
+        return head.startswith(shape.prefix) or shape.prefix.startswith(head)
+    return True
+
+
+def _head_may_match(base: str, value: str, req_values: tuple[str, ...]) -> bool:
+    """Whether the policy value ``value`` (holding a policy variable not substituted) may
+    match one of the request's ``req_values``: every value it stands for begins with its
+    literal head -- the text before its first variable and, for the pattern operators
+    (StringLike, the ARN operators: "Each of the six colon-delimited components of the ARN is
+    checked separately", positionally), before its first wildcard -- compared case-folded for
+    the IgnoreCase operators."""
+    head = value.split("${", 1)[0]
+    if base in _LIKE_OPERATORS:
+        head = literal_prefix(head)
+    if base.endswith("ignorecase"):
+        return any(r.lower().startswith(head.lower()) for r in req_values)
+    return any(r.startswith(head) for r in req_values)
+
+
+def _known(clause: ConditionClause, req_values: tuple[str, ...],
+           policy_values: tuple[str, ...], matcher: Matcher, negated: bool,
+           literal_marks: bool, arn_op: bool) -> tuple[Tri, tuple[str, ...]]:
+    """The clause on a key whose values the request holds (``req_values``)."""
+    key = clause.key
     if literal_marks:
         if any(LITERAL_STAR in r or LITERAL_QUESTION in r for r in req_values):
             return Tri.UNKNOWN, (key,)
