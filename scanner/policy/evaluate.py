@@ -14,7 +14,8 @@ from enum import Enum
 
 from scanner.policy.conditions import evaluate_conditions, false_clause
 from scanner.policy.variables import literal_pattern_value, substitute_variables
-from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
+from scanner.policy.matching import (INDEXED_PATTERNS, action_matches, arn_matches, index_of,
+                                     literal_prefix)
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
                                        denied_for_boundary, match_principal,
@@ -122,6 +123,14 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
         if policy.variables_enabled and "${" in p:
             sub = substitute_variables(p, request)
             if sub.text is None:
+                if not request.resource.startswith(literal_prefix(p.split("${", 1)[0])):
+                    # the text before the variable (and before a wildcard) is matched as it
+                    # is: a resource it does not begin matches the pattern whatever the
+                    # variable holds (IAM conformance trial round 35: Resource
+                    # arn:...:<account>:secret:${aws:PrincipalTag/team}/* was UNKNOWN for
+                    # another account's secret)
+                    results.append(Tri.FALSE)
+                    continue
                 results.append(Tri.UNKNOWN)
                 unresolved.extend(sub.unresolved)
                 continue

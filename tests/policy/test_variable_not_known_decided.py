@@ -114,3 +114,50 @@ def test_a_star_grant_to_our_own_roles_by_tag_is_not_public() -> None:
     assert sa is not None
     assert not sa.breadth.public
     assert [p.decision for p in sa.paths if p.principal == "*"] in ([], ["DENIED"])
+
+
+SAME = "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-AbCdEf"
+OTHER = "arn:aws:secretsmanager:us-east-1:333333333333:secret:app/db-AbCdEf"
+BY_TEAM = f"arn:aws:secretsmanager:us-east-1:111111111111:secret:{TEAM}/*"
+
+
+@pytest.mark.parametrize("statements,resource,expected", [
+    # the pattern's account is 111111111111: another account's secret is never it
+    ([{"Effect": "Allow", "Action": GSV, "Resource": BY_TEAM}], OTHER, "DENIED"),
+    ([{"Effect": "Allow", "Action": GSV, "Resource": BY_TEAM}], SAME, "CONDITIONAL"),
+    # NotResource: it excludes no secret of another account
+    ([{"Effect": "Allow", "Action": GSV, "Resource": "*"},
+      {"Effect": "Deny", "Action": GSV, "NotResource": BY_TEAM}], OTHER, "DENIED"),
+    # Resource entries are ORed: one that matches decides
+    ([{"Effect": "Allow", "Action": GSV, "Resource": [SAME, BY_TEAM]}], SAME, "ALLOWED"),
+])
+def test_a_resource_pattern_not_known_is_decided_by_its_head(statements: list[dict[str, Any]],
+                                                            resource: str,
+                                                            expected: str) -> None:
+    """IAM User Guide, "Resource": the pattern's text is matched as it is, wildcards aside --
+    a resource its literal head (before the variable and any wildcard) does not begin is not
+    matched, whatever the variable holds. Was CONDITIONAL for another account's secret."""
+    policy = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    request = Request(principal_arn=ROLE, principal_account="222222222222", action=GSV,
+                      resource=resource, principal_type="role")
+    assert evaluate_policy(policy, request, PolicyKind.IDENTITY).decision.value == expected
+
+
+def test_a_star_grant_on_another_accounts_secrets_by_tag_is_not_public() -> None:
+    """A secret's policy whose ``*`` grant names, by the caller's tag, secrets of another
+    account (``arn:...:333333333333:secret:${aws:PrincipalTag/x}/*``) grants nothing on this
+    secret: not public, and --prove proves no outsider reads (was public, --prove UNKNOWN "a
+    policy variable in Resource")."""
+    from scanner.policy.smt.questions import Prover
+    from scanner.policy.smt.solve import PROVEN_NONE
+
+    statement = {"Effect": "Allow", "Principal": "*", "Action": GSV,
+                 "Resource": f"arn:aws:secretsmanager:us-east-1:333333333333:secret:{TEAM}/*"}
+    snap = estate(secret_policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+                  key_policy=OPEN_KEY)
+    settings = AccessSettings.from_snapshot(snap)
+    sa = analyze_access(build_graph(snap), snap, settings).for_secret(SECRET_ARN)
+    assert sa is not None
+    assert not sa.breadth.public
+    proof = Prover(build_graph(snap), snap, settings, timeout_s=20).secret(SECRET_ARN)
+    assert proof.read.status == PROVEN_NONE, proof.read

@@ -32,6 +32,7 @@ from scanner.policy.values import year_or_epoch
 from scanner.policy.variables import substitute_variables
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
+from scanner.policy.matching import literal_prefix
 from scanner.policy.narrowing import userid_head
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
@@ -464,6 +465,13 @@ class Encoder:
         if action_part(st, request.action) is not Tri.TRUE:
             return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         patterns = (st.resources or ()) + (st.not_resources or ())
+        if st.resources is not None and policy.variables_enabled and all(
+                not request.resource.startswith(literal_prefix(p.split("${", 1)[0]))
+                for p in st.resources):
+            # no pattern's literal head (before its variable or wildcard) begins the resource:
+            # none matches it, whatever the variables hold, whoever asks (as
+            # evaluate._resource_part reads it)
+            return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         if policy.variables_enabled and any("${" in p for p in patterns) and \
                 not all(self._concrete(request, principal, t) for t in patterns):
             resource: z3.BoolRef = self.fresh(f"{where}: a policy variable in Resource")
