@@ -222,18 +222,29 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
     has_variables = False
     literal_marks = False  # a value holds LITERAL_STAR / LITERAL_QUESTION (an escape)
     variables = variables and takes_variables(clause.base)
+    #: what the values whose variables could not be substituted leave unresolved
+    pending: list[str] = []
     for v in clause.values:
         if variables and "${" in v:
             has_variables = True
             sub = substitute_variables(v, request)
             if sub.text is None:
-                return Tri.UNKNOWN, sub.unresolved
+                if not _unsubstituted_may_match(clause.base, v, request, key, state):
+                    # whatever the variable stands for, the value's literal head is no
+                    # request value's: it matches none, as a void value (IAM conformance
+                    # trial round 35: StringLike aws:ResourceTag/owner "team-${aws:PrincipalTag/
+                    # team}" left a secret tagged "ops" CONDITIONAL on the role's tag)
+                    continue
+                pending.extend(sub.unresolved)
+                continue
             if sub.void:
                 continue  # this value matches nothing
-            if clause.base in ("stringlike", "stringnotlike") and sub.pattern is not None:
+            if clause.base in _LIKE_OPERATORS and sub.pattern is not None:
                 # IAM User Guide, "Variables and tags", special characters: "${*} - use where
                 # you need an * (asterisk) character" -- the character, not a wildcard (IAM
-                # conformance trial round 19)
+                # conformance trial round 19); in the ARN operators too, which take wildcards
+                # as StringLike does ("These predefined policy variables can be used in any
+                # string where you can use regular policy variables"; round 35)
                 literal_marks = True
                 policy_values.append(sub.pattern)
                 continue
@@ -241,8 +252,22 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
                 return Tri.UNKNOWN, (f"variable in {clause.operator} {key} expands to a pattern",)
             v = sub.text
         policy_values.append(v)
-    if literal_marks and state is not KeyState.KNOWN:
+    if literal_marks and no_wildcard_character_key(key):
+        # a pattern an escape put a ``*`` or ``?`` into matches only a value holding that
+        # character, which no value of the key holds (``no_wildcard_character_key``): it
+        # matches nothing, as a void value (IAM conformance trial round 35: StringLike
+        # aws:PrincipalTag/team "a${*}" -- no tag value holds an asterisk)
+        policy_values = [v for v in policy_values
+                         if LITERAL_STAR not in v and LITERAL_QUESTION not in v]
+        literal_marks = False
+    if pending and state is not KeyState.KNOWN:
+        return Tri.UNKNOWN, tuple(dict.fromkeys(pending))
+    if literal_marks and state is KeyState.UNKNOWN:
         return Tri.UNKNOWN, (key,)
+    # (a value known by its shape only -- request.excluded: an ARN of a known account, one of
+    # an account no policy names -- is compared with the escapes' stand-ins as characters no
+    # account, partition or service component holds: ArnLike aws:PrincipalArn
+    # "arn:aws:iam::${*}:role/x" names no principal's ARN, as the solver reads it)
     if clause.base in _EXACT_STRING:
         # compared exactly, a value the key never has (never_a_value: ``*`` as an account id,
         # in an aws:userid or an organization path) matches no request: as a void value
@@ -298,7 +323,61 @@ def _evaluate_clause(clause: ConditionClause, request: Request,
         # "Variables and tags": "the policy variables are replaced with values that come from
         # the conditional context keys passed in the request")
         return _excluded(clause, request, negated, key, tuple(policy_values))
-    req_values = request.values(key)
+    truth, names = _known(clause, request.values(key), tuple(policy_values), matcher,
+                          negated, literal_marks, arn_op)
+    if pending and truth is not Tri.of(not negated):
+        # IAM User Guide, "Conditions with multiple context keys or values": the values of one
+        # key are ORed -- a value not known may add a match, which decides nothing once the
+        # known values matched (the positive operators true, the negated false); otherwise
+        # the answer depends on it
+        return Tri.UNKNOWN, tuple(dict.fromkeys(pending))
+    return truth, names
+
+
+def _unsubstituted_may_match(base: str, value: str, request: Request, key: str,
+                             state: KeyState) -> bool:
+    """Whether ``value`` (holding a policy variable not substituted) may match the key's value
+    in ``request``: known values (``_head_may_match``), or an aws:PrincipalArn known by its
+    account only (request._ArnOf: the literal head must agree with ``arn:<partition>:iam::
+    <account>:``) or of an account no policy names (request._ArnOfUnnamed: a head that holds
+    its account component whole -- ``matching.head_account`` -- names a policy's account,
+    not the caller's). Else it may."""
+    if state is KeyState.KNOWN:
+        return _head_may_match(base, value, request.values(key))
+    if state is not KeyState.EXCLUDED or base not in _STRING_OPERATORS | _ARN_OPERATORS or \
+            base.endswith("ignorecase"):
+        return True
+    shape = request.excluded[key]
+    head = value.split("${", 1)[0]
+    if isinstance(shape, _ArnOfUnnamed):
+        return head_account(head) is None
+    if isinstance(shape, _ArnOf):
+        if base in _LIKE_OPERATORS:
+            head = literal_prefix(head)
+        return head.startswith(shape.prefix) or shape.prefix.startswith(head)
+    return True
+
+
+def _head_may_match(base: str, value: str, req_values: tuple[str, ...]) -> bool:
+    """Whether the policy value ``value`` (holding a policy variable not substituted) may
+    match one of the request's ``req_values``: every value it stands for begins with its
+    literal head -- the text before its first variable and, for the pattern operators
+    (StringLike, the ARN operators: "Each of the six colon-delimited components of the ARN is
+    checked separately", positionally), before its first wildcard -- compared case-folded for
+    the IgnoreCase operators."""
+    head = value.split("${", 1)[0]
+    if base in _LIKE_OPERATORS:
+        head = literal_prefix(head)
+    if base.endswith("ignorecase"):
+        return any(r.lower().startswith(head.lower()) for r in req_values)
+    return any(r.startswith(head) for r in req_values)
+
+
+def _known(clause: ConditionClause, req_values: tuple[str, ...],
+           policy_values: tuple[str, ...], matcher: Matcher, negated: bool,
+           literal_marks: bool, arn_op: bool) -> tuple[Tri, tuple[str, ...]]:
+    """The clause on a key whose values the request holds (``req_values``)."""
+    key = clause.key
     if literal_marks:
         if any(LITERAL_STAR in r or LITERAL_QUESTION in r for r in req_values):
             return Tri.UNKNOWN, (key,)
@@ -465,6 +544,21 @@ ACCOUNT_ID_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount",
 #: "^r-[0-9a-z]{4,32}$", OrganizationalUnit Id "^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 NO_WILDCARD_CHARACTER_KEYS = frozenset({"aws:userid", "aws:principalorgpaths",
                                         "aws:resourceorgpaths", "aws:sourceorgpaths"})
+#: prefixes of keys no value of which holds ``*`` or ``?`` either: a principal's tags, an IAM
+#: user's or role's (IAM API Reference, Tag: Value "Pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*")
+#: or its session's (STS API Reference, Tag: the same pattern) -- aws:PrincipalTag/<key> is
+#: one of them ("the tag attached to the principal making the request")
+NO_WILDCARD_CHARACTER_PREFIXES = ("aws:principaltag/",)
+
+
+def no_wildcard_character_key(key: str) -> bool:
+    """``key`` (lower case) never has a value holding ``*`` or ``?``
+    (``NO_WILDCARD_CHARACTER_KEYS``, ``NO_WILDCARD_CHARACTER_PREFIXES``; an account id,
+    ``ACCOUNT_ID_KEYS``, is 12 digits, an organization id, ``LOWER_CASE_VALUES``, o- and lower
+    case letters and digits): the one reading for the evaluator (``never_a_value``, the
+    ``${*}`` / ``${?}`` escapes) and the solver."""
+    return key in NO_WILDCARD_CHARACTER_KEYS or key in ACCOUNT_ID_KEYS or \
+        key in LOWER_CASE_VALUES or key.startswith(NO_WILDCARD_CHARACTER_PREFIXES)
 
 
 def never_a_value(key: str, value: str) -> bool:
@@ -482,9 +576,9 @@ def never_a_value(key: str, value: str) -> bool:
     solver -- whose accounts are 12 digits -- found no reader)."""
     if key in ACCOUNT_ID_KEYS:
         return not is_account_id(value)
-    if key in NO_WILDCARD_CHARACTER_KEYS:
-        return "*" in value or "?" in value
-    return key in LOWER_CASE_VALUES and _ORG_ID_FORM.fullmatch(value) is None
+    if key in LOWER_CASE_VALUES:
+        return _ORG_ID_FORM.fullmatch(value) is None
+    return no_wildcard_character_key(key) and ("*" in value or "?" in value)
 
 
 def _every_account(pattern: str) -> bool:

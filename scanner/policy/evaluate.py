@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from scanner.policy.conditions import evaluate_conditions, false_clause
-from scanner.policy.variables import substitute_variables
-from scanner.policy.matching import INDEXED_PATTERNS, action_matches, arn_matches, index_of
+from scanner.policy.variables import literal_pattern_value, substitute_variables
+from scanner.policy.matching import (INDEXED_PATTERNS, action_matches, arn_matches, index_of,
+                                     literal_prefix)
 from scanner.policy.parse import Policy, Statement
 from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
                                        denied_for_boundary, match_principal,
@@ -122,18 +123,38 @@ def _resource_part(st: Statement, request: Request, policy: Policy,
         if policy.variables_enabled and "${" in p:
             sub = substitute_variables(p, request)
             if sub.text is None:
+                if not request.resource.startswith(literal_prefix(p.split("${", 1)[0])):
+                    # the text before the variable (and before a wildcard) is matched as it
+                    # is: a resource it does not begin matches the pattern whatever the
+                    # variable holds (IAM conformance trial round 35: Resource
+                    # arn:...:<account>:secret:${aws:PrincipalTag/team}/* was UNKNOWN for
+                    # another account's secret)
+                    results.append(Tri.FALSE)
+                    continue
                 results.append(Tri.UNKNOWN)
                 unresolved.extend(sub.unresolved)
                 continue
             if sub.void:
-                # IAM User Guide, "Variables and tags": a variable whose key is not in the
-                # request context does not match. In Resource that pattern matches nothing;
-                # in NotResource "matches nothing" would widen the statement: not guessed
-                if st.not_resources is not None:
-                    results.append(Tri.UNKNOWN)
-                    unresolved.append(f"NotResource {p}: a policy variable's key is absent")
-                else:
-                    results.append(Tri.FALSE)
+                # IAM User Guide, "Variables and tags", policy variables with no value: "If a
+                # variable that has no value in the authorization context is used as part of
+                # the Resource or NotResource element of a policy, the resource that includes a
+                # policy variable with no value will not match any resource" -- in Resource the
+                # pattern names nothing; in NotResource it excludes nothing, so the statement
+                # covers every resource the other entries do not exclude (IAM conformance
+                # trial round 35: Deny NotResource secret:${aws:PrincipalTag/team}/* left an
+                # untagged role CONDITIONAL, "a policy variable's key is absent")
+                results.append(Tri.FALSE)
+                continue
+            if sub.literal_wildcard and sub.pattern is not None:
+                # only the escapes put a * or ? there: IAM User Guide, "Variables and tags",
+                # special characters: "${*} - use where you need an * (asterisk) character"
+                # ... "These predefined policy variables can be used in any string where you
+                # can use regular policy variables" -- the character, not a wildcard, in
+                # Resource / NotResource as in StringLike (IAM conformance trial round 35:
+                # ``secret:app${*}`` was CONDITIONAL on "a variable's value contains a
+                # wildcard")
+                results.append(Tri.of(arn_matches(sub.pattern,
+                                                  literal_pattern_value(request.resource))))
                 continue
             if sub.literal_wildcard:
                 results.append(Tri.UNKNOWN)

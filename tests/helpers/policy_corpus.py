@@ -876,13 +876,14 @@ case(id="variable-literal-under-2008", cite=VARS,
      resource=f"arn:aws:secretsmanager:us-east-1:{CENTRAL}:secret:{MEMBER}/db-AbCdEf",
      context={"aws:principalaccount": [MEMBER]}, expect="DENIED")
 # "${*} - use where you need an * (asterisk) character": in StringLike the character itself,
-# not a wildcard (IAM conformance trial round 19: was CONDITIONAL, "not modelled")
+# not a wildcard (IAM conformance trial round 19: was CONDITIONAL, "not modelled"); on a
+# resource tag, whose value may hold one (a principal tag's never does: round 35)
 case(id="variable-escape-is-the-character", cite=VARS + "; " + SG,
-     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
-     context={"aws:principaltag/x": ["*"]}, expect="ALLOWED")
+     policy=allow_if("StringLike", "aws:ResourceTag/x", "${*}"),
+     context={"aws:resourcetag/x": ["*"]}, expect="ALLOWED")
 case(id="variable-escape-is-no-wildcard", cite=VARS + "; " + SG,
-     policy=allow_if("StringLike", "aws:PrincipalTag/x", "${*}"),
-     context={"aws:principaltag/x": ["x"]}, expect="DENIED")
+     policy=allow_if("StringLike", "aws:ResourceTag/x", "${*}"),
+     context={"aws:resourcetag/x": ["x"]}, expect="DENIED")
 
 VARS_ABSENT = "VARS: \"If the key that you specify in a policy condition is not present in the " \
     "request context, the values do not match\" (IAM UG, IAM policy elements: Variables and " \
@@ -923,10 +924,14 @@ case(id="variable-key-absent-condition-key-unknown", cite=VARS_ABSENT,
 case(id="variable-key-absent-in-resource", cite=VARS_ABSENT,
      policy=pol(st(resource="arn:aws:secretsmanager:*:*:secret:${aws:username}/*")),
      absent=("aws:username",), expect="DENIED", explicit=False)
-case(id="variable-key-absent-in-notresource-not-guessed", cite=VARS_ABSENT + "; " + SG,
+# "If a variable that has no value in the authorization context is used as part of the
+# Resource or NotResource element of a policy, the resource that includes a policy variable
+# with no value will not match any resource": the NotResource entry excludes nothing (IAM
+# conformance trial round 35: was CONDITIONAL, "not guessed")
+case(id="variable-key-absent-in-notresource-excludes-nothing", cite=VARS_ABSENT,
      policy=pol(st("Deny", resource=None, not_resource="arn:aws:secretsmanager:*:*:secret:"
                    "${aws:username}/*"), st()),
-     absent=("aws:username",), expect="CONDITIONAL")
+     absent=("aws:username",), expect="DENIED", explicit=True)
 case(id="variable-default-when-absent", cite=VARS_DEFAULT,
      policy=allow_if("StringEquals", OWNER_TAG, "${aws:username, 'nobody'}"),
      context={"aws:resourcetag/owner": ["nobody"]}, absent=("aws:username",), expect="ALLOWED")

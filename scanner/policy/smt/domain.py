@@ -33,6 +33,7 @@ import z3
 from scanner.policy.values import read_date, read_number, Unparseable
 from scanner.policy.matching import arn_pattern_segments
 from scanner.policy.request import Request
+from scanner.policy.variables import LITERAL_QUESTION, LITERAL_STAR
 
 ROLE, USER, ROOT = 0, 1, 2
 PTYPE_NAMES = {ROLE: "role", USER: "user", ROOT: "root"}
@@ -74,12 +75,26 @@ def _concat(parts: list[z3.ReRef]) -> z3.ReRef:
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
+#: the characters the ``${*}`` / ``${?}`` escapes stand for (variables.LITERAL_STAR /
+#: LITERAL_QUESTION in a substituted pattern): matched as themselves
+_ESCAPED = str.maketrans({LITERAL_STAR: "*", LITERAL_QUESTION: "?"})
+
+
+def unmark(text: str) -> str:
+    """``text`` with the escapes' stand-ins (variables.LITERAL_STAR / LITERAL_QUESTION) as the
+    characters ``*`` and ``?`` they stand for."""
+    return text.translate(_ESCAPED)
+
+
 def glob_re(pattern: str, *, segment: bool = False) -> z3.ReRef:
-    """``*`` any run, ``?`` one character (``segment``: never a colon), the rest literal."""
+    """``*`` any run, ``?`` one character (``segment``: never a colon), the rest literal -- a
+    ``*`` or ``?`` an escape put there (variables.LITERAL_STAR / LITERAL_QUESTION) too."""
     parts: list[z3.ReRef] = []
     buf = ""
     for ch in pattern:
-        if ch in "*?":
+        if ch in (LITERAL_STAR, LITERAL_QUESTION):
+            buf += unmark(ch)
+        elif ch in "*?":
             if buf:
                 parts.append(_lit(buf))
                 buf = ""

@@ -25,13 +25,14 @@ from typing import Any, Iterable
 import z3
 
 from scanner.policy.conditions import (
-    ARN_VALUED_KEYS, LOWER_CASE_VALUES, NO_WILDCARD_CHARACTER_KEYS, _EXACT_STRING, OPERATORS,
-    TIME_KEYS, free_text_key, takes_variables,
+    ARN_VALUED_KEYS, LOWER_CASE_VALUES, _EXACT_STRING, OPERATORS,
+    TIME_KEYS, free_text_key, no_wildcard_character_key, takes_variables,
 )
 from scanner.policy.values import year_or_epoch
 from scanner.policy.variables import substitute_variables
 from scanner.policy.arn import arn_partition, principal_account
 from scanner.policy.evaluate import PolicyKind, action_part, _resource_part
+from scanner.policy.matching import literal_prefix
 from scanner.policy.narrowing import userid_head
 from scanner.policy.parse import ConditionClause, Policy, PrincipalSpec, Statement
 from scanner.policy.principals import (
@@ -57,6 +58,7 @@ from scanner.policy.smt.domain import (
     sval,
     model_string,
     glob_re,
+    unmark,
     ignore_case_re,
     arn_re,
     IS_ARN,
@@ -79,6 +81,8 @@ MULTIVALUED = MULTIVALUED_KEYS
 _STRING_OPS = {"stringequals", "stringnotequals", "stringequalsignorecase",
                "stringnotequalsignorecase", "stringlike", "stringnotlike"}
 _ARN_OPS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+#: the operators whose values are patterns (``*``, ``?``)
+_LIKE_OPS = _ARN_OPS | {"stringlike", "stringnotlike"}
 _NUM_OPS = {o for o in OPERATORS if o.startswith("numeric")}
 _DATE_OPS = {o for o in OPERATORS if o.startswith("date")}
 _IP_OPS = {"ipaddress", "notipaddress"}
@@ -215,12 +219,12 @@ class Encoder:
         # evaluator's Deny applied)
         arn = name in ARN_VALUED_KEYS and kind == "str" and state is not KeyState.KNOWN \
             and not defined_by_principal
-        # and no value of aws:userid or an organization path holds ``*`` or ``?``
-        # (conditions.NO_WILDCARD_CHARACTER_KEYS, as conditions.never_a_value reads them; IAM
-        # conformance trial round 28)
+        # and no value of aws:userid, an organization path or a principal tag holds ``*`` or
+        # ``?`` (conditions.no_wildcard_character_key, as conditions.never_a_value reads them;
+        # IAM conformance trial rounds 28 and 35)
         # -- where nothing else bounds it (an organization path _Under or _NotUnder a prefix is
         # an ORG_PATH already)
-        plain = name in NO_WILDCARD_CHARACTER_KEYS and kind == "str" and \
+        plain = no_wildcard_character_key(name) and kind == "str" and \
             state is KeyState.UNKNOWN and not defined_by_principal
         for v in vals:
             if boolean:
@@ -461,6 +465,13 @@ class Encoder:
         if action_part(st, request.action) is not Tri.TRUE:
             return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         patterns = (st.resources or ()) + (st.not_resources or ())
+        if st.resources is not None and policy.variables_enabled and all(
+                not request.resource.startswith(literal_prefix(p.split("${", 1)[0]))
+                for p in st.resources):
+            # no pattern's literal head (before its variable or wildcard) begins the resource:
+            # none matches it, whatever the variables hold, whoever asks (as
+            # evaluate._resource_part reads it)
+            return z3.BoolVal(False), z3.BoolVal(False), z3.BoolVal(False)
         if policy.variables_enabled and any("${" in p for p in patterns) and \
                 not all(self._concrete(request, principal, t) for t in patterns):
             resource: z3.BoolRef = self.fresh(f"{where}: a policy variable in Resource")
@@ -708,6 +719,10 @@ class Encoder:
             if sub.void:
                 return text, z3.BoolVal(False)  # matches nothing
             if sub.literal_wildcard and c.base not in _EXACT_STRING:
+                if sub.pattern is not None and c.base in _LIKE_OPS:
+                    # only the escapes put a * or ? there: the characters themselves, as the
+                    # evaluator reads them (conditions.evaluate_clause; domain.glob_re)
+                    return sub.pattern, z3.BoolVal(True)
                 raise NotEncoded(f"a variable in {c.operator} expands to a pattern")
             return sub.text, z3.BoolVal(True)
         pieces: list[z3.SeqRef] = []
@@ -770,7 +785,7 @@ class Encoder:
             if p == "*":
                 return z3.BoolVal(True)
             if "*" not in p and "?" not in p:
-                return r == sval(p)
+                return r == sval(unmark(p))
             return z3.InRe(r, glob_re(p))
         if base in _ARN_OPS:
             return z3.InRe(r, arn_re(p))
