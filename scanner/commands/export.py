@@ -265,14 +265,10 @@ def _source(args: argparse.Namespace) -> None:
     folder; ``--findings DIR`` names --in (new-user trial 17: it said "not a readable JSON
     file: [Errno 21] Is a directory")."""
     if args.in_dir is not None:
+        from scanner.output_set import check_in_folder
+
         folder = Path(args.in_dir)
-        if not folder.is_dir():
-            raise UsageError(f"--in {args.in_dir}: " + (
-                "no such folder" if not folder.exists() else
-                "not a folder (give a scan's --out, or --findings FILE)"))
-        if not (folder / "findings.json").is_file():
-            raise UsageError(f"--in {args.in_dir}: no findings.json in this folder (give the "
-                             "--out of a scan that wrote --format json)")
+        check_in_folder(folder, needs=("findings.json",), other="--findings FILE")
         args.findings = str(folder / "findings.json")
     elif args.findings is not None and Path(args.findings).is_dir():
         raise UsageError(f"--findings {args.findings}: is a folder; give --in {args.findings} "
