@@ -240,6 +240,22 @@
     });
   });
   more.addEventListener("click", function () { state.limit += PAGE; render(); });
+  // Printed (Ctrl-P, --print-to-pdf), every finding the filters match is on paper, not the
+  // first 200 with the hidden "Show 200 more" button: a 682-finding report printed 200
+  // (new-user trial round 35). The screen's page size comes back after printing.
+  var screenLimit = null;
+  window.addEventListener("beforeprint", function () {
+    if (screenLimit !== null || state.limit >= current.length) { return; }
+    screenLimit = state.limit;
+    state.limit = current.length;
+    render();
+  });
+  window.addEventListener("afterprint", function () {
+    if (screenLimit === null) { return; }
+    state.limit = screenLimit;
+    screenLimit = null;
+    render();
+  });
   document.getElementById("sg-reset").addEventListener("click", function () {
     search.value = ""; account.value = ""; rule.value = "";
     sevChips.forEach(function (c) { c.setAttribute("aria-pressed", "true"); });
