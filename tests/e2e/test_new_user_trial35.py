@@ -1,0 +1,135 @@
+"""New-user trial round 35: the same mistake answered in the same words by every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+
+#: every command that reads a scan's output folder with --in (and what else it needs)
+IN_COMMANDS = [
+    ["access"],
+    ["remediate"],
+    ["report"],
+    ["export", "securityhub"],
+    ["baseline", "check", "--baseline", "BASELINE"],
+]
+
+
+def error_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    (line,) = captured.err.strip().splitlines()
+    return line
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> dict[str, Path]:
+    """A path that does not exist, a file, an empty folder, and a folder holding only a
+    scan's snapshot (its findings.json deleted or never copied)."""
+    from helpers.access_estate import estate
+    from scanner.snapshot_io import write_snapshot
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "onlysnap").mkdir()
+    write_snapshot(tmp_path / "onlysnap" / "snapshot.json.gz", estate(secret_policy=None))
+    (tmp_path / "baseline.yaml").write_text("version: 1\nsecrets: []\n")
+    return {name: tmp_path / name for name in ("nosuch", "afile", "empty", "onlysnap")}
+
+
+@pytest.mark.parametrize("command", IN_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_every_command_says_the_same_of_a_bad_in_folder(
+        command: list[str], folders: dict[str, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`remediate --in nosuch` said "nosuch: not a directory (expected a scan --out
+    directory)" of a folder that does not exist, and `remediate --in` of a folder without its
+    findings.json "onlysnap/findings.json: file not found", where access, report, export and
+    baseline said "--in nosuch: no such folder" and "no findings.json in this folder"."""
+    argv = [str(tmp_path / "baseline.yaml") if a == "BASELINE" else a for a in command]
+    prefix = f"secretgraph {' '.join(command[:2] if command[0] == 'baseline' else command[:1])}"
+    err = error_of([*argv, "--in", str(folders["nosuch"])], capsys)
+    assert err == f"{prefix}: error: --in {folders['nosuch']}: no such folder"
+    err = error_of([*argv, "--in", str(folders["afile"])], capsys)
+    assert err.startswith(f"{prefix}: error: --in {folders['afile']}: not a folder (pass a "
+                          "scan's --out")
+    err = error_of([*argv, "--in", str(folders["empty"])], capsys)
+    assert err.startswith(f"{prefix}: error: --in {folders['empty']}: no ")
+    assert err.endswith(" in this folder (pass the --out folder of a scan)")
+    if command[0] in ("access", "baseline"):  # they read the snapshot alone
+        return
+    err = error_of([*argv, "--in", str(folders["onlysnap"])], capsys)
+    assert err == (f"{prefix}: error: --in {folders['onlysnap']}: no findings.json in this "
+                   "folder (pass the --out folder of a scan)")
+
+
+@pytest.fixture
+def scanned(tmp_path: Path) -> Path:
+    """A scan's output folder (json) of a small estate."""
+    from helpers.access_estate import estate
+    from scanner.snapshot_io import write_snapshot
+
+    snap = write_snapshot(tmp_path / "snap.json.gz", estate(secret_policy=None))
+    assert main(["scan", "--snapshot", str(snap), "--out", str(tmp_path / "out"),
+                 "--format", "json", "--fail-on", "NONE", "-q"]) == 0
+    return tmp_path / "out"
+
+
+@pytest.mark.parametrize("flag", ["--rules", "--exclude-rules"])
+@pytest.mark.parametrize("rule_id", ["suppression-expired", "access-outside-baseline"])
+def test_a_rule_the_scan_produces_is_not_called_a_missing_rule_file(
+        flag: str, rule_id: str, scanned: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`rules list` ends "also produced by the scan itself: access-outside-baseline (with
+    --baseline), suppression-expired (every scan)"; `scan --rules suppression-expired` then
+    said "unknown rule id 'suppression-expired': not a built-in rule: give --rules-dir DIR,
+    the folder of its rule file" -- there is no such file to give."""
+    err = error_of(["scan", "--snapshot", str(scanned / "snapshot.json.gz"), "--out",
+                    str(tmp_path / "again"), flag, rule_id], capsys)
+    assert err.startswith(f"secretgraph scan: error: {flag}: '{rule_id}' is produced by the "
+                          "scan itself (")
+    assert "--rules-dir" not in err and "unknown rule id" not in err
+    assert f"`secretgraph rules show {rule_id}`" in err
+
+
+def test_a_config_naming_a_rule_the_scan_produces_says_so(
+        scanned: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "sg.yaml"
+    config.write_text("rules:\n  suppression-expired:\n    severity: HIGH\n")
+    err = error_of(["scan", "--snapshot", str(scanned / "snapshot.json.gz"), "--out",
+                    str(tmp_path / "again"), "--config", str(config)], capsys)
+    assert err == (f"secretgraph scan: error: {config}: field rules.suppression-expired: "
+                   "'suppression-expired' is produced by the scan itself (every scan), not by "
+                   "a rule file: a config's rules set the parameters and severity of the rule "
+                   "files' rules (`secretgraph rules show suppression-expired` says when it is "
+                   "reported)")
+
+
+def test_remediate_rule_takes_a_rule_the_scan_produces(
+        scanned: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`remediate --rule secret-unused` on a scan without such a finding says there is
+    nothing to plan (exit 0); `--rule suppression-expired` was "unknown rule or remediation
+    id" (exit 2)."""
+    for rule_id in ("secret-unused", "suppression-expired", "renew-or-remove-suppression"):
+        assert main(["remediate", "--in", str(scanned), "--rule", rule_id]) == 0
+        out = capsys.readouterr().out
+        assert "FAIL finding of the scan matches the selection; nothing to plan" in out
+
+
+def test_completion_offers_what_rules_show_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    """`secretgraph rules show supp<TAB>` completed nothing, though `rules show
+    suppression-expired` explains it."""
+    from e2e.test_cli_completion import complete
+
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert complete(script, "secretgraph", "rules", "show", "supp") == ["suppression-expired"]
+    assert complete(script, "secretgraph", "rules", "show", "access-o") == [
+        "access-outside-baseline"]
+    assert complete(script, "secretgraph", "remediate", "--rule", "supp") == [
+        "suppression-expired"]
+    # what --rules refuses is not offered there
+    assert complete(script, "secretgraph", "scan", "--rules", "supp") == []
