@@ -398,14 +398,18 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
     old, new = drift["old"], drift["new"]
     c = _drift_counts(drift)
     when = f" ({_when(old.get('started_at'))})" if old.get("started_at") else ""
+    # one group per table below, in their order (the terminal's: access changes first), each
+    # group's noun on its first count and the groups apart: "..., 0 changed, 0 new readers,
+    # 3 lost, 1 resource added, 0 removed, 2 changed" left a reader to guess which "changed"
+    # was the findings' (new-user trial round 35)
     headline = (
         f"Since {_cell(old.get('scan_id'))}{when}: "
-        f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
-        f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
         f"{_n(c['new_readers'], 'new reader', 'new readers')}, "
-        f"{c['lost_readers']} lost, "
+        f"{c['lost_readers']} lost; "
+        f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
+        f"{c['findings_resolved']} resolved, {c['findings_changed']} changed; "
         f"{_n(c['resources_added'], 'resource added', 'resources added')}, "
-        f"{c['resources_removed']} removed, {c['resources_changed']} changed, "
+        f"{c['resources_removed']} removed, {c['resources_changed']} changed; "
         f"{c['not_assessed']} not assessed.")
     scans = [(label, _cell(ref.get("scan_id")), _when(ref.get("started_at")),
               "complete" if ref.get("complete") is True else "incomplete")

@@ -133,3 +133,47 @@ def test_completion_offers_what_rules_show_takes(capsys: pytest.CaptureFixture[s
         "suppression-expired"]
     # what --rules refuses is not offered there
     assert complete(script, "secretgraph", "scan", "--rules", "supp") == []
+
+
+def test_the_morning_sentence_says_which_changed_is_which(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two nights, a grant to a partner added on the second: report.html's summary said
+    "Since ...: 1 new finding, 0 resolved, 1 changed, 0 new readers, 0 lost, 0 resources
+    added, 0 removed, 2 changed, 0 not assessed." -- two "changed", and nothing to tell the
+    findings' from the resources'. Each group now keeps its noun, apart from the next, in the
+    order of the tables below it (readers, findings, resources), as `secretgraph diff`
+    prints them."""
+    import html
+    import re
+
+    from e2e.test_new_user_trial28 import _night
+    from helpers.access_estate import secret_policy_for
+
+    history = str(tmp_path / "h.db")
+    first = _night(tmp_path, "scan-1", "2026-12-01T00:00:00Z", None)
+    second = _night(tmp_path, "scan-2", "2026-12-02T00:00:00Z",
+                    secret_policy_for("arn:aws:iam::999999999999:root"))
+    for snap, out in ((first, "n1"), (second, "n2")):
+        assert main(["scan", "--snapshot", str(snap), "--history", history, "--out",
+                     str(tmp_path / out), "--format", "json,html", "--fail-on", "NONE",
+                     "-q"]) == 0
+    page = (tmp_path / "n2" / "report.html").read_text(encoding="utf-8")
+    # the summary's link to the Drift section (the navigation's is the word "Drift")
+    (sentence,) = [text for text in (
+        html.unescape(re.sub(r"<[^>]+>", "", m)).strip()
+        for m in re.findall(r'<a href="#drift"[^>]*>(.*?)</a>', page, re.S))
+        if text.startswith("Since")]
+    assert re.fullmatch(
+        r"Since scan-1 \(2026-12-01 00:00 UTC\): \d+ new readers?, \d+ lost; \d+ new "
+        r"findings?, \d+ resolved, \d+ changed; \d+ resources? added, \d+ removed, \d+ "
+        r"changed; \d+ not assessed\.", sentence), sentence
+    # the counts are the terminal's, group by group
+    assert main(["diff", "--history", history]) == 0
+    text = capsys.readouterr().out
+    findings = re.search(r"Findings \((\d+) new, (\d+) resolved, (\d+) changed\)", text)
+    resources = re.search(r"Resources \((\d+) added, (\d+) removed, (\d+) changed\)", text)
+    assert findings is not None and resources is not None
+    assert (f"{findings[1]} new finding" in sentence
+            and f"{findings[2]} resolved, {findings[3]} changed; " in sentence)
+    assert f"{resources[2]} removed, {resources[3]} changed; " in sentence
+    assert int(findings[1]) >= 1 and int(resources[3]) >= 1  # the night changed something
