@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from reports._common import (
     SEVERITIES,
     STATUSES,
+    account_label,
     compact_json,
     count_by,
     findings_of,
@@ -468,7 +469,8 @@ def _finding_tables(findings: Any) -> list[DriftTable] | None:
     return tables
 
 
-def _resource_tables(resources: Any) -> list[DriftTable] | None:
+def _resource_tables(resources: Any,
+                     account_names: Mapping[str, str] | None = None) -> list[DriftTable] | None:
     """Added, removed and changed resources; a changed one with its fields and policy
     statements a line each, as the terminal shows them (``+ Sid Oops: {...}``), instead of
     ``fields []`` and the statements as compact JSON (new-user trial round 8)."""
@@ -486,7 +488,10 @@ def _resource_tables(resources: Any) -> list[DriftTable] | None:
         detailed = label == "changed" or any(rc.fields or rc.policies for rc in items)
         for rc in items[:DRIFT_MAX_ROWS]:
             shown = f"{rc.id} ({rc.name})" if rc.name else rc.id
-            row: list[DriftCell] = [rc.kind, shown, rc.account_id, rc.region]
+            # the account as the findings table and By account name it ("security
+            # (007659653593)"): the id alone was all the drift said (new-user trial round 35)
+            row: list[DriftCell] = [rc.kind, shown, account_label(
+                rc.account_id, (account_names or {}).get(str(rc.account_id))), rc.region]
             if detailed:
                 row.append(tuple(truncate(line, 4000) for line in resource_change_lines(
                     rc, field_limit=_HTML_FIELD_LIMIT,
@@ -513,7 +518,8 @@ def _not_assessed_table(items: Any) -> DriftTable | None:
                       hidden=max(0, len(drift.not_assessed) - DRIFT_MAX_ROWS), kind="other")
 
 
-def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
+def build_drift(drift: Mapping[str, Any] | None,
+                account_names: Mapping[str, str] | None = None) -> DriftView | None:
     """A drift to show. `secretgraph diff --format json` (``old``, ``new``, ``summary``, ...)
     opens with one sentence -- since which scan, how many findings, readers and resources
     changed -- and both scans in words, then its sections as tables. Any other mapping is
@@ -534,7 +540,7 @@ def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
             if key == "findings":
                 made = _finding_tables(value)
             elif key == "resources":
-                made = _resource_tables(value)
+                made = _resource_tables(value, account_names)
             elif key == "access":
                 table = _access_table(value)
                 made = None if table is None else [table]

@@ -207,3 +207,40 @@ def test_a_message_names_its_key_whole_in_findings_json(
                   and f["resource"]["arn"].endswith(":secret:ok-AbCdEf")]
     assert message == (f"its KMS key {alias} (k-main) is Disabled, so the secret cannot be "
                        "read")
+
+
+def test_the_drift_names_a_changed_resource_s_account(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """report.html's Resources · Changed (and Added, Removed) said the account as
+    "007659653593" alone, where the findings table, By account and the access section say
+    "security (007659653593)": the morning reader had to look the id up."""
+    import html
+    import re
+    from dataclasses import replace
+
+    from helpers.access_estate import CENTRAL, secret_policy_for
+    from scanner.snapshot_io import read_snapshot, write_snapshot
+    from e2e.test_new_user_trial28 import _night
+
+    def named(path: Path) -> Path:
+        snap = read_snapshot(path)
+        snap = replace(snap, accounts=tuple(replace(a, name="security-central")
+                                            if a.account_id == CENTRAL else a
+                                            for a in snap.accounts))
+        return write_snapshot(path, snap)
+
+    history = str(tmp_path / "h.db")
+    first = named(_night(tmp_path, "scan-1", "2026-12-01T00:00:00Z", None))
+    second = named(_night(tmp_path, "scan-2", "2026-12-02T00:00:00Z",
+                          secret_policy_for("arn:aws:iam::999999999999:root")))
+    for snap, out in ((first, "n1"), (second, "n2")):
+        assert main(["scan", "--snapshot", str(snap), "--history", history, "--out",
+                     str(tmp_path / out), "--format", "json,html", "--fail-on", "NONE",
+                     "-q"]) == 0
+    page = (tmp_path / "n2" / "report.html").read_text(encoding="utf-8")
+    drift = page[page.index('<section id="drift"'):]
+    changed = drift[drift.index("resources · changed"):]
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+             for c in re.findall(r"<td[^>]*>(.*?)</td>", changed, re.S)]
+    assert f"security-central ({CENTRAL})" in cells
+    assert CENTRAL not in cells  # not the id alone
