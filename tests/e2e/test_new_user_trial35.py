@@ -244,3 +244,57 @@ def test_the_drift_names_a_changed_resource_s_account(
              for c in re.findall(r"<td[^>]*>(.*?)</td>", changed, re.S)]
     assert f"security-central ({CENTRAL})" in cells
     assert CENTRAL not in cells  # not the id alone
+
+
+SUPPRESSIONS = ("suppressions:\n  - rule: secret-rotation-disabled\n    reason: legacy app\n"
+                "    expires: 2099-01-31\n")
+BASELINE = "version: 1\nallowed_external_accounts: []\nsecrets: []\n"
+CONFIG = "required_replica_regions: [us-west-2]\n"
+
+
+@pytest.mark.parametrize(("given", "flag", "said"), [
+    (BASELINE, "--suppressions", "this is an access baseline: give it with --baseline FILE, "
+                                 "not as a suppressions file"),
+    (SUPPRESSIONS, "--baseline", "this is a suppressions file: give it with --suppressions "
+                                 "FILE, not as an access baseline"),
+    (BASELINE, "--config", "this is an access baseline: give it with --baseline FILE, not as "
+                           "a configuration file"),
+    (CONFIG, "--suppressions", "this is a configuration file: give it with --config FILE, not "
+                               "as a suppressions file"),
+    (CONFIG, "--baseline", "this is a configuration file: give it with --config FILE, not as "
+                           "an access baseline"),
+])
+def test_a_yaml_file_given_to_another_kind_s_flag_names_the_flag_that_takes_it(
+        given: str, flag: str, said: str, scanned: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Three YAML files side by side (config, suppressions, baseline): `scan --baseline
+    suppressions.yaml` said "Additional properties are not allowed ('suppressions' was
+    unexpected)" and nothing of which flag takes the file."""
+    path = tmp_path / "mine.yaml"
+    path.write_text(given)
+    err = error_of(["scan", "--snapshot", str(scanned / "snapshot.json.gz"), "--out",
+                    str(tmp_path / "again"), flag, str(path)], capsys)
+    assert err.startswith(f"secretgraph scan: error: {path}: field (top level): Additional "
+                          "properties are not allowed (")
+    assert err.endswith("; " + said)
+
+
+def test_each_file_given_to_its_own_flag_is_taken(
+        scanned: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for given, flag in ((SUPPRESSIONS, "--suppressions"), (BASELINE, "--baseline"),
+                        (CONFIG, "--config")):
+        path = tmp_path / f"{flag[2:]}.yaml"
+        path.write_text(given)
+        assert main(["scan", "--snapshot", str(scanned / "snapshot.json.gz"), "--out",
+                     str(tmp_path / "again"), flag, str(path), "--fail-on", "NONE",
+                     "-q"]) == 0, capsys.readouterr().err
+
+
+def test_rules_validate_of_a_suppressions_file_names_its_flag(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "suppressions.yaml"
+    path.write_text(SUPPRESSIONS)
+    err = error_of(["rules", "validate", str(path)], capsys)
+    assert "; not a rule file (a rule has id, title, " in err
+    assert ("; this is a suppressions file: give it with --suppressions FILE, not as a rule "
+            "file") in err
