@@ -137,7 +137,9 @@ def check_in_folder(folder: Path, *, needs: tuple[str, ...] = (), flag: str = "-
             f"not a folder (pass a scan's --out{', or ' + other if other else ''})"))
     for need in needs:
         names = SNAPSHOT_NAMES if need == "snapshot" else (need,)
-        if not any((folder / name).is_file() for name in names):
+        # exists, not is_file: a named pipe (or a folder) in its place is the reader's to
+        # say ("a pipe with nothing to read"), not "no findings.json"
+        if not any((folder / name).exists() for name in names):
             raise UsageError(f"{flag} {folder}: no {names[0]} in this folder (pass the --out "
                              "folder of a scan)")
 

@@ -115,7 +115,7 @@ def folder_snapshot(base: Path) -> Any:
 
     check_in_folder(base, needs=("snapshot",))
     return read_snapshot(next(base / name for name in SNAPSHOT_NAMES
-                              if (base / name).is_file()))
+                              if (base / name).exists()))
 
 
 def folder_zone(base: Path) -> tuple[frozenset[str], frozenset[str]]:

@@ -297,6 +297,17 @@ def run(args: argparse.Namespace) -> int:
     if args.report:  # before delivering anything: a bad path must not fail after the import
 
         output_file(args.report, "--report")
+    from scanner.input_file import check_named_file
+
+    # a file that is not there, said with its flag (new-user trial round 35: "nosuch.json:
+    # file not found"); after --report's check, which comes before anything is read
+    if args.in_dir is None:
+        check_named_file(args.findings, "--findings", "a scan's findings.json; --in DIR takes "
+                         "the scan's output folder")
+        check_named_file(args.asff, "--asff",
+                         "a scan's findings.asff.json, written by --format asff")
+    check_named_file(args.previous, "--previous", "the previous scan's output folder, or its "
+                     "findings.json or ASFF file")
     try:
         return _export(args)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: never leave last run's report

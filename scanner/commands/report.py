@@ -244,6 +244,10 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     in_dir = Path(args.in_dir)
+    from scanner.input_file import check_named_file
+
+    check_named_file(args.drift, "--drift", "`secretgraph diff --history H --format json "
+                     "--output-file FILE` writes one")
     drift = read_drift(Path(args.drift)) if args.drift else None
     if drift is not None and "html" not in formats:
         raise UsageError("--drift is shown in the html report only; add html to --format")

@@ -165,8 +165,12 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
         d = Path(in_dir)
         check_in_folder(d, needs=(FINDINGS_NAME, "snapshot"))
         findings_path = d / FINDINGS_NAME
-        snapshot_path = next(d / n for n in SNAPSHOT_NAMES if (d / n).is_file())
+        snapshot_path = next(d / n for n in SNAPSHOT_NAMES if (d / n).exists())
     elif findings and snapshot:
+        from scanner.input_file import check_named_file
+
+        check_named_file(findings, "--findings", "a scan's findings.json")
+        check_named_file(snapshot, "--snapshot", "a scan's snapshot.json.gz")
         findings_path, snapshot_path = Path(findings), Path(snapshot)
     else:
         raise UsageError("remediate needs --in DIR (a scan's --out), --history STORE (its latest "

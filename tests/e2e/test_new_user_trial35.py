@@ -298,3 +298,31 @@ def test_rules_validate_of_a_suppressions_file_names_its_flag(
     assert "; not a rule file (a rule has id, title, " in err
     assert ("; this is a suppressions file: give it with --suppressions FILE, not as a rule "
             "file") in err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["report", "--in", "SCAN", "--drift", "MISSING"],
+     "--drift MISSING: no such file (`secretgraph diff --history H --format json "
+     "--output-file FILE` writes one)"),
+    (["export", "securityhub", "--findings", "MISSING", "--dry-run"],
+     "--findings MISSING: no such file (a scan's findings.json; --in DIR takes the scan's "
+     "output folder)"),
+    (["export", "securityhub", "--asff", "MISSING", "--dry-run"],
+     "--asff MISSING: no such file (a scan's findings.asff.json, written by --format asff)"),
+    (["export", "securityhub", "--in", "SCAN", "--previous", "MISSING", "--dry-run"],
+     "--previous MISSING: no such file (the previous scan's output folder, or its "
+     "findings.json or ASFF file)"),
+    (["remediate", "--findings", "MISSING", "--snapshot", "SNAPSHOT"],
+     "--findings MISSING: no such file (a scan's findings.json)"),
+])
+def test_a_missing_file_named_by_a_flag_names_the_flag(
+        argv: list[str], said: str, scanned: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`report --in DIR --drift nosuch.json` said "nosuch.json: file not found" (and so did
+    export's --findings, --asff and --previous, and remediate's --findings): neither the flag
+    nor what writes the file, where `--in nosuch` says "--in nosuch: no such folder"."""
+    missing = str(tmp_path / "nosuch.json")
+    swap = {"SCAN": str(scanned), "MISSING": missing,
+            "SNAPSHOT": str(scanned / "snapshot.json.gz")}
+    err = error_of([swap.get(a, a) for a in argv], capsys)
+    assert err.endswith(": error: " + said.replace("MISSING", missing))
