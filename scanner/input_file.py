@@ -69,3 +69,16 @@ def read_text(path: str | os.PathLike[str]) -> str:
     """``Path(path).read_text(encoding="utf-8")`` (its newlines, \\r\\n and \\r, read as
     \\n), as ``read_bytes`` reads it."""
     return read_bytes(path).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def check_named_file(path: str | os.PathLike[str] | None, flag: str, hint: str = "") -> None:
+    """UsageError (exit 2) ``--FLAG PATH: no such file[; hint]`` when a file named by a flag
+    does not exist: `report --drift`, `export --findings/--asff/--previous` and `remediate
+    --findings` said "nosuch.json: file not found", naming neither the flag nor what makes the
+    file, where `--in` says "--in nosuch: no such folder" (new-user trial round 35). Any other
+    problem (a folder, a pipe, unreadable) is left to the reader of the file."""
+    if path is None or os.path.lexists(path):
+        return
+    from scanner.errors import UsageError
+
+    raise UsageError(f"{flag} {path}: no such file" + (f" ({hint})" if hint else ""))

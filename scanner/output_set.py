@@ -121,6 +121,29 @@ def check_out_dir(out_dir: Path, *, flag: str = "--out") -> None:
         raise UsageError(f"{flag} {out_dir}: {target} is not writable")
 
 
+def check_in_folder(folder: Path, *, needs: tuple[str, ...] = (), flag: str = "--in",
+                    other: str = "") -> None:
+    """UsageError (exit 2) when ``folder``, a scan's output folder named by ``flag``, is
+    missing, not a folder, or lacks one of ``needs`` (``findings.json``, ``snapshot`` for
+    either of SNAPSHOT_NAMES). One wording for every command that reads a scan's folder
+    (access, baseline, report, export securityhub, remediate): remediate said "nosuch: not a
+    directory (expected a scan --out directory)" of a folder that does not exist, and
+    "onlysnap/findings.json: file not found", where the others said "--in nosuch: no such
+    folder" (new-user trial round 35). ``other``: what else the command takes instead
+    (``--findings FILE``), said with "not a folder"."""
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {folder}: " + (
+            "no such folder" if not folder.exists() else
+            f"not a folder (pass a scan's --out{', or ' + other if other else ''})"))
+    for need in needs:
+        names = SNAPSHOT_NAMES if need == "snapshot" else (need,)
+        # exists, not is_file: a named pipe (or a folder) in its place is the reader's to
+        # say ("a pipe with nothing to read"), not "no findings.json"
+        if not any((folder / name).exists() for name in names):
+            raise UsageError(f"{flag} {folder}: no {names[0]} in this folder (pass the --out "
+                             "folder of a scan)")
+
+
 def _existing_parent(path: Path) -> Path:
     path = path.absolute()
     for candidate in (path, *path.parents):

@@ -228,7 +228,7 @@ def render_html(document: Mapping[str, Any], *, graph: nx.MultiDiGraph | None = 
             "compliance") or ()] or None),
         central_label=account_label(scan.get("central_account"),
                                     names.get(str(scan.get("central_account")))),
-        drift=build_drift(drift),
+        drift=build_drift(drift, names),
         severities=SEVERITIES,
         statuses=STATUSES,
         accounts=[(a, account_label(a, names.get(a))) for a in account_options],

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from reports._common import (
     SEVERITIES,
     STATUSES,
+    account_label,
     compact_json,
     count_by,
     findings_of,
@@ -398,14 +399,18 @@ def _drift_head(drift: Mapping[str, Any]) -> tuple[str, list[tuple[str, str, str
     old, new = drift["old"], drift["new"]
     c = _drift_counts(drift)
     when = f" ({_when(old.get('started_at'))})" if old.get("started_at") else ""
+    # one group per table below, in their order (the terminal's: access changes first), each
+    # group's noun on its first count and the groups apart: "..., 0 changed, 0 new readers,
+    # 3 lost, 1 resource added, 0 removed, 2 changed" left a reader to guess which "changed"
+    # was the findings' (new-user trial round 35)
     headline = (
         f"Since {_cell(old.get('scan_id'))}{when}: "
-        f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
-        f"{c['findings_resolved']} resolved, {c['findings_changed']} changed, "
         f"{_n(c['new_readers'], 'new reader', 'new readers')}, "
-        f"{c['lost_readers']} lost, "
+        f"{c['lost_readers']} lost; "
+        f"{_n(c['findings_new'], 'new finding', 'new findings')}, "
+        f"{c['findings_resolved']} resolved, {c['findings_changed']} changed; "
         f"{_n(c['resources_added'], 'resource added', 'resources added')}, "
-        f"{c['resources_removed']} removed, {c['resources_changed']} changed, "
+        f"{c['resources_removed']} removed, {c['resources_changed']} changed; "
         f"{c['not_assessed']} not assessed.")
     scans = [(label, _cell(ref.get("scan_id")), _when(ref.get("started_at")),
               "complete" if ref.get("complete") is True else "incomplete")
@@ -464,7 +469,8 @@ def _finding_tables(findings: Any) -> list[DriftTable] | None:
     return tables
 
 
-def _resource_tables(resources: Any) -> list[DriftTable] | None:
+def _resource_tables(resources: Any,
+                     account_names: Mapping[str, str] | None = None) -> list[DriftTable] | None:
     """Added, removed and changed resources; a changed one with its fields and policy
     statements a line each, as the terminal shows them (``+ Sid Oops: {...}``), instead of
     ``fields []`` and the statements as compact JSON (new-user trial round 8)."""
@@ -482,7 +488,10 @@ def _resource_tables(resources: Any) -> list[DriftTable] | None:
         detailed = label == "changed" or any(rc.fields or rc.policies for rc in items)
         for rc in items[:DRIFT_MAX_ROWS]:
             shown = f"{rc.id} ({rc.name})" if rc.name else rc.id
-            row: list[DriftCell] = [rc.kind, shown, rc.account_id, rc.region]
+            # the account as the findings table and By account name it ("security
+            # (007659653593)"): the id alone was all the drift said (new-user trial round 35)
+            row: list[DriftCell] = [rc.kind, shown, account_label(
+                rc.account_id, (account_names or {}).get(str(rc.account_id))), rc.region]
             if detailed:
                 row.append(tuple(truncate(line, 4000) for line in resource_change_lines(
                     rc, field_limit=_HTML_FIELD_LIMIT,
@@ -509,7 +518,8 @@ def _not_assessed_table(items: Any) -> DriftTable | None:
                       hidden=max(0, len(drift.not_assessed) - DRIFT_MAX_ROWS), kind="other")
 
 
-def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
+def build_drift(drift: Mapping[str, Any] | None,
+                account_names: Mapping[str, str] | None = None) -> DriftView | None:
     """A drift to show. `secretgraph diff --format json` (``old``, ``new``, ``summary``, ...)
     opens with one sentence -- since which scan, how many findings, readers and resources
     changed -- and both scans in words, then its sections as tables. Any other mapping is
@@ -530,7 +540,7 @@ def build_drift(drift: Mapping[str, Any] | None) -> DriftView | None:
             if key == "findings":
                 made = _finding_tables(value)
             elif key == "resources":
-                made = _resource_tables(value)
+                made = _resource_tables(value, account_names)
             elif key == "access":
                 table = _access_table(value)
                 made = None if table is None else [table]

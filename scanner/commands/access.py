@@ -111,14 +111,11 @@ def folder_snapshot(base: Path) -> Any:
     """The snapshot of a scan's output folder (``--in DIR``: access, baseline)."""
     from scanner.snapshot_io import read_snapshot
 
-    if not base.is_dir():
-        raise UsageError(f"--in {base}: " + ("no such folder" if not base.exists()
-                                             else "not a folder (pass a scan's --out)"))
-    for name in SNAPSHOT_NAMES:
-        if (base / name).is_file():
-            return read_snapshot(base / name)
-    raise UsageError(f"--in {base}: no snapshot.json.gz in this folder "
-                     "(pass the --out folder of a scan)")
+    from scanner.output_set import check_in_folder
+
+    check_in_folder(base, needs=("snapshot",))
+    return read_snapshot(next(base / name for name in SNAPSHOT_NAMES
+                              if (base / name).exists()))
 
 
 def folder_zone(base: Path) -> tuple[frozenset[str], frozenset[str]]:

@@ -75,6 +75,15 @@ def _rule_ids() -> tuple[str, ...]:
     return tuple(r.id for r in _ruleset().rules)
 
 
+def _shown_rule_ids() -> tuple[str, ...]:
+    """What `rules show` and `remediate --rule` take: the rule pack's ids and those of the
+    rules the scan itself produces (suppression-expired: `rules list` names them; new-user
+    trial round 35)."""
+    from scanner.engine.engine_rules import ENGINE_RULES
+
+    return _rule_ids() + tuple(ENGINE_RULES)
+
+
 def _frameworks() -> tuple[str, ...]:
     from scanner.engine.loader import frameworks
 
@@ -96,7 +105,7 @@ NAMED_VALUES: dict[str, tuple[Callable[[], tuple[str, ...]], bool]] = {
     "--format": (_report_formats, True),  # scan's and report's: the others have choices
     "--rules": (_rule_ids, True),
     "--exclude-rules": (_rule_ids, True),
-    "--rule": (_rule_ids, True),
+    "--rule": (_shown_rule_ids, True),
     "--compliance": (_frameworks, True),
 }
 
@@ -144,7 +153,7 @@ def _words(parser: argparse.ArgumentParser, prefix: str, table: dict[str, str]) 
     children = _children(parser)
     rule_ids: Sequence[str] = ()
     if any(a.dest in RULE_POSITIONALS for a in parser._actions if not a.option_strings):
-        rule_ids = sorted(_rule_ids())
+        rule_ids = sorted(_shown_rule_ids())
     table[prefix] = " ".join(sorted(children) + _positional_choices(parser) + list(rule_ids)
                              + _options(parser))
     for name, child in children.items():

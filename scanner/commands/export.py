@@ -265,14 +265,10 @@ def _source(args: argparse.Namespace) -> None:
     folder; ``--findings DIR`` names --in (new-user trial 17: it said "not a readable JSON
     file: [Errno 21] Is a directory")."""
     if args.in_dir is not None:
+        from scanner.output_set import check_in_folder
+
         folder = Path(args.in_dir)
-        if not folder.is_dir():
-            raise UsageError(f"--in {args.in_dir}: " + (
-                "no such folder" if not folder.exists() else
-                "not a folder (give a scan's --out, or --findings FILE)"))
-        if not (folder / "findings.json").is_file():
-            raise UsageError(f"--in {args.in_dir}: no findings.json in this folder (give the "
-                             "--out of a scan that wrote --format json)")
+        check_in_folder(folder, needs=("findings.json",), other="--findings FILE")
         args.findings = str(folder / "findings.json")
     elif args.findings is not None and Path(args.findings).is_dir():
         raise UsageError(f"--findings {args.findings}: is a folder; give --in {args.findings} "
@@ -301,6 +297,17 @@ def run(args: argparse.Namespace) -> int:
     if args.report:  # before delivering anything: a bad path must not fail after the import
 
         output_file(args.report, "--report")
+    from scanner.input_file import check_named_file
+
+    # a file that is not there, said with its flag (new-user trial round 35: "nosuch.json:
+    # file not found"); after --report's check, which comes before anything is read
+    if args.in_dir is None:
+        check_named_file(args.findings, "--findings", "a scan's findings.json; --in DIR takes "
+                         "the scan's output folder")
+        check_named_file(args.asff, "--asff",
+                         "a scan's findings.asff.json, written by --format asff")
+    check_named_file(args.previous, "--previous", "the previous scan's output folder, or its "
+                     "findings.json or ASFF file")
     try:
         return _export(args)
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: never leave last run's report

@@ -662,11 +662,18 @@ def check_selection(selection: Selection, ruleset: Any, inputs: ScanInputs) -> S
     account that is neither an id nor a name of the scan's accounts (a name several accounts
     carry is refused), a finding id the scan does not have. UsageError (exit 2) before
     anything is written."""
+    from scanner.engine.engine_rules import ENGINE_RULES
     from scanner.suggest import suggest
 
     from remediations import REMEDIATORS
 
     known = sorted({r.id for r in ruleset.rules}
+                   # the rules the scan itself produces, and their manual remediations: a
+                   # scan without such a finding has nothing to plan for them, as for any
+                   # rule (new-user trial round 35: "unknown rule or remediation id
+                   # 'suppression-expired'")
+                   | set(ENGINE_RULES)
+                   | {str(r.remediation["id"]) for r in ENGINE_RULES.values()}
                    | {str(r.remediation.get("id")) for r in ruleset.rules
                       if r.remediation.get("id")}
                    | set(REMEDIATORS)  # the remediators too (grant-key-decrypt)

@@ -102,12 +102,11 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True, access: bool = Tru
     from scanner.gcpause import gc_paused
     from scanner.policy.trust_zone import recorded_allowed_accounts, recorded_trusted_accounts
 
-    if not in_dir.is_dir():
-        # said as access --in says it, naming --in and what it takes (new-user trial round
-        # 21: 'out/demo/findings.json: not a directory')
-        raise UsageError(f"--in {in_dir}: " + ("no such folder" if not in_dir.exists()
-                                               else "not a folder (pass a scan's --out)"))
-    from scanner.output_set import reading
+    from scanner.output_set import check_in_folder, reading
+
+    # said as access --in says it, naming --in and what it takes (new-user trial round 21:
+    # 'out/demo/findings.json: not a directory')
+    check_in_folder(in_dir)
     from scanner.snapshot_io import read_snapshot
 
     # one set read whole: under the commit lock of the folder, not half of a scan's set that
@@ -117,10 +116,8 @@ def load_rendered(in_dir: Path, *, use_snapshot: bool = True, access: bool = Tru
     # file is still this set's findings.json
     snapshot: tuple[Path, Snapshot] | None = None
     with reading(in_dir):
-        if not (in_dir / "findings.json").exists():
-            # 'empty/findings.json: file not found' named neither --in nor what it takes
-            raise UsageError(f"--in {in_dir}: no findings.json in this folder (pass the --out "
-                             "folder of a scan)")
+        # 'empty/findings.json: file not found' named neither --in nor what it takes
+        check_in_folder(in_dir, needs=("findings.json",))
         header, rows = stream_findings_json(in_dir / "findings.json")
         try:
             if use_snapshot:
@@ -247,6 +244,10 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     in_dir = Path(args.in_dir)
+    from scanner.input_file import check_named_file
+
+    check_named_file(args.drift, "--drift", "`secretgraph diff --history H --format json "
+                     "--output-file FILE` writes one")
     drift = read_drift(Path(args.drift)) if args.drift else None
     if drift is not None and "html" not in formats:
         raise UsageError("--drift is shown in the html report only; add html to --format")

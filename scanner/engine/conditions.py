@@ -541,8 +541,17 @@ class Described(Condition):
         return self.child.attributes()
 
 
+#: the longest value a message's ``{name}`` carries whole. A rule names a resource with it (a
+#: key's ``{label}``: its alias and id), which plain_value's 60 characters cut: "its KMS key
+#: alias/demo-misconfig-disabled (37e5d60a-8a0c-43e8-9a73-5b78… is Disabled" in
+#: findings.json, the key id and the closing parenthesis lost (new-user trial round 35).
+#: Bounded all the same: an attribute may be a whole policy document.
+PLACEHOLDER_MAX = 2048
+
+
 class _Placeholders(dict):  # type: ignore[type-arg]
-    """``{name}`` in a message: the resource's attribute, else the rule's parameter."""
+    """``{name}`` in a message: the resource's attribute, else the rule's parameter (whole up
+    to PLACEHOLDER_MAX characters)."""
 
     def __init__(self, attrs: Mapping[str, Any], params: Mapping[str, Any]) -> None:
         super().__init__()
@@ -551,8 +560,8 @@ class _Placeholders(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: str) -> str:
         if key in self.attrs:
-            return plain_value(self.attrs[key])
-        return plain_value(self.params.get(key))
+            return plain_value(self.attrs[key], PLACEHOLDER_MAX)
+        return plain_value(self.params.get(key), PLACEHOLDER_MAX)
 
 
 def _merge(outcome: int, results: list[Result]) -> Result:

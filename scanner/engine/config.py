@@ -157,7 +157,9 @@ def parse_config(data: Any, *, path: str) -> EngineConfig:
     said = []
     for where, message in errors:
         if where == "(top level)" and "did you mean" not in message:
-            message += _command_line_hint(data)
+            from scanner.file_kinds import wrong_flag_hint
+
+            message += _command_line_hint(data) or wrong_flag_hint(data, "config")
         said.append((where, message))
     if len(said) == 1:
         [(where, message)] = said

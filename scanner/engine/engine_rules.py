@@ -72,3 +72,17 @@ ACCESS_OUTSIDE_BASELINE = EngineRule(
 #: every rule the scan produces findings for without a rule file, by id
 ENGINE_RULES: Mapping[str, EngineRule] = {
     r.id: r for r in (ACCESS_OUTSIDE_BASELINE, SUPPRESSION_EXPIRED)}
+
+
+def produced_by_the_scan(rule_id: str, where: str) -> str | None:
+    """What to say when ``rule_id``, one of ENGINE_RULES, is named where only a rule file's
+    rule can be (``where``: "--rules and --exclude-rules choose among the rule files' rules");
+    None for any other id. `scan --rules suppression-expired`, `--exclude-rules
+    access-outside-baseline` and a config's `rules: {suppression-expired: ...}` said "unknown
+    rule id ...: not a built-in rule: give --rules-dir DIR, the folder of its rule file" of a
+    rule `rules list` lists and `rules show` explains (new-user trial round 35)."""
+    rule = ENGINE_RULES.get(rule_id)
+    if rule is None:
+        return None
+    return (f"{rule_id!r} is produced by the scan itself ({rule.evaluated}), not by a rule "
+            f"file: {where} (`secretgraph rules show {rule_id}` says when it is reported)")

@@ -37,6 +37,7 @@ from scanner.engine.conditions import (
     PredicateCondition,
 )
 from scanner.engine.params import ParamSpec, param_problem
+from scanner.engine.engine_rules import produced_by_the_scan
 from scanner.engine.predicates import PREDICATES
 from scanner.engine.regex_safety import catastrophic
 from scanner.engine.validation import field_path, every_error, load_schema
@@ -630,6 +631,10 @@ def _matching(patterns: Sequence[str], ruleset: Ruleset, flag: str) -> set[str]:
     out: set[str] = set()
     for pattern in patterns:
         hits = {i for i in ids if fnmatchcase(i, pattern)}
+        engine = produced_by_the_scan(pattern, "--rules and --exclude-rules choose among the "
+                                      "rule files' rules")
+        if not hits and engine:
+            raise UsageError(f"{flag}: {engine}")
         if not hits:
             if any(c in pattern for c in "*?["):
                 raise UsageError(f"{flag}: unknown pattern {pattern!r}{suggest(pattern, ids)} "

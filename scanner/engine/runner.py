@@ -26,6 +26,7 @@ from scanner.engine.conditions import (
     render_plain,
 )
 from scanner.engine.config import EngineConfig
+from scanner.engine.engine_rules import produced_by_the_scan
 from scanner.engine.context import GraphIndex, RuleContext
 from scanner.engine.loader import (
     CompiledRule,
@@ -96,6 +97,10 @@ def check_config(config: EngineConfig, ruleset: Ruleset) -> None:
     rule a scoped scan left out is loaded (ruleset.left_out)."""
     ids = set(ruleset.ids) | ruleset.left_out
     for rule_id in config.rules:
+        engine = produced_by_the_scan(rule_id, "a config's rules set the parameters and "
+                                      "severity of the rule files' rules")
+        if rule_id not in ids and engine:
+            raise InputError(engine, path=config.path, field=f"rules.{rule_id}")
         if rule_id not in ids:
             from difflib import get_close_matches
 

@@ -193,7 +193,11 @@ def parse_suppressions(data: Any, *, path: str) -> Suppressions:
                              field=f"suppressions[{i}]")
     error = first_error(data, schema)
     if error:
+        from scanner.file_kinds import wrong_flag_hint
+
         where, message = error
+        if where == "(top level)":
+            message += wrong_flag_hint(data, "suppressions")
         raise InputError(message, path=path, rule=_rule_at(data, where), field=where)
     entries = []
     for i, raw in enumerate(data["suppressions"]):

@@ -175,7 +175,10 @@ def _described(chosen: ValidationError, schema: Mapping[str, Any]) -> tuple[str,
             and "fail_when" in required and not any(k in chosen.instance for k in required):
         # another kind of file given as a rule (rules validate out/findings.json): the advice
         # below, on where a rule's parameters go, is not for it (new-user trial 17)
-        message += f"; not a rule file (a rule has {', '.join(map(str, required))})"
+        from scanner.file_kinds import wrong_flag_hint
+
+        message += (f"; not a rule file (a rule has {', '.join(map(str, required))})"
+                    + wrong_flag_hint(chosen.instance, "rule"))
     elif chosen.validator == "additionalProperties" and isinstance(chosen.schema, Mapping) \
             and "parameters" in (chosen.schema.get("properties") or {}):
         # rules.<id>.max_days: the user meant rules.<id>.parameters.max_days -- unless the key

@@ -130,7 +130,11 @@ def parse_baseline(data: Any, path: str) -> Baseline:
     # code for every file a person writes (bad-input trial round 1)
     error = first_error(data, load_schema("scanner.schemas", "baseline.schema.json"))
     if error is not None:
+        from scanner.file_kinds import wrong_flag_hint
+
         where, message = error
+        if where == "(top level)":
+            message += wrong_flag_hint(data, "baseline")
         raise InputError(message, path=path, field=where)
     for i, e in enumerate(data.get("secrets") or ()):
         for j, reader in enumerate(e["readers"]):

@@ -160,16 +160,17 @@ def resolve(in_dir: str | None, findings: str | None, snapshot: str | None) -> S
     if in_dir and (findings or snapshot):
         raise UsageError("give --in DIR, or --findings FILE with --snapshot FILE, not both")
     if in_dir:
+        from scanner.output_set import check_in_folder
+
         d = Path(in_dir)
-        if not d.is_dir():
-            raise InputError("not a directory (expected a scan --out directory)", path=str(d))
+        check_in_folder(d, needs=(FINDINGS_NAME, "snapshot"))
         findings_path = d / FINDINGS_NAME
-        snap = next((d / n for n in SNAPSHOT_NAMES if (d / n).exists()), None)
-        if snap is None:
-            raise InputError(f"no {' or '.join(SNAPSHOT_NAMES)} in the scan directory",
-                             path=str(d))
-        snapshot_path = snap
+        snapshot_path = next(d / n for n in SNAPSHOT_NAMES if (d / n).exists())
     elif findings and snapshot:
+        from scanner.input_file import check_named_file
+
+        check_named_file(findings, "--findings", "a scan's findings.json")
+        check_named_file(snapshot, "--snapshot", "a scan's snapshot.json.gz")
         findings_path, snapshot_path = Path(findings), Path(snapshot)
     else:
         raise UsageError("remediate needs --in DIR (a scan's --out), --history STORE (its latest "

@@ -92,7 +92,7 @@ def test_the_html_report_escapes_the_account_and_ou_names_and_says_what_changed(
     page = (out2 / "report.html").read_text()
     assert "<img src=x" not in page and "<b>bold</b>" not in page
     assert "&lt;img src=x onerror=" in page
-    assert "7 new findings, 1 resolved, 1 changed, 2 new readers, 5 lost" in page
+    assert "2 new readers, 5 lost; 7 new findings, 1 resolved, 1 changed; " in page
 
 
 def test_access_answers_for_the_secret_named_with_punctuation(

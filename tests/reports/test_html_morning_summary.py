@@ -102,9 +102,9 @@ def test_the_drift_section_opens_with_one_morning_sentence() -> None:
     view = build_drift(drift)
     assert view is not None
     assert view.headline == (
-        f"Since scan-2026-12-04T033359Z-aaaa{IMG} (2026-12-04 03:33 UTC): 1 new finding, "
-        "0 resolved, 1 changed, 2 new readers, 0 lost, 1 resource added, 0 removed, "
-        "1 changed, 1 not assessed.")
+        f"Since scan-2026-12-04T033359Z-aaaa{IMG} (2026-12-04 03:33 UTC): 2 new readers, "
+        "0 lost; 1 new finding, 0 resolved, 1 changed; 1 resource added, 0 removed, "
+        "1 changed; 1 not assessed.")
     assert view.scans == [
         ("Previous scan", f"scan-2026-12-04T033359Z-aaaa{IMG}", "2026-12-04 03:33 UTC",
          "complete"),
@@ -129,9 +129,9 @@ def test_a_drift_without_changes_still_says_since_when() -> None:
                   new=ScanRef(scan_id="b", started_at="not a time", complete=True)).to_json()
     view = build_drift(drift)
     assert view is not None
-    assert view.headline == ("Since a (2026-12-04 03:33 UTC): 0 new findings, 0 resolved, "
-                             "0 changed, 0 new readers, 0 lost, 0 resources added, "
-                             "0 removed, 0 changed, 0 not assessed.")
+    assert view.headline == ("Since a (2026-12-04 03:33 UTC): 0 new readers, 0 lost; "
+                             "0 new findings, 0 resolved, 0 changed; 0 resources added, "
+                             "0 removed, 0 changed; 0 not assessed.")
     assert view.scans[1] == ("This scan", "b", "not a time", "complete")
 
 
@@ -162,7 +162,7 @@ def test_the_drift_sentence_counts_resources_as_the_terminal_does() -> None:
     drift = real_drift()
     view = build_drift(drift)
     assert view is not None
-    assert "1 resource added, 0 removed, 1 changed, " in view.headline
+    assert "; 1 resource added, 0 removed, 1 changed; " in view.headline
     assert "resources changed" not in view.headline
 
 

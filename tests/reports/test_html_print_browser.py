@@ -5,6 +5,7 @@ lines; at 1280 px the By account table's Muted column was behind a scroll bar.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -99,3 +100,50 @@ def test_at_desktop_widths_by_account_shows_every_column(report_page: Any, width
                           "th.getBoundingClientRect(); const p = th.closest('.panel')"
                           ".getBoundingClientRect(); return r.right <= p.right + 1; })()")
     assert muted is True
+
+
+def test_printed_every_matching_finding_is_on_paper_not_the_first_200(
+        chromium: Chromium, tmp_path: Path) -> None:
+    """New-user trial round 35: a scan with 682 findings printed (to PDF) 200 of them -- the
+    screen's first page of rows, its "Show 200 more" button left out of print -- under
+    "Showing 200 of 682 matching". Printing now lays out every row the filters match, and the
+    screen keeps its page of 200 afterwards."""
+    import base64
+
+    from helpers.bench_synth import synth_snapshot
+    from scanner.cli import main
+    from scanner.snapshot_io import write_snapshot
+
+    snap = write_snapshot(tmp_path / "snap.json.gz", synth_snapshot(4, 30, 2))
+    assert main(["scan", "--snapshot", str(snap), "--out", str(tmp_path / "out"), "--format",
+                 "json,html", "--fail-on", "NONE", "-q"]) == 0
+    total = len([f for f in json.loads((tmp_path / "out" / "findings.json").read_text(
+        encoding="utf-8"))["findings"] if f["status"] != "PASS"])
+    assert total > 200
+    page = chromium.page()
+    try:
+        page.set_viewport(1280, 1000)
+        page.navigate((tmp_path / "out" / "report.html").as_uri())
+        rows = "document.querySelectorAll('#sg-rows tr.sg-row').length"
+        assert page.evaluate(rows) == 200
+        # what the page holds while it is printed (a listener added after the report's own)
+        page.evaluate("window.addEventListener('beforeprint', () => { window.__printed = ["
+                      + rows + ", document.getElementById('sg-count').textContent]; })")
+        pdf = base64.b64decode(page.send("Page.printToPDF")["data"])
+        assert pdf.startswith(b"%PDF")
+        printed, count = page.evaluate("window.__printed")
+        assert printed == total
+        assert count.startswith(f"Showing {total} of {total} matching")
+        page.wait_until(rows + " === 200")  # after printing: the screen's page again
+        assert page.evaluate(rows) == 200
+        # a narrowed table prints what it shows: the filters are kept
+        page.type_text("#sg-search", "account-0")
+        matching = page.wait_until("(() => { const m = document.getElementById('sg-count')"
+                                   ".textContent.match(/of (\\d+) matching/); return m && "
+                                   "+m[1] < " + str(total) + " ? +m[1] : 0; })()")
+        assert matching
+        page.send("Page.printToPDF")
+        assert page.evaluate("window.__printed")[0] == min(matching, total)
+        assert page.problems() == []
+    finally:
+        page.close()
