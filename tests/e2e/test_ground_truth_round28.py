@@ -171,6 +171,16 @@ def test_the_plan_fixes_what_the_auditor_says_it_can(nights: Any) -> None:
         ("grant-key-decrypt", "secret-cross-account-access-broken", "key:abac")}
 
 
+def test_a_key_policy_with_no_room_is_not_planned_over_its_limit(nights: Any) -> None:
+    """KMS refuses a key policy over 32,768 bytes: SearchRole's Decrypt on the big key is
+    listed as not planned, saying why, never planned to fail at PutKeyPolicy."""
+    e, plan = nights["e"], nights["plan"]
+    [skipped] = [x for x in plan["skipped"] if x["rule_id"] ==
+                 "secret-cross-account-access-broken" and x["resource_arn"] ==
+                 e.res["secret:size/big-key-search"]]
+    assert "over the 32768 limit" in skipped["reason"], skipped["reason"]
+
+
 def test_night_2_after_the_fixes_is_the_auditors(nights: Any) -> None:
     e, out = nights["e"], nights["out2"]
     groundtruth.assert_rules_are_the_auditors(gt, e, out, truth=gt.night2_truth(e))
