@@ -8,10 +8,12 @@ Shape:
   hub VPCs), Apps (pay: the readers, and a secret of its own; shop: a reader, and secrets of
   its own read by pay) and Data (net: the database VPCs); 444433332222 is outside.
 * Regions us-west-2 (everything) and eu-central-1 (the replicas and their keys).
-* 200 central secrets in five shapes of 40 (one reader; public; an outside account besides
-  the reader; the AWS-managed key with a reader; "*" narrowed to the organization and to the
-  caller's tag team being the secret's tag team, tags alternating payments / search): each
-  shape must give each of its secrets the same verdicts, about that secret.
+* 200 central secrets in five shapes of 40 (one reader; public, on a key letting shop decrypt
+  only bulk/public-01* (kms:EncryptionContext:SecretARN) beside a role of pay reading only
+  bulk/public-00*; an outside account besides the reader; the AWS-managed key with a reader;
+  "*" narrowed to the organization and to the caller's tag team being the secret's tag team,
+  tags alternating payments / search): each shape must give each of its secrets the same
+  verdicts, about that secret, and the readers its name and tags let in.
 * replicas in eu-central-1: on a key that grants the reader there too, on the AWS-managed key,
   on a key that grants only shop, on a key disabled after the replica was made.
 * resource policies of exactly 0.8 x 20,480 = 16,384 characters (whitespace padding: it
@@ -92,13 +94,19 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     t: dict[str, Truth] = {}
     for i in range(PER_SHAPE):
         t[r[f"secret:{bulk_name('one', i)}"]] = Truth(fails=OFF, readers=frozenset({app}))
-        # "*" without a condition: every principal whose identity policy reads sec's secrets
-        # and whose account the key main lets decrypt (it names pay's and shop's roots: their
-        # IAM decides), and those two accounts' root users (no identity policy governs them)
+        # "*" without a condition: every principal whose identity policy reads the secret and
+        # whose account the key pub lets decrypt it (pay's root: its IAM decides; shop's root
+        # only for the secrets named bulk/public-01*, by kms:EncryptionContext:SecretARN),
+        # and those accounts' root users (no identity policy governs them). PlainRole's
+        # identity policy reads bulk/public-00* only. One policy text, one key, and per
+        # secret other readers
+        public = {app, search, pol.root_arn(a["pay"])}
+        if i < 10:
+            public.add(plain)
+        elif i < 20:
+            public.update({shop, pol.root_arn(a["shop"])})
         t[r[f"secret:{bulk_name('public', i)}"]] = Truth(
-            fails={**OFF, "secret-policy-public": "FAIL"},
-            readers=frozenset({app, search, plain, shop, pol.root_arn(a["pay"]),
-                               pol.root_arn(a["shop"])}))
+            fails={**OFF, "secret-policy-public": "FAIL"}, readers=frozenset(public))
         # the outsider's root is granted (its account decides); the key does not let it
         # decrypt, but a grant nobody intended is not "broken"
         t[r[f"secret:{bulk_name('outside', i)}"]] = Truth(
@@ -220,7 +228,10 @@ class _Seeder(Seeder):
             tags = [{"Key": "team", "Value": team}] if team else []
             self.res[f"role:{owner}/{name}"] = str(iam.create_role(
                 RoleName=name, AssumeRolePolicyDocument=ecs, Tags=tags)["Role"]["Arn"])
-            iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=reader)
+            iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=(
+                reader if name != PLAIN else pol.text(pol.reader_identity_policy(
+                    [f"arn:aws:secretsmanager:{W}:{a['sec']}:secret:bulk/public-00*"], keys,
+                    REGIONS))))
 
     # ------------------------------------------------------------------ KMS
     def keys(self) -> None:
@@ -228,6 +239,12 @@ class _Seeder(Seeder):
         pay_root, shop_root = pol.root_arn(a["pay"]), pol.root_arn(a["shop"])
         app = pol.role_arn(a["pay"], APP)
         self.key("sec", "main", pol.key_policy(a["sec"], [pay_root, shop_root], (W,)))
+        self.key("sec", "pub", pol.key_policy(a["sec"], [pay_root], (W,), extra=[
+            {"Sid": "ShopReadsPublic01", "Effect": "Allow", "Principal": {"AWS": shop_root},
+             "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+                 "StringEquals": {"kms:ViaService": f"secretsmanager.{W}.amazonaws.com"},
+                 "StringLike": {"kms:EncryptionContext:SecretARN":
+                                f"arn:aws:secretsmanager:{W}:{a['sec']}:secret:bulk/public-01*"}}}]))
         self.key("sec", "eu-main", pol.key_policy(a["sec"], [pay_root], (C,)), C)
         self.key("sec", "eu-narrow", pol.key_policy(a["sec"], [shop_root], (C,)), C)
         self.key("sec", "eu-off", pol.key_policy(a["sec"], [pay_root], (C,)), C)
@@ -264,7 +281,7 @@ class _Seeder(Seeder):
         read_app = pol.secret_policy(pol.allow_read([app]))
         for i in range(PER_SHAPE):
             self.secret("sec", bulk_name("one", i), key="main", policy=read_app)
-            self.secret("sec", bulk_name("public", i), key="main", policy=pol.secret_policy(
+            self.secret("sec", bulk_name("public", i), key="pub", policy=pol.secret_policy(
                 {"Sid": "Everyone", "Effect": "Allow", "Principal": "*",
                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
             self.secret("sec", bulk_name("outside", i), key="main", policy=pol.secret_policy(
