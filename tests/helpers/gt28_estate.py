@@ -23,7 +23,8 @@ Shape:
 * tag-based access on a key: a key tagged team=payments whose policy lets "*" of the
   organization decrypt when aws:ResourceTag/team (the key's tag, KMS's resource) is the
   caller's aws:PrincipalTag/team, under a secret tagged team=search granted to SearchRole
-  (team=search) and AppRole (team=payments).
+  (team=search) and AppRole (team=payments); a role whose identity policy decrypts only with
+  keys tagged team=shared (the key main is, the key pub is not).
 * peering quotas: a hub with 40 active peerings (0.8 x 50), one with 39 active and one pending
   acceptance, one with 40 active under a quota raised to 125 (config), and a database VPC that
   accepts 40 peerings (the quota is per VPC, either side).
@@ -47,6 +48,7 @@ REGIONS = (W, C)
 ROLE = "OrganizationAccountAccessRole"
 OUTSIDER = "444433332222"
 APP, SEARCH, PLAIN, SHOP = "AppRole", "SearchRole", "PlainRole", "ShopRole"
+KEYTAG = "KeyTagRole"
 SUPPRESSIONS = "suppressions: []\n"
 SHAPES = ("one", "public", "outside", "managed", "tagged")
 PER_SHAPE = 40
@@ -153,6 +155,10 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     # the key's tag team=payments: AppRole decrypts, SearchRole does not (its tag is search;
     # the secret's own tag team=search is not the key's resource tag)
     t[r["secret:abac/key-tag"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset({app}))
+    # KeyTagRole's identity policy decrypts with keys tagged team=shared: main is, pub is not
+    # (so it reads none of the public secrets)
+    t[r["secret:abac/identity-key-tag"]] = Truth(
+        fails=OFF, readers=frozenset({pol.role_arn(a["pay"], KEYTAG)}))
     # member accounts' own secrets
     t[r["secret:shop/own-db"]] = Truth(fails=OFF, readers=frozenset({app}))
     t[r["secret:shop/own-managed"]] = Truth(
@@ -232,13 +238,25 @@ class _Seeder(Seeder):
                 reader if name != PLAIN else pol.text(pol.reader_identity_policy(
                     [f"arn:aws:secretsmanager:{W}:{a['sec']}:secret:bulk/public-00*"], keys,
                     REGIONS))))
+        # decrypts with any key whose own tag team is shared (aws:ResourceTag on kms:Decrypt
+        # is the key's tag): the key main only
+        iam = self.cl("pay", "iam")
+        self.res[f"role:pay/{KEYTAG}"] = str(iam.create_role(
+            RoleName=KEYTAG, AssumeRolePolicyDocument=ecs)["Role"]["Arn"])
+        iam.put_role_policy(RoleName=KEYTAG, PolicyName="read", PolicyDocument=pol.text(pol.doc(
+            {"Sid": "ReadCentral", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": secrets},
+            {"Sid": "DecryptSharedKeys", "Effect": "Allow", "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "shared"}}})))
 
     # ------------------------------------------------------------------ KMS
     def keys(self) -> None:
         a = self.acct
         pay_root, shop_root = pol.root_arn(a["pay"]), pol.root_arn(a["shop"])
         app = pol.role_arn(a["pay"], APP)
-        self.key("sec", "main", pol.key_policy(a["sec"], [pay_root, shop_root], (W,)))
+        self.cl("sec", "kms").tag_resource(KeyId=self.key(
+            "sec", "main", pol.key_policy(a["sec"], [pay_root, shop_root], (W,))),
+            Tags=[{"TagKey": "team", "TagValue": "shared"}])
         self.key("sec", "pub", pol.key_policy(a["sec"], [pay_root], (W,), extra=[
             {"Sid": "ShopReadsPublic01", "Effect": "Allow", "Principal": {"AWS": shop_root},
              "Action": "kms:Decrypt", "Resource": "*", "Condition": {
@@ -337,6 +355,8 @@ class _Seeder(Seeder):
         # the key's tag decides
         self.secret("sec", "abac/key-tag", key="abac", tags={"team": "search"},
                     policy=pol.secret_policy(pol.allow_read([app, search])))
+        self.secret("sec", "abac/identity-key-tag", key="main",
+                    policy=pol.secret_policy(pol.allow_read([pol.role_arn(a["pay"], KEYTAG)])))
         # member accounts' own secrets
         self.secret("shop", "shop/own-db", key="shopkey", policy=read_app)
         self.secret("shop", "shop/own-managed", key=None, policy=read_app)
