@@ -24,10 +24,11 @@ customer-managed keys GetKeyPolicy, ListGrants, ListResourceTags and GetKeyRotat
 * Tags (ListResourceTags, 50 a page): on a request on the key -- the Decrypt Secrets Manager
   makes for a GetSecretValue among them -- aws:ResourceTag/<tag-key> is the key's own tag ("You
   can control access to AWS KMS keys based on the tags on the KMS key", KMS Developer Guide,
-  "Use tags to control access to KMS keys"), never the secret's. Not read (a failed call): the key's ``tags`` unread,
-  and a key-policy or identity-policy condition on them stays undecided (ground-truth trial
-  round 28: a key granting "*" of the organization whose team tag matched the caller's read
-  as undecided for every caller, a reader shut out by the key's tag was never reported).
+  "Use tags to control access to KMS keys"), never the secret's. Not read (a failed call):
+  the key's ``tags`` unread, and a key-policy or identity-policy condition on them stays
+  undecided (ground-truth trial round 28: a key granting "*" of the organization whose team
+  tag matched the caller's read as undecided for every caller, a reader shut out by the key's
+  tag was never reported).
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """

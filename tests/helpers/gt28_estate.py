@@ -174,19 +174,17 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     return t
 
 
-#: what night 1's remediation plan fixes (remediate, without --rule or --finding): the
-#: public statements limited to the organization, shop/own-managed moved to shop's one CMK
-#: (which lets AppRole decrypt), SearchRole added to the abac key's Decrypt statement.
-#: Not planned: SearchRole's Decrypt on the big key (its policy would pass 32,768 bytes), the
-#: outside grants (remove-external-grant runs only when selected), the 40
-#: managed secrets (three CMKs in the account: remediation.cmk must choose), pay/local (no CMK
-#: in its account), the replicas (a replica's key is fixed by hand), sizes and quotas
-#: (manual).
-FIXED = ("public", "shop/own-managed", "abac/key-tag")
 
 
 def night2_truth(e: Estate) -> dict[str, Truth]:
-    """After ``remediate --apply`` of night 1's plan (nothing else changed)."""
+    """After ``remediate --apply`` of night 1's plan (without --rule or --finding; nothing
+    else changed): the public statements limited to the organization, shop/own-managed moved
+    to shop's one CMK (which lets AppRole decrypt), SearchRole added to the abac key's Decrypt
+    statement. Not planned: SearchRole's Decrypt on the big key (its policy would pass 32,768
+    bytes), the outside grants (remove-external-grant runs only when selected), the 40
+    managed secrets (three CMKs in the account: remediation.cmk must choose), pay/local (no
+    CMK in its account), the replicas (a replica's key is fixed by hand), sizes and quotas
+    (manual)."""
     a, r = e.accounts, e.res
     app, search = pol.role_arn(a["pay"], APP), pol.role_arn(a["pay"], SEARCH)
     t = ground_truth(e)
@@ -261,8 +259,8 @@ class _Seeder(Seeder):
             {"Sid": "ShopReadsPublic01", "Effect": "Allow", "Principal": {"AWS": shop_root},
              "Action": "kms:Decrypt", "Resource": "*", "Condition": {
                  "StringEquals": {"kms:ViaService": f"secretsmanager.{W}.amazonaws.com"},
-                 "StringLike": {"kms:EncryptionContext:SecretARN":
-                                f"arn:aws:secretsmanager:{W}:{a['sec']}:secret:bulk/public-01*"}}}]))
+                 "StringLike": {"kms:EncryptionContext:SecretARN": (
+                     f"arn:aws:secretsmanager:{W}:{a['sec']}:secret:bulk/public-01*")}}}]))
         self.key("sec", "eu-main", pol.key_policy(a["sec"], [pay_root], (C,)), C)
         self.key("sec", "eu-narrow", pol.key_policy(a["sec"], [shop_root], (C,)), C)
         self.key("sec", "eu-off", pol.key_policy(a["sec"], [pay_root], (C,)), C)
