@@ -175,8 +175,8 @@ class KmsKey:
     #: ("grants" in ``unread``), snapshots written before grants were collected
     grants: tuple[KeyGrant, ...] | None = None
     #: the key's tags (ListResourceTags): what aws:ResourceTag/<key> is on a request on the
-    #: key; None: not read -- AWS-managed keys, a failed read ("tags" in ``unread``),
-    #: snapshots written before key tags were collected
+    #: key ({} for an AWS-managed key, which cannot be tagged); None: not read -- a failed
+    #: read ("tags" in ``unread``), snapshots written before key tags were collected
     tags: Mapping[str, str] | None = None
     unread: tuple[str, ...] = ()
 

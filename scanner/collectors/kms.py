@@ -28,7 +28,8 @@ customer-managed keys GetKeyPolicy, ListGrants, ListResourceTags and GetKeyRotat
   the key's ``tags`` unread, and a key-policy or identity-policy condition on them stays
   undecided (ground-truth trial round 28: a key granting "*" of the organization whose team
   tag matched the caller's read as undecided for every caller, a reader shut out by the key's
-  tag was never reported).
+  tag was never reported). An AWS managed key cannot be tagged: its tags are known to be none
+  without a call.
 * Multi-Region topology comes from the ARNs in MultiRegionConfiguration: a key whose ARN equals
   PrimaryKey.Arn is the PRIMARY, any other is a REPLICA (moto's MultiRegionKeyType is unreliable).
 """
@@ -284,9 +285,11 @@ def transform_keys(raw: Mapping[str, Any], *, account_id: str,
         names = tuple(sorted(by_target.get(key_id, ())))
         unread = tuple(failed.get(arn, ())) + (() if aliases_read else ("aliases",))
         if key_id in aws_managed:
+            # "you cannot tag an AWS managed key" (KMS API Reference, TagResource): its tags
+            # are known without a call -- none (an aws:ResourceTag condition on it is false)
             out.append(KmsKey(arn=arn, key_id=key_id, account_id=account_id, region=region,
                               aliases=names, key_manager="AWS", rotation_enabled=True,
-                              unread=unread))
+                              tags={}, unread=unread))
             continue
         meta = described.get(arn)
         if meta is None:

@@ -97,7 +97,7 @@ def test_kms_spends_at_most_four_calls_per_customer_managed_key(aws: boto3.Sessi
     assert per_key <= 5 * len(customer)
     assert counts["kms.ListGrants"] == counts["kms.ListResourceTags"] == len(customer)
     assert all(k.tags == {} for k in customer)  # read: none
-    assert all(k.tags is None for k in managed)  # AWS-managed: not read
+    assert all(k.tags == {} for k in managed)  # AWS-managed: never tagged, not read
     assert all(k.grants == () for k in customer)  # read: none
     assert all(k.grants is None for k in managed)  # AWS-managed: not read
     assert counts["kms.DescribeKey"] == len(customer)  # none for the AWS-managed key
