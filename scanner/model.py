@@ -174,6 +174,10 @@ class KmsKey:
     #: the key's grants (ListGrants); None: not read -- AWS-managed keys, a failed read
     #: ("grants" in ``unread``), snapshots written before grants were collected
     grants: tuple[KeyGrant, ...] | None = None
+    #: the key's tags (ListResourceTags): what aws:ResourceTag/<key> is on a request on the
+    #: key ({} for an AWS-managed key, which cannot be tagged); None: not read -- a failed
+    #: read ("tags" in ``unread``), snapshots written before key tags were collected
+    tags: Mapping[str, str] | None = None
     unread: tuple[str, ...] = ()
 
     def first_alias(self) -> str | None:

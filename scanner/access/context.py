@@ -338,7 +338,8 @@ def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple
     """The condition keys of a KMS key's own properties, from its collected record (a graph
     node's attributes): (known values, keys known absent). KMS Developer Guide, "AWS KMS
     condition keys": kms:ResourceAliases ("the aliases associated with the KMS key", a
-    multivalued key: a key without aliases has none), kms:KeyOrigin, kms:KeySpec,
+    multivalued key: a key without aliases has none), aws:ResourceTag/* (the key's tags, when
+    ListResourceTags was read: a tag key it does not list is absent), kms:KeyOrigin, kms:KeySpec,
     kms:KeyUsage, kms:MultiRegion and kms:MultiRegionKeyType filter a request by the
     properties of the KMS key it is on. Only what was read is given: the aliases when the
     account-region's ListAliases was read, the rest when DescribeKey answered for this
@@ -358,6 +359,22 @@ def key_property_context(key: Mapping[str, Any] | None) -> tuple[dict[str, tuple
             ctx["kms:resourcealiases"] = aliases
         else:
             absent = ("kms:resourcealiases",)
+    tags = key.get("tags")
+    if isinstance(tags, Mapping) and "tags" not in unread:
+        # "You can control access to AWS KMS keys based on the tags on the KMS key" (KMS
+        # Developer Guide, "Use tags to control access to KMS keys"): on a request on the
+        # key, aws:ResourceTag/<tag-key> is the key's tag (the secret's are the secret's).
+        # The tag part is not case-sensitive (as the secret's: resource_context); a key
+        # holding two tags that differ only in case leaves that key unknown, and then every
+        # other tag key too (not marked absent)
+        values: dict[str, set[str]] = {}
+        for k, v in tags.items():
+            values.setdefault(str(k).lower(), set()).add(str(v))
+        for k, vs in values.items():
+            if len(vs) == 1:
+                ctx[f"aws:resourcetag/{k}"] = (next(iter(vs)),)
+        if all(len(vs) == 1 for vs in values.values()):
+            absent += ("aws:resourcetag/",)
     described = key.get("key_manager") == "CUSTOMER" and key.get("key_state") is not None
     if not described:
         return ctx, absent

@@ -1159,9 +1159,10 @@ DESCRIBED = dict(aliases=("alias/app-secrets",), origin="AWS_KMS", key_spec="SYM
                  key_usage="ENCRYPT_DECRYPT", multi_region=False)
 
 
-def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
+def key_with(condition: dict[str, Any], secret_tags: dict[str, str] | None = None,
+             **props: Any) -> Callable[[], Snapshot]:
     """The reference pattern with the member's Decrypt grant under ``condition``, on a key
-    with the properties ``props``."""
+    with the properties ``props`` (the secret tagged ``secret_tags``)."""
     from dataclasses import replace
 
     kp = text({"Sid": "Root", "Effect": "Allow",
@@ -1171,7 +1172,7 @@ def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
                "Action": "kms:Decrypt", "Resource": "*", "Condition": condition})
 
     def build() -> Snapshot:
-        snap = std(key_policy=kp)()
+        snap = std(key_policy=kp, tags=secret_tags)()
         return replace(snap, accounts=tuple(
             replace(a, regions=tuple(replace(r, kms_keys=tuple(replace(k, **props)
                                                                for k in r.kms_keys))
@@ -1180,8 +1181,10 @@ def key_with(condition: dict[str, Any], **props: Any) -> Callable[[], Snapshot]:
     return build
 
 
-def _kp_case(id: str, condition: dict[str, Any], expect: str, **props: Any) -> GateCase:
-    return GateCase(id=id, cite=KEYPROPS, principal=APP_ROLE, build=key_with(condition, **props),
+def _kp_case(id: str, condition: dict[str, Any], expect: str, *, cite: str = KEYPROPS,
+             secret_tags: dict[str, str] | None = None, **props: Any) -> GateCase:
+    return GateCase(id=id, cite=cite, principal=APP_ROLE,
+                    build=key_with(condition, secret_tags, **props),
                     expect=expect, broken_at=("key_policy",) if expect == "DENIED" else (),
                     gates={"key_policy": {"ALLOWED": "ALLOWED", "DENIED": "DENIED"}.get(
                         expect, "CONDITIONAL")})
@@ -1216,6 +1219,29 @@ CASES += [
     _kp_case("key-not-described-leaves-multi-region-open",
              {"Bool": {"kms:MultiRegion": "false"}}, "CONDITIONAL",
              **{**DESCRIBED, "key_state": None}),
+]
+
+KEYTAGS = "KMS DG, Use tags to control access to KMS keys: \"You can control access to AWS " \
+    "KMS keys based on the tags on the KMS key\" -- aws:ResourceTag on the Decrypt Secrets " \
+    "Manager makes is the key's tag (ListResourceTags), never the secret's; not read: unknown"
+TEAM_IS = {"StringEquals": {"aws:ResourceTag/team": "payments"}}
+# ground-truth trial round 28: key tags were not collected, a key policy on them CONDITIONAL
+# for every caller (a reader the key's tag shuts out never reported broken)
+CASES += [
+    _kp_case("key-tag-condition-met", TEAM_IS, "ALLOWED", cite=KEYTAGS,
+             tags={"team": "payments"}),
+    _kp_case("key-tag-condition-not-met", TEAM_IS, "DENIED", cite=KEYTAGS,
+             tags={"team": "search"}),
+    _kp_case("key-tag-key-is-not-case-sensitive", TEAM_IS, "ALLOWED", cite=KEYTAGS,
+             tags={"Team": "payments"}),
+    _kp_case("key-without-the-tag-meets-no-tag-condition", TEAM_IS, "DENIED", cite=KEYTAGS,
+             tags={}),
+    _kp_case("the-secrets-tag-is-not-the-keys", TEAM_IS, "DENIED", cite=KEYTAGS,
+             secret_tags={"team": "payments"}, tags={"team": "search"}),
+    _kp_case("key-tags-not-listed-leave-the-tag-condition-open", TEAM_IS, "CONDITIONAL",
+             cite=KEYTAGS, tags={"team": "payments"}, unread=("tags",)),
+    _kp_case("key-tags-not-collected-leave-the-tag-condition-open", TEAM_IS, "CONDITIONAL",
+             cite=KEYTAGS, secret_tags={"team": "payments"}, tags=None),
 ]
 
 
