@@ -42,16 +42,21 @@ def peered(estate: Any) -> str:
     pcx = ec2.create_vpc_peering_connection(VpcId=estate.vpc_id, PeerVpcId=other)[
         "VpcPeeringConnection"]["VpcPeeringConnectionId"]
     ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [estate.vpc_id]}])[
+        "RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="10.1.0.0/16",
+                     VpcPeeringConnectionId=pcx)
     return str(pcx)
 
 
-def _without(session: boto3.Session, operation: str, listing: str, *path: str) -> None:
+def _without(session: boto3.Session, operation: str, listing: str, *path: str,
+             entries: Any = lambda page, listing: page.get(listing) or []) -> None:
     """Every entry of ``listing`` in ``operation``'s answers arrives without ``path``."""
 
     def hook(parsed: Any = None, model: Any = None, **_: Any) -> None:
         if model is None or model.name != operation or not isinstance(parsed, dict):
             return
-        for entry in parsed.get(listing) or []:
+        for entry in entries(parsed, listing):
             holder = entry
             for name in path[:-1]:
                 holder = holder.get(name) or {}
@@ -75,7 +80,9 @@ def test_the_peering_is_read_when_the_answer_is_whole(
         tmp_path: Path, estate: Any, scan_session: boto3.Session, peered: str) -> None:
     region = _region(_collect(tmp_path, scan_session, estate))
     assert [(p.peering_id, p.status) for p in region.peerings] == [(peered, "active")]
-    assert region.route_tables
+    assert ("10.1.0.0/16", "vpc-peering", peered) in {
+        (r.destination_cidr, r.target_type, r.target_id)
+        for t in region.route_tables for r in t.routes}
 
 
 @pytest.mark.parametrize("path", [("Status",), ("Status", "Code"),
@@ -110,3 +117,26 @@ def test_a_route_table_without_its_routes_is_a_gap_not_a_table_without_routes(
     region = _region(snapshot)
     assert region.route_tables == () and "ec2" in region.unread_services
     assert region.peerings  # read
+
+
+def _peering_routes(page: Any, listing: str) -> list[Any]:
+    return [r for t in page.get(listing) or [] for r in t.get("Routes") or []
+            if r.get("VpcPeeringConnectionId")]
+
+
+@pytest.mark.parametrize("field,what", [("VpcPeeringConnectionId", "target"),
+                                        ("DestinationCidrBlock", "destination")])
+def test_a_route_without_its_target_or_destination_is_a_gap_not_a_route_to_nothing(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, peered: str, field: str,
+        what: str) -> None:
+    """Read as a route to nothing, a peering route that lost its target was no blackhole
+    (vpc-peering-route-blackhole PASS) and no route to the peer (a route-missing FAIL)."""
+    _without(scan_session, "DescribeRouteTables", "RouteTables", field,
+             entries=_peering_routes)
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.operation == "DescribeRouteTables"]
+    assert len(gaps) == 1 and gaps[0].error_code == "UnexpectedAnswer"
+    assert gaps[0].message.startswith("DescribeRouteTables answered a route of rtb-")
+    assert gaps[0].message.endswith(f" without a {what}")
+    region = _region(snapshot)
+    assert region.route_tables == () and "ec2" in region.unread_services
