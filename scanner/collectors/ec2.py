@@ -75,9 +75,18 @@ def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
 
 def _checked(key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``items`` of listing ``key``; UnexpectedAnswer for a route (of a route table) without
-    a destination or a target, which AWS never answers: read as a route to nothing, a route
-    through a peering that lost its ``VpcPeeringConnectionId`` was no blackhole
-    (vpc-peering-route-blackhole PASS) and no route back (fault-injection trial round 25)."""
+    a destination or a target, or a security-group rule without its protocol, which AWS never
+    answers: read as a route to nothing, a route through a peering that lost its
+    ``VpcPeeringConnectionId`` was no blackhole (vpc-peering-route-blackhole PASS) and no
+    route back; a rule without ``IpProtocol`` was read as all traffic (``-1``), allowing
+    what its ports did not (fault-injection trial round 25)."""
+    if key == "security_groups":
+        for group in items:
+            for side in ("IpPermissions", "IpPermissionsEgress"):
+                if any(not perm.get("IpProtocol") for perm in group.get(side) or ()):
+                    raise unexpected("DescribeSecurityGroups", f"a rule of {group['GroupId']} "
+                                                               "without IpProtocol")
+        return items
     if key != "route_tables":
         return items
     for table in items:

@@ -140,3 +140,29 @@ def test_a_route_without_its_target_or_destination_is_a_gap_not_a_route_to_nothi
     assert gaps[0].message.endswith(f" without a {what}")
     region = _region(snapshot)
     assert region.route_tables == () and "ec2" in region.unread_services
+
+
+def _rules(page: Any, listing: str) -> list[Any]:
+    return [p for g in page.get(listing) or [] for p in g.get("IpPermissionsEgress") or []]
+
+
+def test_a_security_group_rule_without_its_protocol_is_a_gap_not_all_traffic(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    """``IpProtocol`` missing was read as ``-1``: every protocol and port allowed."""
+    _without(scan_session, "DescribeSecurityGroups", "SecurityGroups", "IpProtocol",
+             entries=_rules)
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.operation == "DescribeSecurityGroups"]
+    assert len(gaps) == 1 and gaps[0].error_code == "UnexpectedAnswer"
+    assert gaps[0].message.startswith("DescribeSecurityGroups answered a rule of sg-")
+    assert gaps[0].message.endswith(" without IpProtocol")
+    region = _region(snapshot)
+    assert region.security_groups == () and "ec2" in region.unread_services
+    assert region.route_tables  # read
+
+
+def test_security_group_rules_are_read_when_the_answer_is_whole(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    region = _region(_collect(tmp_path, scan_session, estate))
+    rules = [rule for g in region.security_groups for rule in g.egress]
+    assert rules and all(rule.protocol == "-1" for rule in rules)  # the default egress rule
