@@ -116,6 +116,22 @@ def read_timestamp(value: Any) -> datetime.datetime:
     return stamp
 
 
+def answered(answer: Any, operation: str, *path: str) -> Any:
+    """The value at ``path`` of a parsed answer of ``operation`` (``"sts AssumeRole"``);
+    UnexpectedAnswer naming the call and the field when a step of it is missing, null, empty
+    or no object. For the fields a caller cannot go on without that botocore does not check
+    (the model marks few answer fields required): ``AssumeRole`` answered without
+    ``Credentials`` raised KeyError out of the scan, "internal error" and no report, where
+    a role that answers no credentials is that account's gap; ``GetCallerIdentity``
+    without ``Account`` likewise (fault-injection trial round 25)."""
+    value = answer
+    for depth, name in enumerate(path):
+        value = value.get(name) if isinstance(value, dict) else None
+        if value is None or value == "" or value == {}:
+            raise UnexpectedAnswer(f"{operation} answered without {'.'.join(path[:depth + 1])}")
+    return value
+
+
 #: what an answer nested deeper than a JSON parser recurses is (``"Extra": [[[...]]]`` a
 #: thousand levels deep): json, botocore's parser included, raised RecursionError, no AWS
 #: error, so one key's DescribeKey failed the KMS collector of the whole account-Region

@@ -62,7 +62,7 @@ from scanner.aws.errors import (
 )
 from scanner.aws.guard import ReadOnlyGuard
 from scanner.aws.ratelimit import Bucket, install_policy_pacing
-from scanner.aws.responses import AnswerParserFactory, check_answer, check_types, \
+from scanner.aws.responses import AnswerParserFactory, answered, check_answer, check_types, \
     read_timestamp
 from scanner.aws.throttle import ThrottleBudget
 from scanner.errors import Cancelled, CredentialsError, UsageError
@@ -554,7 +554,8 @@ class AwsSessions:
         if self._home is None:
             sts = self._client(_BASE, self._base_credentials, "sts", self.sts_region)
             try:
-                self._home = str(sts.get_caller_identity()["Account"])
+                self._home = str(answered(sts.get_caller_identity(), "sts GetCallerIdentity",
+                                          "Account"))
             except AWS_ERRORS as exc:
                 problem = credentials_problem(exc, profile=self.base.profile_name)
                 if problem:
@@ -622,7 +623,9 @@ class AwsSessions:
         }
         if self.external_id:
             params["ExternalId"] = self.external_id
-        creds = sts.assume_role(**params)["Credentials"]
+        answer = sts.assume_role(**params)
+        creds = {name: answered(answer, "sts AssumeRole", "Credentials", name)
+                 for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")}
         register_secret(creds["SecretAccessKey"], creds["SessionToken"])
         expiration = creds["Expiration"]
         if isinstance(expiration, datetime.datetime):

@@ -80,7 +80,8 @@ def unexpected(operation: str, detail: str) -> UnexpectedAnswer:
 def check_items(operation: str, key: str, value: Any,
                 required: Sequence[str] = ()) -> list[dict[str, Any]]:
     """``value`` as the list under ``key`` of a ``operation`` answer, each item an object
-    holding every ``required`` field; UnexpectedAnswer otherwise.
+    holding every ``required`` field (a dotted name: a field inside one); UnexpectedAnswer
+    otherwise.
 
     A missing or null list is not "nothing exists": AWS always sends the list, empty when
     there is nothing (``{"SecretList": []}``); ``{}`` or ``"SecretList": null`` is an answer the
@@ -94,8 +95,16 @@ def check_items(operation: str, key: str, value: Any,
             raise unexpected(operation, f"an entry of {key} that is not an object: "
                                         f"{type(item).__name__}")
         for name in required:
-            if item.get(name) in (None, ""):
+            if _field(item, name) in (None, ""):
                 raise unexpected(operation, f"an entry without {name}")
+    return value
+
+
+def _field(item: Mapping[str, Any], name: str) -> Any:
+    """``item``'s field ``name``; a dotted name (``Status.Code``) is a field of a field."""
+    value: Any = item
+    for step in name.split("."):
+        value = value.get(step) if isinstance(value, Mapping) else None
     return value
 
 

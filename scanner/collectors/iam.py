@@ -32,6 +32,29 @@ _LIST_KEYS: dict[str, tuple[str, ...]] = {
 OPERATION = "GetAccountAuthorizationDetails"
 
 
+#: the lists inside an entry -> the field each of their items has
+_PART_KEYS: dict[str, str] = {
+    "RolePolicyList": "PolicyName", "UserPolicyList": "PolicyName",
+    "GroupPolicyList": "PolicyName", "AttachedManagedPolicies": "PolicyArn",
+}
+
+
+def _check_parts(item: Mapping[str, Any]) -> None:
+    """UnexpectedAnswer for an inline policy without its name, an attached policy without its
+    ARN, or a permissions boundary without its ARN: AWS always sends them. The first was a
+    KeyError that failed the IAM collector as a crash; the other two were left out without a
+    word -- a role's attached policy, or its boundary, gone from every access verdict
+    (fault-injection trial round 25)."""
+    for key, field in _PART_KEYS.items():
+        if item.get(key) is not None:
+            check_items(OPERATION, f"{key} of {item.get('Arn')}", item.get(key), (field,))
+    boundary = item.get("PermissionsBoundary")
+    if boundary is not None and not (isinstance(boundary, Mapping)
+                                     and boundary.get("PermissionsBoundaryArn")):
+        raise base.unexpected(OPERATION, f"the PermissionsBoundary of {item.get('Arn')} "
+                                         "without PermissionsBoundaryArn")
+
+
 def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
     def read() -> dict[str, list[Any]]:
         merged = {key: base.Entries("Arn") for key in _LIST_KEYS}
@@ -52,6 +75,8 @@ def fetch_authorization(client: Any, rec: Recorder) -> dict[str, Any]:
             for key, required in _LIST_KEYS.items():
                 if key in page:
                     items = check_items(OPERATION, key, page.get(key), required)
+                    for item in items:
+                        _check_parts(item)
                     entries += len(items)
                     new += merged[key].add(items)
             base.check_next(OPERATION, paginator, page)

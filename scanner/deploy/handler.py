@@ -272,7 +272,10 @@ def s3_object(bucket: str, key: str) -> bytes:
 def caller_account() -> str:
     import boto3
 
-    return str(boto3.client("sts").get_caller_identity()["Account"])
+    from scanner.aws.responses import answered
+
+    return str(answered(boto3.client("sts").get_caller_identity(), "sts GetCallerIdentity",
+                        "Account"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from botocore.parsers import ResponseParserError
 
 from remediations import REMEDIATORS
 from scanner.aws.errors import error_kind
+from scanner.aws.responses import answered
 from scanner.changes import PlannedChange, canonical_json
 from scanner.errors import InputError, Interrupted, StdoutError, Terminated
 from scanner.remediate.journal import JournalError, JournalWriter
@@ -135,7 +136,8 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
     for account in sorted(set(accounts)):
         clients = clients_for(account)
         try:
-            actual = clients.client("sts", region).get_caller_identity()["Account"]
+            actual = answered(clients.client("sts", region).get_caller_identity(),
+                              "sts GetCallerIdentity", "Account")
         except AWS_ERRORS as exc:
             raise InputError(f"cannot act in account {account} with the remediation role: "
                              f"{error_text(exc)}; {UNASSUMED_NEXT.format(run=run)}",
@@ -147,9 +149,11 @@ def check_live_identity(accounts: Sequence[str], org_id: str | None, clients_for
             continue
         try:
             live = clients.client("organizations", "us-east-1").describe_organization()
-            live_org: str | None = live["Organization"]["Id"]
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            live_org: str | None = answered(live, "organizations DescribeOrganization",
+                                            "Organization", "Id")
+        except AWS_ERRORS as exc:  # an answer without the id too (UnexpectedAnswer)
+            code = exc.response.get("Error", {}).get("Code", "") \
+                if isinstance(exc, ClientError) else ""
             if code == "AWSOrganizationsNotInUseException":
                 live_org = None
             else:
