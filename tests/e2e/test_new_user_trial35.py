@@ -326,3 +326,20 @@ def test_a_missing_file_named_by_a_flag_names_the_flag(
             "SNAPSHOT": str(scanned / "snapshot.json.gz")}
     err = error_of([swap.get(a, a) for a in argv], capsys)
     assert err.endswith(": error: " + said.replace("MISSING", missing))
+
+
+def test_rules_list_json_names_the_rules_the_scan_produces_itself(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The table's last line names suppression-expired and access-outside-baseline; the JSON
+    form left them out, so a script reading it could not tell them apart from a typo in
+    --rules. They come with no rule file (``path`` null) and say when they are evaluated."""
+    import json
+
+    assert main(["rules", "list"]) == 0
+    table = capsys.readouterr().out
+    assert main(["rules", "list", "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    for rid in ("suppression-expired", "access-outside-baseline"):
+        assert rid in table
+        assert rows[rid]["path"] is None and rows[rid]["evaluated"]
+    assert rows["secret-policy-public"]["path"] and "evaluated" not in rows["secret-policy-public"]
