@@ -112,6 +112,13 @@ NAMED_VALUES: dict[str, tuple[Callable[[], tuple[str, ...]], bool]] = {
 #: the positional argument (by dest) that takes a rule id: `rules show RULE`
 RULE_POSITIONALS = frozenset({"rule_id"})
 
+#: the positional arguments (by dest) that take a recorded scan: `diff SCAN_A SCAN_B`, which
+#: also take 'latest' (scanner.history.records: the newest recorded scan) -- the one name of a
+#: scan the shell can offer (new-user trial round 35: `diff <TAB>` offered nothing); an id is
+#: in the history, an output folder is a folder (the shell's default completes it)
+SCAN_POSITIONALS = frozenset({"scan_a", "scan_b"})
+LATEST_SCAN = "latest"
+
 
 def _value_completion(action: argparse.Action) -> str:
     """The bash lines completing ``action``'s value (``$cur``): its choices, a name from
@@ -152,10 +159,12 @@ def _words(parser: argparse.ArgumentParser, prefix: str, table: dict[str, str]) 
     """table: 'cmd' / 'cmd action' -> the words completing after it."""
     children = _children(parser)
     rule_ids: Sequence[str] = ()
-    if any(a.dest in RULE_POSITIONALS for a in parser._actions if not a.option_strings):
+    positionals = {a.dest for a in parser._actions if not a.option_strings}
+    if positionals & RULE_POSITIONALS:
         rule_ids = sorted(_shown_rule_ids())
+    scans = [LATEST_SCAN] if positionals & SCAN_POSITIONALS else []
     table[prefix] = " ".join(sorted(children) + _positional_choices(parser) + list(rule_ids)
-                             + _options(parser))
+                             + scans + _options(parser))
     for name, child in children.items():
         _words(child, f"{prefix} {name}".strip(), table)
 

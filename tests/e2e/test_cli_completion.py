@@ -84,3 +84,14 @@ def test_a_folder_option_completes_folders_and_a_file_option_files(
     assert complete(script, "secretgraph", "scan", "--out", "", cwd=tmp_path) == ["scan-out"]
     assert sorted(complete(script, "secretgraph", "scan", "--config", "", cwd=tmp_path)) == [
         "scan-out", "secretgraph.yaml"]
+
+
+def test_diff_completes_latest_for_its_scans(capsys: pytest.CaptureFixture[str]) -> None:
+    """New-user trial round 35: `diff <TAB>` offered nothing, though `latest` is the one scan
+    name it takes that the shell can know (an id is in the history; a folder the shell's
+    default completes)."""
+    assert main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert complete(script, "secretgraph", "diff", "la") == ["latest"]
+    assert complete(script, "secretgraph", "diff", "latest", "la") == ["latest"]
+    assert "latest" not in complete(script, "secretgraph", "scan", "")
