@@ -30,8 +30,8 @@ from scanner.access.graph_io import SecretView
 from scanner.access.identity import external_principal
 from scanner.access.secret_eval import SecretEvaluator, failed_access
 from scanner.access.verdicts import RotationRead, SecretAccess
-from scanner.graph.schema import EdgeKind, rotation_execution_role
-from scanner.policy.arn import LATEST_QUALIFIER, arn_account, unqualified_function
+from scanner.graph.schema import EdgeKind, rotation_function
+from scanner.policy.arn import arn_account, unqualified_function
 from scanner.policy.evaluate import IMPLICIT_DENY, Decision, PolicyKind, evaluate_policy
 from scanner.policy.parse import parse_policy
 
@@ -115,18 +115,17 @@ def _lambda_trust(role: str, attrs: Mapping[str, Any], function: str) -> tuple[s
 def _read(sv: SecretView, node: str, rotation_arn: str, fn_attrs: Mapping[str, Any],
           ev: SecretEvaluator, trust: Callable[[str, str], tuple[str, str]]) -> RotationRead:
     """The read of the role that the function version ``rotation_arn`` names runs as
-    (``node``: the function's node; graph.schema.rotation_execution_role); ``trust``: why
-    Lambda may not assume a role of the snapshot, and why that is not known
-    (``_lambda_trust``). The read names the function as the secret does: a version or alias
-    runs as its own role."""
-    # the function as the secret names it when that is a version or alias (its role is the
-    # qualifier's), else the function's node (an unqualified ARN or :$LATEST)
-    fn = rotation_arn if unqualified_function(rotation_arn)[1] not in (None, LATEST_QUALIFIER) \
-        else node
-    role, unknown = rotation_execution_role(rotation_arn, fn_attrs)
+    (``node``: the function's node; graph.schema.rotation_function); ``trust``: why Lambda
+    may not assume a role of the snapshot, and why that is not known (``_lambda_trust``). The
+    read names the function as the secret does when that is a version or alias (it runs as
+    its own role), else by its node."""
+    settings, unknown = rotation_function(rotation_arn, fn_attrs)
+    fn = node if settings is fn_attrs else rotation_arn
+    role = settings.get("role_arn") if settings is not None else None
     if not role:
         return RotationRead(secret_arn=sv.arn, function_arn=fn,
-                            missing=f"the execution role of {fn} ({unknown})")
+                            missing=f"the execution role of {fn} "
+                                    f"({unknown or 'not in the snapshot'})")
     principal = ev.index.by_arn.get(role)
     # ("", ""): no claim (a role outside the snapshot: its trust not judged)
     untrusted, trust_unread = "", ""

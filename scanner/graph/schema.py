@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from scanner.model import REPLICATION_FAILED
+from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
 
 
 class NodeKind(str, Enum):
@@ -168,9 +169,8 @@ def rotation_function(rotation_arn: str | None, function: Mapping[str, Any]
     ``:$LATEST`` runs with the function's own settings (ListFunctions'), a version or alias
     with those read with that Qualifier (``qualifier_settings``) -- a version published before
     the role or VPC was changed keeps the old ones (they were judged with $LATEST's). The
-    version's settings come named ``<function>:<qualifier>``."""
-    from scanner.policy.arn import LATEST_QUALIFIER, unqualified_function
-
+    version's settings come named ``<function>:<qualifier>``; the function's own come as
+    ``function`` itself (a caller tells the two apart by identity)."""
     qualifier = unqualified_function(rotation_arn)[1] if rotation_arn else None
     if qualifier is None or qualifier == LATEST_QUALIFIER:
         return function, ""
