@@ -212,13 +212,15 @@ def _evaluated_rules(inputs: Inputs) -> tuple[str, ...]:
 def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = None,
             fail_on: Severity | None = Severity.HIGH,
             timings: dict[str, float] | None = None, progress: Any = None,
-            processes: int = 1) -> Analysis:
+            processes: int = 1, judged: frozenset[str] | None = None) -> Analysis:
     """Pure: graph, access, rules, suppressions, baseline, findings document, exit code.
     ``timings`` (when given) receives the CPU seconds of each step (bench/offline_scan.py;
     the access analysis' includes its shard processes'); ``progress``
     (scanner.progress.Progress: ``phase`` and ``counts``) is told each phase and, within
     access and rules, the work done; ``processes``: the access analysis' secret
-    shards (the result is the same for any number)."""
+    shards (the result is the same for any number); ``judged``: only these secrets' access
+    and findings are evaluated (primary ARNs, their replicas with them; every other resource's
+    findings are), for remediate's re-analysis of one change (scanner.remediate.effects)."""
     from scanner.engine.runner import evaluate_rules
 
     clock = time.process_time
@@ -232,14 +234,15 @@ def analyze(snapshot: Snapshot, inputs: Inputs, *, now: dt.datetime | None = Non
     if progress is not None:
         progress.phase("access")
     access = analyze_access(graph, snapshot, access_settings(snapshot, inputs.config),
-                            processes=processes,
+                            processes=processes, judged=judged,
                             progress=None if progress is None else progress.counts("secrets"))
     t2 = clock()
     shards_cpu = _children_cpu() - c1
     if progress is not None:
         progress.phase("rules")
     evaluation = evaluate_rules(graph, snapshot, access, inputs.ruleset, inputs.config, now,
-                                progress=None if progress is None else progress.counts("rules"))
+                                progress=None if progress is None else progress.counts("rules"),
+                                judged=judged)
     findings = evaluation.findings
     t3 = clock()
     passed = evaluation.passed

@@ -43,6 +43,7 @@ from scanner.policy.parse import Policy, parse_policy
 def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
                    settings: AccessSettings, *, processes: int = 1,
                    only: frozenset[str] | None = None,
+                   judged: frozenset[str] | None = None,
                    progress: Callable[[int, int], None] | None = None) -> AccessReport:
     """Evaluate every (principal, secret) pair worth considering. The verdicts are the typed
     report; the graph only gains a Principal node for each reader it did not hold.
@@ -52,6 +53,12 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     evaluator is built over every secret as usual: the same condition-key views and shared
     policies), the others are left out, and so are the key report (it summarises every
     secret of a key) and the identity wildcards (every principal's, whatever the secret).
+
+    ``judged``: the primary ARNs of the secrets to evaluate, with their replicas (remediate's
+    re-analysis of a change: the secrets whose access it can change); unlike ``only``, the key
+    report and the identity wildcards stay whole: a key's report reads the views of every
+    secret of the key (key_report.key_access), never their verdicts, so it is the one the
+    whole analysis gives.
 
     ``progress``: told (secrets done, secrets) as the analysis goes.
 
@@ -64,7 +71,7 @@ def analyze_access(graph: nx.MultiDiGraph, snapshot: Snapshot,
     acyclic, long-lived objects, and repeated full collections would dominate its run time.
     """
     with gc_paused():
-        return _analyze(graph, snapshot, settings, processes, only, progress)
+        return _analyze(graph, snapshot, settings, processes, only, progress, judged)
 
 
 def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
@@ -91,13 +98,18 @@ def make_evaluator(snapshot: Snapshot, settings: AccessSettings,
 
 def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSettings,
              processes: int, only: frozenset[str] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> AccessReport:
+             progress: Callable[[int, int], None] | None = None,
+             judged: frozenset[str] | None = None) -> AccessReport:
     views, replica_views = secret_views(graph, settings)
-    work = views + replica_views
+    every = work = views + replica_views
     ev = make_evaluator(snapshot, settings, work)
     if only is not None:
         views = [sv for sv in views if sv.arn in only]
         replica_views = [sv for sv in replica_views if sv.arn in only]
+        work = views + replica_views
+    if judged is not None:
+        views = [sv for sv in views if sv.primary_arn in judged]
+        replica_views = [sv for sv in replica_views if sv.primary_arn in judged]
         work = views + replica_views
     total = len(work)
     results = evaluate_sharded(ev, work, shard_count(processes, total),
@@ -106,7 +118,7 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
     secrets = {sv.arn: r for sv, r in zip(views, results)}
     replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
     by_key: dict[str, list[SecretView]] = {}
-    for sv in work:
+    for sv in (work if only is not None else every):
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {} if only is not None else _keys(graph, by_key, settings)

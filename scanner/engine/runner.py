@@ -69,6 +69,8 @@ class _EmptyEvidence(dict[str, Any]):
 _NO_EVIDENCE: Mapping[str, Any] = _EmptyEvidence()
 _MAX_VALUE_CHARS = 2000
 _REPLICA = NodeKind.SECRET_REPLICA.value
+#: the kinds ``judged`` narrows (evaluate_rules)
+_SECRET_KINDS = frozenset({NodeKind.SECRET.value, _REPLICA})
 _MAX_FACTS = 8
 
 
@@ -149,9 +151,13 @@ class Evaluation:
 
 def evaluate_rules(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, ruleset: Ruleset,
                    config: EngineConfig | None = None, now: datetime | None = None, *,
-                   progress: Callable[[int, int], None] | None = None) -> Evaluation:
+                   progress: Callable[[int, int], None] | None = None,
+                   judged: frozenset[str] | None = None) -> Evaluation:
     """All findings of all enabled rules, and their PASS summaries (pure: same inputs, same
-    findings, same ids). ``progress``: told (rules done, rules) before and after each rule."""
+    findings, same ids). ``progress``: told (rules done, rules) before and after each rule.
+    ``judged``: only these secrets (primary ARNs, their replicas with them) are judged; every
+    other resource is (remediate's re-analysis of a change, with the access analysis' own
+    ``judged``)."""
     config = config or EngineConfig()
     now = now or datetime.now(timezone.utc)
     index = GraphIndex(graph, snapshot, trusted_accounts=config.trusted_accounts)
@@ -164,7 +170,7 @@ def evaluate_rules(graph: nx.MultiDiGraph, snapshot: Snapshot, access: Any, rule
                 progress(done, len(rules))
             ctx = RuleContext(graph=graph, snapshot=snapshot, access=access, config=config,
                               now=now, index=index, params=compiled.params, cache={})
-            found, summary = run_rule(compiled, ctx)
+            found, summary = run_rule(compiled, ctx, judged)
             findings.extend(found)
             passed.append(summary)
         if progress is not None:
@@ -212,9 +218,11 @@ class _Static:
         return self._automated_remediation if fix in self._automated_ids else self.remediation
 
 
-def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], PassSummary]:
+def run_rule(compiled: CompiledRule, ctx: RuleContext,
+             secrets: frozenset[str] | None = None) -> tuple[list[Finding], PassSummary]:
     """One rule over every resource of its kinds: its findings (PASS ones only when
-    ``emit_pass``) and its PASS summary."""
+    ``emit_pass``) and its PASS summary. ``secrets``: the secrets judged (evaluate_rules'
+    ``judged``)."""
     static = _Static(compiled)
     applies, fail = compiled.applies, compiled.fail
     attributes = sorted(set(fail.attributes()) | set(applies.attributes() if applies else []))
@@ -238,7 +246,10 @@ def run_rule(compiled: CompiledRule, ctx: RuleContext) -> tuple[list[Finding], P
     # alike: the same verdicts)
     direct = False
     for kind in compiled.rule.resources:
+        only = secrets if kind in _SECRET_KINDS else None
         for node_id, attrs in index.nodes(kind):
+            if only is not None and (attrs.get("primary_arn") or node_id) not in only:
+                continue
             if attrs.get("collected") is False and index.known_absent(attrs):
                 continue  # not there in AWS: its referrer's rule says so (GraphIndex.known_absent)
             try:
