@@ -44,7 +44,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from scanner.access.report import AccessPath, AccessReport, SecretAccess
 from scanner.changes import PlanRefused, PlannedChange, Remediator
@@ -97,11 +97,13 @@ class EstateView:
                 in secret_copies(self.graph) if is_replica}
 
 
-def view_of(snapshot: Snapshot, inputs: Any) -> EstateView:
-    """Access analysis and the rules over ``snapshot`` (``inputs``: scanner.pipeline.Inputs)."""
+def view_of(snapshot: Snapshot, inputs: Any, judged: frozenset[str] | None = None
+            ) -> EstateView:
+    """Access analysis and the rules over ``snapshot`` (``inputs``: scanner.pipeline.Inputs);
+    of its secrets only those in ``judged`` when given (``Scope.judged``)."""
     from scanner.pipeline import analyze
 
-    analysis = analyze(snapshot, inputs)
+    analysis = analyze(snapshot, inputs, judged=judged)
     return EstateView(snapshot=snapshot, access=analysis.access, graph=analysis.graph,
                       failing={f.id: f for f in analysis.findings if f.status is Status.FAIL},
                       unknown={f.id: f for f in analysis.findings
@@ -337,6 +339,11 @@ class Scope:
     accounts: frozenset[str]
     secrets: frozenset[str] | None = None
     keys: frozenset[str] | None = None
+    #: of ``secrets``, those whose access and findings can change (None: all): the secrets a
+    #: change edits, and every secret of a key it edits. The others are kept for their keys'
+    #: findings (a key's report reads its secrets' policies, never their verdicts) and are
+    #: the same before and after, so they are not evaluated (``view_of``)
+    judged: frozenset[str] | None = None
 
 
 def _named_accounts(change: PlannedChange) -> set[str]:
@@ -406,6 +413,12 @@ class KeyUse:
         self.family: dict[str, set[str]] = {}  # key node -> its multi-Region family
         self.aws_managed: set[str] = set()
         self.account: dict[str, str] = {}  # key node -> its account
+        #: the roles and users read from IAM (``_confined``)
+        self.known = frozenset(
+            node for node, attrs in graph.nodes(data=True)
+            if attrs.get("kind") == NodeKind.PRINCIPAL.value
+            and attrs.get("principal_type") in ("role", "user")
+            and attrs.get("collected") is not False)
         for src, dst, kind in graph.edges(data="kind"):
             if kind == EdgeKind.ENCRYPTED_BY.value:
                 attrs = nodes[src]
@@ -444,6 +457,16 @@ class KeyUse:
             else:
                 return Scope(accounts=accounts)
             keys.update(_named_keys(c))
+        # whose access can change: the secrets edited, and every secret of a key edited (of
+        # its multi-Region family too: more than needed is only slower) that the edit can
+        # reach (``_confined``: a key-policy statement for one secret's decrypt)
+        judged = set(secrets)
+        for c in changes:
+            if c.target.startswith(_ONE_KEY):
+                confined = _confined(c, self.known)
+                for f in self.family.get(c.resource_arn, {c.resource_arn}):
+                    judged.update(u for u in self.users.get(f, ())
+                                  if confined is None or _copy_of(u) in confined)
         for s in secrets:
             keys.update(self.keys_of.get(s, ()))
         keys = {f for k in keys for f in self.family.get(k, {k})}
@@ -452,8 +475,10 @@ class KeyUse:
                 secrets.update(self.users.get(k, ()))
         for s in secrets:  # the keys of the secrets kept: their own findings read them
             keys.update(self.keys_of.get(s, ()))
+        secrets.update(judged)
         return Scope(accounts=accounts | {self.account[k] for k in keys if k in self.account},
-                     secrets=frozenset(secrets), keys=frozenset(keys))
+                     secrets=frozenset(secrets), keys=frozenset(keys),
+                     judged=frozenset(judged))
 
     def admitted(self, changes: Sequence[PlannedChange]) -> None:
         """After ``changes`` are applied: a secret they edit may now use a key they name."""
@@ -462,6 +487,106 @@ class KeyUse:
                 for k in _named_keys(c):
                     self.users.setdefault(k, set()).add(c.resource_arn)
                     self.keys_of.setdefault(c.resource_arn, set()).add(k)
+
+
+#: the condition operators whose values a request's value must equal exactly (no wildcard)
+_EXACT_OPERATORS = ("StringEquals", "ArnEquals")
+
+
+def _confined(change: PlannedChange, known: Collection[str]
+              ) -> frozenset[tuple[str, str, str]] | None:
+    """The secrets (``_copy_of``) whose reads a key-policy edit can change, when every
+    statement it adds, removes or changes applies only to the Decrypt of named secrets and
+    names only roles and users of ``known`` (read from IAM); None when any may apply to
+    others (a change that is no policy edit too).
+
+    A statement whose Condition requires ``kms:EncryptionContext:SecretARN`` to equal given
+    ARNs (StringEquals / ArnEquals, no wildcard or policy variable) matches no other request:
+    IAM User Guide, "IAM JSON policy elements: Condition operators": "If the key that you
+    specify in a policy condition is not present in the request context, the values do not
+    match" and the condition "evaluates to false", and every condition of a statement must be
+    true for it to apply ("Creating a condition with multiple keys or values": "a logical AND
+    operation"). Secrets Manager's Decrypt of a secret carries its own ARN as SecretARN
+    (Secrets Manager User Guide, "Secret encryption and decryption"; the access analysis'
+    context.SECRET_ARN_CONTEXT), so an Allow or a Deny so confined changes no other secret's
+    read (grant-key-decrypt adds exactly such statements: one key policy, 1,782 of them on
+    bench/synth.py's 10 accounts, each re-analysed every secret of the key).
+
+    Whom the key policy names matters beyond its conditions, though: a role of an account
+    whose IAM was not read that the key policy names becomes a reader of its own, beside its
+    account's stand-in, of every secret of the key that lets its account in (scanner.access
+    .secret_eval), and an account named whole brings its root user and stand-in; so a
+    statement naming anything but roles and users the snapshot holds is not confined
+    (a test holds the plans equal to whole-account re-analyses: the overbroad-actions
+    fixture's grant to an unread account's role is refused there for such a listing)."""
+    from scanner.access.context import SECRET_ARN_CONTEXT
+
+    diff = change.policy_diff
+    if not change.target.startswith("key-policy:") or diff is None:
+        return None
+    out: set[tuple[str, str, str]] = set()
+    for st in diff.statements:
+        if st.op == "unchanged":
+            continue
+        for stmt in (st.before, st.after):
+            if stmt is None:
+                continue
+            values = _secret_arn_values(stmt.get("Condition"), SECRET_ARN_CONTEXT)
+            if values is None or not _names_only(stmt, known) or _malformed(stmt):
+                return None
+            out.update(_copy_of(v) for v in values)
+    return frozenset(out)
+
+
+def _names_only(statement: Mapping[str, Any], known: Collection[str]) -> bool:
+    """The statement's Principal is ``{"AWS": ARN or [ARNs]}`` of roles and users in
+    ``known`` (no NotPrincipal, no account, "*", service or federated entry)."""
+    principal = statement.get("Principal")
+    if "NotPrincipal" in statement or not isinstance(principal, Mapping) \
+            or set(principal) != {"AWS"}:
+        return False
+    entries = principal["AWS"]
+    entries = [entries] if isinstance(entries, str) else entries
+    return isinstance(entries, list) and bool(entries) and all(
+        isinstance(e, str) and e in known for e in entries)
+
+
+def _secret_arn_values(condition: Any, key: str) -> list[str] | None:
+    """The ARNs one exact-match clause of ``condition`` requires ``key`` to equal; None when
+    it has no such clause."""
+    if not isinstance(condition, Mapping):
+        return None
+    for operator in _EXACT_OPERATORS:
+        block = condition.get(operator)
+        if not isinstance(block, Mapping):
+            continue
+        for k, v in block.items():
+            if not isinstance(k, str) or k.lower() != key:
+                continue
+            values = [v] if isinstance(v, str) else v
+            if isinstance(values, list) and values and all(
+                    isinstance(x, str) and not any(c in x for c in "*?$") for x in values):
+                return values
+    return None
+
+
+def _malformed(statement: Mapping[str, Any]) -> bool:
+    """The statement, alone in a policy, is one the evaluator reads with problems (a
+    malformed statement may make it answer UNKNOWN beyond its own condition)."""
+    from scanner.policy.parse import parse_policy
+
+    return bool(parse_policy(json.dumps({"Version": "2012-10-17",
+                                         "Statement": [statement]})).problems)
+
+
+def _copy_of(arn: str) -> tuple[str, str, str]:
+    """A secret's ARN without its Region: (partition, account, resource) -- the same for the
+    secret and each of its replicas (a replica's ARN is its primary's in its own Region) --
+    in lower case (more secrets than a case-sensitive match would: only slower)."""
+    from scanner.policy.arn import arn_account, arn_partition, arn_resource
+
+    return ((arn_partition(arn) or "").lower(), (arn_account(arn) or "").lower(),
+            arn_resource(arn).lower())
 
 
 def _skips_aws_managed(applies_when: Mapping[str, Any] | None) -> bool:
@@ -511,6 +636,11 @@ def scoped(snapshot: Snapshot, scope: Scope) -> Snapshot:
         replace(a, regions=tuple(region(r) for r in a.regions))
         if a.account_id in scope.accounts else replace(a, regions=())
         for a in snapshot.accounts))
+
+
+def _either(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """The secrets judged by either (None: every secret)."""
+    return None if a is None or b is None else a | b
 
 
 def within(inner: Scope, outer: Scope) -> bool:
@@ -596,8 +726,8 @@ class Predictor:
         if self._cached is not None and self._cached[0] == scope \
                 and self._cached[1] is self.snapshot:
             return self._cached[2]
-        made.append(replace(view_of(scoped(self.snapshot, scope), self._view_inputs),
-                            snapshot=self.snapshot))
+        made.append(replace(view_of(scoped(self.snapshot, scope), self._view_inputs,
+                                    scope.judged), snapshot=self.snapshot))
         return made[-1]
 
     def _simulate(self, changes: Sequence[PlannedChange], scope: Scope,
@@ -605,7 +735,8 @@ class Predictor:
         snap = self.snapshot
         for c in changes:
             snap = self.table[c.remediation_id].simulate(snap, c)
-        made.append(replace(view_of(scoped(snap, scope), self._view_inputs), snapshot=snap))
+        made.append(replace(view_of(scoped(snap, scope), self._view_inputs, scope.judged),
+                            snapshot=snap))
         return made[-1]
 
     def admit(self, change: PlannedChange) -> tuple[list[PlannedChange], Refusal | None]:
@@ -632,12 +763,18 @@ class Predictor:
             threatened = [*effect["readers_lost"], *effect["readers_at_risk"]]
             if problems and self.companion is not None and threatened:
                 extra = self.companion(change, self.snapshot, threatened)
-                if extra and within(self.scope(extra), scope):
-                    with_extra = self._simulate([*extra, change], scope, made)
-                    extra_effect = effect_between(before, with_extra)
+                extra_scope = self.scope(extra) if extra else None
+                if extra_scope is not None and within(extra_scope, scope):
+                    # judged: the secrets the companions can change too (a key-policy
+                    # statement: every secret of the key), before and after alike
+                    wide = replace(scope, judged=_either(scope.judged, extra_scope.judged))
+                    wide_before = before if wide == scope else self._before(wide, made)
+                    with_extra = self._simulate([*extra, change], wide, made)
+                    extra_effect = effect_between(wide_before, with_extra)
                     if not violations(change, extra_effect):
                         group, after, effect, problems = [*extra, change], with_extra, \
                             extra_effect, []
+                        scope = wide
         except PlanRefused as exc:
             return [], Refusal(change=change, effect=None,
                                reason=f"cannot predict its effect: {exc}")
