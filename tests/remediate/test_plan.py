@@ -198,7 +198,16 @@ def test_move_to_cmk_rotates_when_rotation_is_configured_and_never_touches_the_v
     unrotated = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk")],
                            snapshot(kms_key_id=None), cfg, Selection())
     assert [c.operation for c in unrotated.changes[0].calls] == ["UpdateSecret"]
-    assert any("keep the old key until the next write" in n or "stay encrypted" in n
+    # UpdateSecret itself re-encrypts the labelled versions with the new key (Secrets Manager
+    # User Guide, "Change the encryption key for an AWS Secrets Manager secret"): the plan said
+    # they "stay encrypted with aws/secretsmanager until the next write" and that
+    # cross-account readers need a new version -- they read AWSCURRENT at once
+    for plan_ in (plan, unrotated):
+        notes = plan_.changes[0].notes
+        assert any("re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS" in n for n in notes)
+        assert not any("need that new version" in n or "stay encrypted with aws/" in n
+                       for n in notes), notes
+    assert any("AWSCURRENT stays decryptable with aws/secretsmanager too" in n
                for n in unrotated.changes[0].notes)
 
 
