@@ -68,8 +68,13 @@ def target_key(snapshot: Snapshot, ctx: PlanContext, account_id: str, region: st
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     if finding.resource.type == "SecretReplica" or "#" in finding.resource.arn:
-        raise PlanRefused("a replica's key is set when the replica is created; not changing it "
-                          "in place (re-create the replica with its region's CMK)")
+        # Secrets Manager User Guide, "Promote a replica secret to a standalone secret": "A
+        # replica secret can't be updated independently from its primary secret, except for
+        # its encryption key" -- the key can be changed in place, by hand (the refusal said it
+        # could not: docs truth round 15)
+        raise PlanRefused("a replica's key is changed on the replica, in its own Region (the one "
+                          "thing a replica changes apart from its primary): do that by hand with "
+                          "that Region's CMK; this remediator moves primary secrets only")
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("kms_key_id",), f"secret {secret.arn}")
     # the rule's own answer (scanner.graph.schema.aws_managed_key): by alias, or by the key id

@@ -211,6 +211,20 @@ def test_move_to_cmk_rotates_when_rotation_is_configured_and_never_touches_the_v
                for n in unrotated.changes[0].notes)
 
 
+def test_move_to_cmk_says_a_replica_s_key_is_changed_on_the_replica_by_hand() -> None:
+    """The refusal said a replica's key is set when the replica is created and cannot change in
+    place; AWS: "A replica secret can't be updated independently from its primary secret,
+    except for its encryption key" -- the user is told where to change it."""
+    cfg = RemediationConfig(cmk_by_account_region={ACCT: {"us-east-1": KEY_ARN}})
+    replica = finding("secret-uses-aws-managed-key", "move-secret-to-cmk",
+                      arn=SECRET_ARN.replace("us-east-1", "us-west-2"), rtype="SecretReplica")
+    plan = build_plan([replica], snapshot(kms_key_id=None), cfg, Selection())
+    assert plan.changes == ()
+    (skip,) = plan.skipped
+    assert "changed on the replica, in its own Region" in skip.reason
+    assert "set when the replica is created" not in skip.reason
+
+
 def test_filters_select_by_rule_finding_and_account() -> None:
     snap = snapshot(policy={"Version": "2012-10-17", "Statement": [PUBLIC]})
     public = finding("secret-policy-public", "restrict-public-secret-policy")
