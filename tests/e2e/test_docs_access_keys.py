@@ -33,3 +33,29 @@ def test_the_check_sees_a_key_the_document_leaves_out() -> None:
     assert {"kms:grantoperations", "secretsmanager:blockpublicpolicy",
             "secretsmanager:name"} <= named
     assert "kms:granteeserviceprincipal" not in named
+
+
+def _table_modules(text: str, heading: str) -> set[str]:
+    """The `name.py` / `name/` entries of the first column of the table after ``heading``."""
+    start = text.index(heading)
+    rows = []
+    for line in text[start:].splitlines()[1:]:
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
+    names: set[str] = set()
+    for row in rows[2:]:
+        names.update(re.findall(r"`(\w+)(?:\.py|/)`", row.split("|")[1]))
+    return names
+
+
+def test_access_md_module_tables_name_every_module_of_access_and_policy() -> None:
+    """docs/access.md's "Modules" tables are the map of scanner/access and scanner/policy: every
+    module is there (scanner/policy had no table), and none that is gone."""
+    text = ACCESS_MD.read_text(encoding="utf-8")
+    root = ACCESS_MD.parents[1] / "scanner"
+    access = {p.stem for p in (root / "access").glob("*.py")} - {"__init__", "analyze"}
+    policy = {p.stem for p in (root / "policy").glob("*.py")} - {"__init__"} | {"smt"}
+    assert _table_modules(text, "`scanner/access/analyze.py` wires") == access
+    assert _table_modules(text, "The policy evaluation under them") == policy
