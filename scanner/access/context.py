@@ -21,8 +21,9 @@ Present with a value not known (request.PRESENT): secretsmanager:SecretId on the
 (request.TEMPORARY_CREDENTIAL_KEYS). aws:username is absent for a role and for the root user.
 aws:SourceAccount / aws:SourceArn / aws:SourceOrgID / aws:SourceOrgPaths are absent (only a
 service principal acting for a resource carries them: SOURCE_KEYS), as are
-aws:PrincipalServiceName(sList) and aws:AssumedRoot. Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
-...) is unknown: a condition on it is reported, never guessed.
+aws:PrincipalServiceName(sList) and aws:AssumedRoot. Everything else (aws:SourceIp,
+aws:SourceVpce, aws:CurrentTime, session tags, ...) is unknown: a condition on it is reported,
+never guessed.
 A key of another service than the request's (kms:* on the GetSecretValue, secretsmanager:* on
 the Decrypt) is absent (scanner.policy.request.foreign_key).
 """
