@@ -1,11 +1,16 @@
 """move-secret-to-cmk: encrypt a secret with a customer-managed key instead of aws/secretsmanager.
 
 Fixes ``secret-uses-aws-managed-key`` on a primary secret. UpdateSecret with only ``KmsKeyId``
-(never a value: the secret value is never read or written). New versions use the new key; the
-existing versions keep the old key until the next write, so when rotation is configured the
-change also calls RotateSecret to write a new version now. Reversible: UpdateSecret back to the
-previous key (aws/secretsmanager when there was none); the version RotateSecret wrote stays (the
-plan says so).
+(never a value: the secret value is never read or written). Secrets Manager User Guide, "Change
+the encryption key for an AWS Secrets Manager secret": "When you change the encryption key,
+Secrets Manager re-encrypts AWSCURRENT, AWSPENDING, and AWSPREVIOUS versions with the new key.
+To avoid locking you out of the secret, Secrets Manager keeps all existing versions encrypted
+with the previous key" -- so the readers the new key's policy lets decrypt read AWSCURRENT at
+once, and "To make it so AWSCURRENT can only be decrypted by the new encryption key, create a
+new version of the secret with the new key": when rotation is configured the change also calls
+RotateSecret to write one now. Reversible: UpdateSecret back to the previous key
+(aws/secretsmanager when there was none); the version RotateSecret wrote stays (the plan says
+so).
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ from scanner.findings import Finding
 from scanner.model import KmsKey, Snapshot
 
 REMEDIATION_ID = "move-secret-to-cmk"
+#: what UpdateSecret does to the existing versions (the module's docstring cites AWS)
+RE_ENCRYPTED = ("UpdateSecret re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS versions "
+                "with the new key (the remediation role needs kms:Decrypt on aws/secretsmanager "
+                "and kms:Encrypt on the new key, else they are not re-encrypted), so readers the "
+                "new key lets decrypt read AWSCURRENT at once")
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
                "secretsmanager:RotateSecret", "kms:DescribeKey", "kms:GetKeyPolicy",
                "kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt")
@@ -58,8 +68,13 @@ def target_key(snapshot: Snapshot, ctx: PlanContext, account_id: str, region: st
 
 def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[PlannedChange]:
     if finding.resource.type == "SecretReplica" or "#" in finding.resource.arn:
-        raise PlanRefused("a replica's key is set when the replica is created; not changing it "
-                          "in place (re-create the replica with its region's CMK)")
+        # Secrets Manager User Guide, "Promote a replica secret to a standalone secret": "A
+        # replica secret can't be updated independently from its primary secret, except for
+        # its encryption key" -- the key can be changed in place, by hand (the refusal said it
+        # could not: docs truth round 15)
+        raise PlanRefused("a replica's key is changed on the replica, in its own Region (the one "
+                          "thing a replica changes apart from its primary): do that by hand with "
+                          "that Region's CMK; this remediator moves primary secrets only")
     secret = find_secret(snapshot, finding.resource.arn)
     require_read(secret.unread, ("kms_key_id",), f"secret {secret.arn}")
     # the rule's own answer (scanner.graph.schema.aws_managed_key): by alias, or by the key id
@@ -74,12 +89,16 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if secret.rotation_enabled:
         calls.append(ApiCall(service="secretsmanager", operation="RotateSecret",
                              region=secret.region, params={"SecretId": secret.arn}))
-        notes = ["rotation is configured: RotateSecret writes a new version under the new key now",
+        notes = [RE_ENCRYPTED,
+                 "rotation is configured: RotateSecret writes a new version under the new key "
+                 "only, now",
                  "undo sets the key back only: the version RotateSecret wrote (a new credential) "
                  "stays, encrypted with the new key, until the next write"]
     else:
-        notes = ["existing secret versions stay encrypted with aws/secretsmanager until the next "
-                 "write (rotation or PutSecretValue); cross-account readers need that new version"]
+        notes = [RE_ENCRYPTED,
+                 "AWSCURRENT stays decryptable with aws/secretsmanager too until a new version "
+                 "is written (rotation or PutSecretValue); other versions keep aws/secretsmanager "
+                 "only"]
     notes.append(f"the key policy of {key.arn} must let the readers kms:Decrypt "
                  "(see grant-key-decrypt)")
     # RotateSecret turns rotation on (Secrets Manager API Reference, CancelRotateSecret: "To

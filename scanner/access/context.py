@@ -12,14 +12,18 @@ secretsmanager.<region>.amazonaws.com, kms:CallerAccount, kms:EncryptionContext:
 kms:EncryptionContextKeys = SecretARN, SecretVersionId (and so
 kms:EncryptionContext:SecretVersionId present, its value unknown: request.PRESENT),
 aws:ViaAWSService, aws:CalledVia/First/Last = secretsmanager.amazonaws.com (absent on the
-GetSecretValue).
+GetSecretValue), and the key's own properties (key_property_context: kms:ResourceAliases,
+kms:KeyOrigin, kms:KeySpec, kms:KeyUsage, kms:MultiRegion, kms:MultiRegionKeyType, and
+aws:ResourceTag/* -- on the Decrypt the key's tags from ListResourceTags, never the secret's).
 aws:SecureTransport is true (both endpoints are HTTPS-only).
 Present with a value not known (request.PRESENT): secretsmanager:SecretId on the GetSecretValue
 (SECRET_ID), aws:TokenIssueTime and aws:MultiFactorAuthPresent for a role or an STS session
 (request.TEMPORARY_CREDENTIAL_KEYS). aws:username is absent for a role and for the root user.
-aws:SourceAccount / aws:SourceArn are absent (only a service principal acting for a resource
-carries them). Everything else (aws:SourceIp, aws:SourceVpce, aws:CurrentTime, session tags,
-...) is unknown: a condition on it is reported, never guessed.
+aws:SourceAccount / aws:SourceArn / aws:SourceOrgID / aws:SourceOrgPaths are absent (only a
+service principal acting for a resource carries them: SOURCE_KEYS), as are
+aws:PrincipalServiceName(sList) and aws:AssumedRoot. Everything else (aws:SourceIp,
+aws:SourceVpce, aws:CurrentTime, session tags, ...) is unknown: a condition on it is reported,
+never guessed.
 A key of another service than the request's (kms:* on the GetSecretValue, secretsmanager:* on
 the Decrypt) is absent (scanner.policy.request.foreign_key).
 """

@@ -345,8 +345,11 @@ def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], dict[str, str]]:
     reports marked it are read alike. A key's grants (ListGrants) are Allow statements beside
     its key policy: one that failed leaves the reads the key policy alone does not allow
     CONDITIONAL on them (user trial round 24: "everyone ... can now read [conditional] (was
-    deny)" the night kms:ListGrants was denied). A snapshot from before grants were collected
-    marks none unread: both nights then stand on the key policy alone."""
+    deny)" the night kms:ListGrants was denied). Its tags (ListResourceTags) are the
+    aws:ResourceTag of the Decrypt: a failed read leaves a condition on them undecided, and
+    drift said the same "can now read [conditional] (was deny)" (docs truth round 15). A
+    snapshot from before grants or tags were collected marks none unread: both nights then
+    stand on what was read."""
     secrets: dict[str, str] = {}
     keys: dict[str, str] = {}
     for acct in snapshot.accounts:
@@ -361,8 +364,18 @@ def policy_gaps(snapshot: Snapshot) -> tuple[dict[str, str], dict[str, str]]:
             for k in reg.kms_keys:
                 if "policy" in k.unread or "key" in k.unread:
                     keys[k.arn] = f"the key policy of its key {k.arn} was not read"
-                elif "grants" in k.unread:
-                    keys[k.arn] = f"the grants of its key {k.arn} were not read (ListGrants)"
+                else:
+                    # its grants (ListGrants) and its tags (ListResourceTags: aws:ResourceTag
+                    # on the Decrypt, the key's own) are read beside the key policy: either
+                    # unread leaves the reads that stand on them undecided
+                    parts = [what for field, what in (("grants", "grants"), ("tags", "tags"))
+                             if field in k.unread]
+                    calls = [call for field, call in (("grants", "ListGrants"),
+                                                      ("tags", "ListResourceTags"))
+                             if field in k.unread]
+                    if parts:
+                        keys[k.arn] = (f"the {' and '.join(parts)} of its key {k.arn} were not "
+                                       f"read ({', '.join(calls)})")
     return secrets, keys
 
 

@@ -198,8 +198,31 @@ def test_move_to_cmk_rotates_when_rotation_is_configured_and_never_touches_the_v
     unrotated = build_plan([finding("secret-uses-aws-managed-key", "move-secret-to-cmk")],
                            snapshot(kms_key_id=None), cfg, Selection())
     assert [c.operation for c in unrotated.changes[0].calls] == ["UpdateSecret"]
-    assert any("keep the old key until the next write" in n or "stay encrypted" in n
+    # UpdateSecret itself re-encrypts the labelled versions with the new key (Secrets Manager
+    # User Guide, "Change the encryption key for an AWS Secrets Manager secret"): the plan said
+    # they "stay encrypted with aws/secretsmanager until the next write" and that
+    # cross-account readers need a new version -- they read AWSCURRENT at once
+    for plan_ in (plan, unrotated):
+        notes = plan_.changes[0].notes
+        assert any("re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS" in n for n in notes)
+        assert not any("need that new version" in n or "stay encrypted with aws/" in n
+                       for n in notes), notes
+    assert any("AWSCURRENT stays decryptable with aws/secretsmanager too" in n
                for n in unrotated.changes[0].notes)
+
+
+def test_move_to_cmk_says_a_replica_s_key_is_changed_on_the_replica_by_hand() -> None:
+    """The refusal said a replica's key is set when the replica is created and cannot change in
+    place; AWS: "A replica secret can't be updated independently from its primary secret,
+    except for its encryption key" -- the user is told where to change it."""
+    cfg = RemediationConfig(cmk_by_account_region={ACCT: {"us-east-1": KEY_ARN}})
+    replica = finding("secret-uses-aws-managed-key", "move-secret-to-cmk",
+                      arn=SECRET_ARN.replace("us-east-1", "us-west-2"), rtype="SecretReplica")
+    plan = build_plan([replica], snapshot(kms_key_id=None), cfg, Selection())
+    assert plan.changes == ()
+    (skip,) = plan.skipped
+    assert "changed on the replica, in its own Region" in skip.reason
+    assert "set when the replica is created" not in skip.reason
 
 
 def test_filters_select_by_rule_finding_and_account() -> None:

@@ -96,6 +96,18 @@ def test_remediation_ids_exist() -> None:
         assert rid in automated or rid in MANUAL_REMEDIATIONS, (rule.id, rid)
 
 
+def test_every_remediation_text_reaches_security_hub_whole() -> None:
+    """The "how to fix" of a rule is the ASFF finding's Remediation.Recommendation.Text, which
+    Security Hub caps (reports.asff.LIMITS) and the exporter cuts to fit: a text longer than
+    that reaches Security Hub without its last steps."""
+    from reports.asff import LIMITS
+
+    too_long = {rule.id: len(str(rule.remediation["description"]))
+                for rule in load_ruleset().rules
+                if len(str(rule.remediation["description"])) > LIMITS["Recommendation.Text"]}
+    assert too_long == {}
+
+
 def test_manual_remediation_ids_do_not_shadow_automated_ones() -> None:
     assert not MANUAL_REMEDIATIONS & automated_remediations()
 
