@@ -95,7 +95,7 @@ def _evaluated_rules(document: Mapping[str, Any]) -> list[str]:
 SERVICE_OF_INPUT: dict[str, str] = {
     "secrets": "secretsmanager", "secret_policy": "secretsmanager",
     "replication": "secretsmanager", "kms": "kms", "key_metadata": "kms", "key_policy": "kms",
-    "key_rotation": "kms", "iam": "iam", "organizations": "organizations", "ec2": "ec2",
+    "key_grants": "kms", "key_rotation": "kms", "iam": "iam", "organizations": "organizations", "ec2": "ec2",
     "lambda": "lambda", "quotas": "service-quotas",
 }
 #: a coverage entry of these services means the account itself was not read (every rule)
