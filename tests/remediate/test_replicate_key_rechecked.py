@@ -114,3 +114,30 @@ def test_with_the_replica_key_as_at_the_scan_the_replica_is_made(
     sm = account_session(CENTRAL).client("secretsmanager", region_name=REGION)
     assert [r["Region"] for r in sm.describe_secret(
         SecretId=scanned.estate.unreplicated_secret)["ReplicationStatus"]] == [REPLICA_REGION]
+
+
+def test_a_policy_the_plan_leads_the_replica_key_to_is_known_at_the_apply(
+        tmp_path: Path) -> None:
+    """A grant-key-decrypt of the same plan on the replica's key (for a secret of that
+    Region) is applied first: the replica's condition knows the policy it leads to, as a
+    move's target key does (the apply would otherwise refuse the plan's own edit as drift)."""
+    from remediations.replicate_secret import planned_key_policies
+    from scanner.changes import PlannedChange, PolicyDiff
+
+    from test_replica_readers_in_effect import KW  # type: ignore[import-not-found]
+
+    snap = _estate(json.dumps({"Version": "2012-10-17", "Statement": [ROOT]}))
+    plan = _plan(tmp_path, snap)
+    (raw,) = plan["changes"]
+    change = PlannedChange.from_json(raw)
+    assert change.details["key_policies"] == {REPLICA_REGION: [json.dumps(
+        {"Version": "2012-10-17", "Statement": [ROOT]})]}
+    granted = json.dumps({"Version": "2012-10-17", "Statement": [ROOT, {**ROOT, "Sid": "G"}]})
+    grant = replace(change, target=f"key-policy:{KW}", policy_diff=PolicyDiff(
+        kind="kms-key-policy", before=None, after=granted, statements=(), size_after=0,
+        size_limit=0))
+    other = replace(grant, target="key-policy:arn:aws:kms:us-west-2:111111111111:key/other")
+
+    known = planned_key_policies(change, [grant, other, change]).details["key_policies"]
+
+    assert known == {REPLICA_REGION: [*change.details["key_policies"][REPLICA_REGION], granted]}
