@@ -12,10 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
+from botocore.exceptions import ClientError
+
 from remediations import _key_state, _secret_state
 from remediations.base import (evidence_list, find_key, find_secret, index_of, key_record,
                                secret_on_aws_managed_key)
 from remediations.policy_edit import parsed_or_none
+from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
@@ -171,7 +174,16 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     known = change.details.get("key_policies")
     for region, arn in (keys.items() if isinstance(keys, Mapping) else ()):
         # the key each replica is made with, in its own Region (DescribeKey, GetKeyPolicy)
-        state[f"{KEY_STATE}:{region}"] = _key_state.key_state(clients, arn, region)["key_state"]
+        try:
+            state[f"{KEY_STATE}:{region}"] = _key_state.key_state(clients, arn,
+                                                                  region)["key_state"]
+        except ClientError as exc:
+            # the key is gone, not the secret the change names: a condition that no longer
+            # holds, said as such (not "deleted since the scan" of the secret)
+            if error_kind(exc, region=region) != "not_found":
+                raise
+            state[f"{KEY_STATE}:{region}"] = "not found"
+            continue
         texts = known.get(region) if isinstance(known, Mapping) else None
         if isinstance(texts, list):
             live = _key_state.policy(clients, arn, region)["key_policy"]

@@ -141,3 +141,22 @@ def test_a_policy_the_plan_leads_the_replica_key_to_is_known_at_the_apply(
     known = planned_key_policies(change, [grant, other, change]).details["key_policies"]
 
     assert known == {REPLICA_REGION: [*change.details["key_policies"][REPLICA_REGION], granted]}
+
+
+def test_a_replica_key_that_does_not_exist_is_said_to_be_the_key_not_the_secret(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """remediation.cmk naming a key of an unscanned Region that is not there (deleted, or a
+    typo): the refusal names the key, and does not call the secret deleted."""
+    from scanner.remediate.config import parse_config
+
+    gone = f"arn:aws:kms:{REPLICA_REGION}:{CENTRAL}:key/00000000-0000-0000-0000-000000000000"
+    raw = {"required_replica_regions": [REPLICA_REGION],
+           "remediation": {"cmk": {CENTRAL: {REPLICA_REGION: gone}}}}
+    s = replace(scanned, config=parse_config(raw, path="c.yaml"))
+
+    with pytest.raises(InputError) as refused:
+        _apply(s, _plan_replication(s), clients, tmp_path / "j.jsonl")
+
+    text = str(refused.value)
+    assert f"the key for the replica in {REPLICA_REGION}, {gone}, is not found" in text, text
+    assert "deleted since the scan" not in text, text
