@@ -15,8 +15,8 @@ from typing import Any, Mapping, Sequence
 from botocore.exceptions import ClientError
 
 from remediations import _key_state, _secret_state
-from remediations.base import (evidence_list, find_key, find_secret, index_of, key_record,
-                               secret_on_aws_managed_key)
+from remediations.base import (evidence_list, find_key, find_secret, index_of,
+                               is_aws_managed_key, key_record, secret_on_aws_managed_key)
 from remediations.policy_edit import parsed_or_none
 from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
@@ -92,6 +92,12 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     policies: dict[str, list[str]] = {}
     for entry in regions:
         region, ref = str(entry["Region"]), str(entry["KmsKeyId"])
+        if is_aws_managed_key(snapshot, ref, account_id=secret.account_id, region=region):
+            # remediation.cmk naming aws/secretsmanager (its alias ARN, or the key's ARN): the
+            # replica would be what secret-replica-unhealthy reports
+            raise PlanRefused(f"remediation.cmk.{secret.account_id}.{region} names the AWS "
+                              f"managed key aws/secretsmanager ({ref}): a replica needs a "
+                              "customer-managed key there")
         key = key_record(snapshot, ref, account_id=secret.account_id, region=region)
         if key is not None:
             # a key that cannot encrypt makes no replica: Secrets Manager answers the

@@ -160,3 +160,37 @@ def test_a_replica_key_that_does_not_exist_is_said_to_be_the_key_not_the_secret(
     text = str(refused.value)
     assert f"the key for the replica in {REPLICA_REGION}, {gone}, is not found" in text, text
     assert "deleted since the scan" not in text, text
+
+
+def test_a_configured_aws_managed_key_is_not_used_for_a_replica(tmp_path: Path) -> None:
+    """remediation.cmk must name a customer-managed key: the alias ARN of aws/secretsmanager
+    made a replica secret-replica-unhealthy reports."""
+    from scanner.pipeline import ScanOptions, analyze, load_inputs
+    from scanner.remediate.config import load_config
+
+    alias = f"arn:aws:kms:{REPLICA_REGION}:{CENTRAL}:alias/aws/secretsmanager"
+    snap = _estate(json.dumps({"Version": "2012-10-17", "Statement": [ROOT]}))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"required_replica_regions: [{REPLICA_REGION}]\nremediation:\n  cmk:\n"
+                      f"    \"{CENTRAL}\": {{{REPLICA_REGION}: \"{alias}\"}}\n", encoding="utf-8")
+    inputs = load_inputs(ScanOptions(config_path=config))
+    plan = build_plan(analyze(snap, inputs).findings, snap, load_config(config), Selection(
+        rules=("secret-not-replicated",)), inputs=inputs).to_json()
+
+    assert plan["changes"] == []
+    (refused,) = [s for s in plan["skipped"] if s["remediation_id"] == "replicate-secret"]
+    assert "names the AWS managed key aws/secretsmanager" in refused["reason"], refused
+
+
+def test_move_to_cmk_does_not_take_a_configured_aws_managed_key_either() -> None:
+    """The same check for the key move-secret-to-cmk moves a secret to."""
+    from helpers.access_estate import APP_ROLE, estate, secret_policy_for
+    from remediations.move_secret_to_cmk import target_key
+    from scanner.changes import PlanContext, PlanRefused
+    from scanner.remediate.config import parse_config
+
+    alias = f"arn:aws:kms:{REGION}:{CENTRAL}:alias/aws/secretsmanager"
+    config = parse_config({"remediation": {"cmk": {CENTRAL: {REGION: alias}}}}, path="c.yaml")
+    with pytest.raises(PlanRefused, match="names the AWS managed key aws/secretsmanager"):
+        target_key(estate(secret_policy=secret_policy_for(APP_ROLE)),
+                   PlanContext(config=config), CENTRAL, REGION)
