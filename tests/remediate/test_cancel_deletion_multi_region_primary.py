@@ -38,6 +38,7 @@ def test_a_multi_region_primary_waiting_for_its_replicas_is_a_person_s_to_cancel
 
 def test_a_key_pending_deletion_is_planned_and_a_disabled_one_is_not() -> None:
     (change,) = _plan("PendingDeletion")
-    assert [c.operation for c in change.calls] == ["CancelKeyDeletion", "EnableKey"]  # type: ignore[attr-defined]
+    calls = change.calls  # type: ignore[attr-defined]
+    assert [c.operation for c in calls] == ["CancelKeyDeletion", "EnableKey"]
     with pytest.raises(PlanRefused, match="someone disabled"):
         _plan("Disabled")

@@ -47,7 +47,8 @@ def _plan_replication(s: Scanned):  # type: ignore[no-untyped-def]
     return plan
 
 
-def _apply(s: Scanned, plan, clients: ClientsFactory, journal: Path):  # type: ignore[no-untyped-def]
+def _apply(s: Scanned, plan, clients: ClientsFactory,  # type: ignore[no-untyped-def]
+           journal: Path):
     return apply_plan(plan, clients, journal_path=str(journal), plan_path="plan.json",
                       max_age_hours=24, current_estate=estate_of(s.snapshot))
 
