@@ -14,7 +14,10 @@ import ipaddress
 from dataclasses import replace
 from typing import Any, Mapping
 
+from botocore.exceptions import ClientError
+
 from remediations.base import evidence_str, find_peering, find_route_table, index_of
+from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_route_table)
@@ -24,7 +27,14 @@ from scanner.graph.schema import ec2_arn
 from scanner.model import PeeringSide, RegionSnapshot, Route, RouteTable, Snapshot, VpcPeering
 
 REMEDIATION_ID = "add-peering-route"
-PERMISSIONS = ("ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:DeleteRoute")
+PERMISSIONS = ("ec2:DescribeRouteTables", "ec2:CreateRoute", "ec2:DeleteRoute",
+               "ec2:DescribeVpcPeeringConnections")
+#: a condition of the change (planned the same before and after: runs.conditions_of): the
+#: peering the route goes through is still active at the apply. A route to a peering that is
+#: not active "has a state of blackhole" (Amazon VPC User Guide, "Update your route tables
+#: for a VPC peering connection"): one deleted or rejected since the scan was routed to
+#: (safe-fixes trial round 19)
+PEERING_STATUS = "peering_status"
 REVERSIBLE = True
 EXPLICIT_ONLY = False
 EVIDENCE_KEYS = ("peering_id", "route_table_id", "destination_cidr", "side")
@@ -177,8 +187,8 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                                  rtb.route_table_id),
             target=f"route:{rtb.route_table_id}:{cidr}",
             summary=f"route {cidr} via {pcx.peering_id} in {rtb.route_table_id} ({side} side)",
-            calls=[call], pre_state={"route_target": None},
-            desired_state={"route_target": pcx.peering_id},
+            calls=[call], pre_state={"route_target": None, PEERING_STATUS: "active"},
+            desired_state={"route_target": pcx.peering_id, PEERING_STATUS: "active"},
             details={"route_table_id": rtb.route_table_id, "destination_cidr": cidr,
                      "peering_id": pcx.peering_id, "side": side}))
     return changes
@@ -195,7 +205,38 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
                 target = (route.get("VpcPeeringConnectionId") or route.get("GatewayId")
                           or route.get("NatGatewayId") or route.get("TransitGatewayId")
                           or route.get("NetworkInterfaceId") or "other")
-    return {"route_target": target}
+    state: dict[str, Any] = {"route_target": target}
+    if PEERING_STATUS in change.pre_state:  # plans written before it was a condition: not read
+        state[PEERING_STATUS] = _peering_status(clients, change)
+    return state
+
+
+def _peering_status(clients: Clients, change: PlannedChange) -> str:
+    """The peering's Status.Code as the route table's account sees it in its Region (a
+    peering is listed in both owners' accounts, in both Regions when inter-Region: AWS_FACTS
+    2.5); "deleted" when EC2 no longer knows it (a peering deleted a while ago)."""
+    pcx = change.details["peering_id"]
+    try:
+        found = clients.client("ec2", change.region).describe_vpc_peering_connections(
+            VpcPeeringConnectionIds=[pcx]).get("VpcPeeringConnections") or ()
+    except ClientError as exc:
+        if error_kind(exc, region=change.region) == "not_found":
+            return "deleted"
+        raise
+    codes = [str((p.get("Status") or {}).get("Code")) for p in found
+             if p.get("VpcPeeringConnectionId") == pcx]
+    return codes[0] if codes else "deleted"
+
+
+def condition_drift(change: PlannedChange, key: str,
+                    current: Mapping[str, Any] | None = None) -> str | None:
+    """What a changed ``peering_status`` means, naming the peering (the drifted resource is
+    the route table)."""
+    if key != PEERING_STATUS:
+        return None
+    now = (current or {}).get(key)
+    return (f"the peering {change.details.get('peering_id')} the route goes through is "
+            f"{now or 'no longer active'}: a route to it would be a blackhole")
 
 
 def apply(clients: Clients, change: PlannedChange) -> AppliedChange:

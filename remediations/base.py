@@ -10,8 +10,9 @@ from typing import Sequence
 
 from scanner.changes import PlanRefused
 from scanner.findings import Finding
+from scanner.graph.builder import record_attrs
 from scanner.graph.schema import (AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias,
-                                   rotation_execution_role)
+                                  rotation_execution_role)
 from scanner.policy.arn import arn_account, arn_region, arn_resource, unqualified_function
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
@@ -75,15 +76,12 @@ def index_of(snapshot: Snapshot) -> SnapshotIndex:
 
 
 def rotation_role(snapshot: Snapshot, secret: Secret) -> str | None:
-    """The execution role of the function version that rotates ``secret`` (rotation enabled,
-    its RotationLambdaARN a function of the snapshot), or None: the role the rotation read
-    judges (scanner.graph.schema.rotation_execution_role) -- the function's own for an
-    unqualified ARN or ``:$LATEST``, a version's or alias's own (``qualifier_settings``)
-    otherwise; None when that version's settings are not in the snapshot. It read the
-    unqualified function's role for every ARN, so a secret rotated by ``rotate:blue``,
-    which runs as another role than ``$LATEST``, had its rotation role's key grant refused
-    ("not the role the secret's rotation function runs as") and the move to a customer key
-    planned a rotation statement for the wrong role (docs truth round 15)."""
+    """The execution role of the function version that rotates ``secret`` (rotation
+    enabled, its RotationLambdaARN a function of the snapshot), or None: the role
+    ``scanner.graph.schema.rotation_execution_role`` gives -- the one the rotation read and
+    secret-rotation-role-cannot-read name --, a version's or alias's own for a qualified ARN
+    (it was $LATEST's: safe-fixes trial round 19), None when the version's settings were not
+    kept."""
     if not secret.rotation_enabled or not secret.rotation_lambda_arn:
         return None
     function = unqualified_function(secret.rotation_lambda_arn)[0]
@@ -91,10 +89,8 @@ def rotation_role(snapshot: Snapshot, secret: Secret) -> str | None:
     for reg in account.regions if account is not None else ():
         for fn in reg.lambda_functions:
             if fn.arn == function:
-                attrs = {"role_arn": fn.role_arn, "name": fn.name,
-                         "qualifier_settings": {q: {"role_arn": v.role_arn}
-                                                for q, v in fn.qualifier_settings.items()}}
-                return rotation_execution_role(secret.rotation_lambda_arn, attrs)[0]
+                return rotation_execution_role(secret.rotation_lambda_arn,
+                                               record_attrs(fn))[0]
     return None
 
 

@@ -42,6 +42,15 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     key = _key(finding, snapshot)
     if key.key_state == "Enabled":
         return []
+    if key.key_state == "PendingReplicaDeletion":
+        # KMS API Reference, ScheduleKeyDeletion: "If you schedule the deletion of a primary
+        # key with replicas, its key state changes to PendingReplicaDeletion"; its waiting
+        # period begins only when the last replica key is deleted: the replicas' own
+        # deletions are part of the decision (safe-fixes trial round 19: the reason spoke of
+        # a key someone disabled)
+        raise PlanRefused(f"key {key.arn} is PendingReplicaDeletion: the primary of a "
+                          "multi-Region key scheduled for deletion while it has replica keys; "
+                          "cancel its deletion (and its replicas' scheduled deletions) by hand")
     if key.key_state != "PendingDeletion":
         raise PlanRefused(f"key {key.arn} is {key.key_state}; only PendingDeletion is handled "
                           "(enabling a key someone disabled is a decision for a person)")

@@ -72,13 +72,25 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if "AutomaticallyAfterDays" in rules:
         desired["rotation_days"] = rules["AutomaticallyAfterDays"]
     schedule = rules.get("ScheduleExpression") or f"every {rules['AutomaticallyAfterDays']} days"
+    notes = ["RotateImmediately=False: the first rotation runs in the next rotation window"]
+    if secret.rotation_lambda_arn or secret.rotation_days or secret.rotation_schedule:
+        # rotation turned off (CancelRotateSecret) keeps its function and schedule; no call
+        # sets them without turning rotation on (Secrets Manager API Reference,
+        # CancelRotateSecret: "To turn on automatic rotation again, call RotateSecret"), so the
+        # undo cannot put them back: said, not left to the rescan (safe-fixes trial round 19)
+        had = secret.rotation_schedule or (f"every {secret.rotation_days} days"
+                                           if secret.rotation_days else "no schedule")
+        fn = function_name(secret.rotation_lambda_arn) if secret.rotation_lambda_arn \
+            else "no function"
+        notes.append(f"the secret keeps a rotation it had before, turned off: {fn} ({had}); "
+                     "this change replaces it, and --undo (CancelRotateSecret) turns rotation "
+                     "off again without putting that function and schedule back")
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-rotation:{secret.arn}",
         summary=f"enable rotation with {function_name(target.lambda_arn)} ({schedule})",
         calls=[call], pre_state={"rotation_enabled": False}, desired_state=desired,
-        details={"rotation_rules": rules},
-        notes=["RotateImmediately=False: the first rotation runs in the next rotation window"])]
+        details={"rotation_rules": rules}, notes=notes)]
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

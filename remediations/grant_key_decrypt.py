@@ -424,7 +424,8 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     return state
 
 
-def condition_drift(change: PlannedChange, key: str) -> str | None:
+def condition_drift(change: PlannedChange, key: str,
+                    current: Mapping[str, Any] | None = None) -> str | None:
     """What a changed ``secret_exists`` means, naming the secret: the drifted resource is the
     key, and two statements on one key are for two secrets."""
     if key != SECRET_EXISTS:

@@ -21,7 +21,8 @@ from typing import Any, Mapping, Sequence
 from remediations import _key_state, _secret_state
 from remediations.policy_edit import parsed_or_none
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
-                               find_secret, index_of, require_read, secret_on_aws_managed_key)
+                               find_secret, index_of, is_aws_managed_key, require_read,
+                               secret_on_aws_managed_key)
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
@@ -49,6 +50,11 @@ def target_key(snapshot: Snapshot, ctx: PlanContext, account_id: str, region: st
     """The configured key for the account-region, else its only usable customer-managed key."""
     configured = ctx.config.cmk_by_account_region.get(account_id, {}).get(region)
     if configured:
+        if is_aws_managed_key(snapshot, configured, account_id=account_id, region=region):
+            # the key the secret is to leave (safe-fixes trial round 19, as replicate-secret's)
+            raise PlanRefused(f"remediation.cmk.{account_id}.{region} names the AWS managed "
+                              f"key aws/secretsmanager ({configured}): set a customer-managed "
+                              "key there")
         return find_key(snapshot, configured, account_id=account_id, region=region)
     acct = index_of(snapshot).accounts.get(account_id)
     candidates = [

@@ -10,11 +10,15 @@ never overwritten. Not reversible by this tool: removing a replica deletes a sec
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from remediations import _secret_state
+from botocore.exceptions import ClientError
+
+from remediations import _key_state, _secret_state
 from remediations.base import (evidence_list, find_key, find_secret, index_of,
-                               secret_on_aws_managed_key)
+                               is_aws_managed_key, key_record, secret_on_aws_managed_key)
+from remediations.policy_edit import parsed_or_none
+from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
                              with_secret)
@@ -25,7 +29,14 @@ from scanner.policy.arn import arn_region
 REMEDIATION_ID = "replicate-secret"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:ReplicateSecretToRegions",
                "secretsmanager:CreateSecret", "kms:GenerateDataKey", "kms:Decrypt",
-               "kms:Encrypt")
+               "kms:Encrypt", "kms:DescribeKey", "kms:GetKeyPolicy")
+#: the conditions of the change on the key each new replica is encrypted with (``<name>:<region>``,
+#: planned the same before and after: scanner.remediate.runs.conditions_of): Enabled, and
+#: (where the scan read it) its policy the one the replica's readers were predicted from, or
+#: one a key-policy change of the plan leads it to (``planned_key_policies``) -- as
+#: move-secret-to-cmk's target key (safe-fixes trial round 19)
+KEY_STATE = "replica_key_state"
+KEY_POLICY_AS_PLANNED = "replica_key_policy_as_planned"
 REVERSIBLE = False
 EXPLICIT_ONLY = False
 EVIDENCE_KEYS = ("missing_regions",)
@@ -77,6 +88,31 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         raise PlanRefused(f"replication to {', '.join(retry)} failed: remove the region from "
                           "replication (RemoveRegionsFromReplication) and replicate again")
     regions = [{"Region": r, "KmsKeyId": region_key(snapshot, ctx, secret, r)} for r in missing]
+    kept: dict[str, Any] = {}
+    policies: dict[str, list[str]] = {}
+    for entry in regions:
+        region, ref = str(entry["Region"]), str(entry["KmsKeyId"])
+        if is_aws_managed_key(snapshot, ref, account_id=secret.account_id, region=region):
+            # remediation.cmk naming aws/secretsmanager (its alias ARN, or the key's ARN): the
+            # replica would be what secret-replica-unhealthy reports
+            raise PlanRefused(f"remediation.cmk.{secret.account_id}.{region} names the AWS "
+                              f"managed key aws/secretsmanager ({ref}): a replica needs a "
+                              "customer-managed key there")
+        key = key_record(snapshot, ref, account_id=secret.account_id, region=region)
+        if key is not None:
+            # a key that cannot encrypt makes no replica: Secrets Manager answers the
+            # replication with status Failed, left for a person to remove (it was planned)
+            if key.key_state != "Enabled":
+                raise PlanRefused(f"the key for the replica in {secret.account_id}/{region}, "
+                                  f"{key.arn}, is {key.key_state}, not Enabled: enable it, or "
+                                  f"set remediation.cmk.{secret.account_id}.{region} to another "
+                                  "key in --config, then plan again")
+            if key.policy is not None and "policy" not in key.unread:
+                kept[f"{KEY_POLICY_AS_PLANNED}:{region}"] = True
+                policies[region] = [key.policy]
+        # a key of a Region the scan did not read (remediation.cmk names it) is checked at
+        # the apply only: Enabled then
+        kept[f"{KEY_STATE}:{region}"] = "Enabled"
     call = ApiCall(service="secretsmanager", operation="ReplicateSecretToRegions",
                    region=secret.region,
                    params={"SecretId": secret.arn, "AddReplicaRegions": regions,
@@ -86,10 +122,46 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         region=secret.region, resource_arn=secret.arn,
         target=f"secret-replicas:{secret.arn}:{','.join(missing)}",
         summary=f"replicate to {', '.join(missing)} with a customer-managed key",
-        calls=[call], pre_state={f"replica:{r}": False for r in missing},
-        desired_state={f"replica:{r}": True for r in missing},
-        details={"regions": missing}, reversible=False,
+        calls=[call], pre_state={**{f"replica:{r}": False for r in missing}, **kept},
+        desired_state={**{f"replica:{r}": True for r in missing}, **kept},
+        details={"regions": missing,
+                 "region_keys": {str(e["Region"]): str(e["KmsKeyId"]) for e in regions},
+                 "key_policies": policies},
+        reversible=False,
         notes=["undo is not offered: removing a replica deletes a secret"])]
+
+
+def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedChange]
+                         ) -> PlannedChange:
+    """``change`` knowing, besides the snapshot's, every policy a change of the plan leads a
+    replica's key to (a grant-key-decrypt for a secret of that key): each is a state the
+    apply may find the key in (move_secret_to_cmk.planned_key_policies)."""
+    known = change.details.get("key_policies")
+    keys = change.details.get("region_keys")
+    if not isinstance(known, Mapping) or not isinstance(keys, Mapping):
+        return change
+    grown = {r: [*texts, *[t for t in (c.policy_diff.after for c in plan_changes
+                                       if c.target == f"key-policy:{keys[r]}"
+                                       and c.policy_diff is not None) if t not in texts]]
+             for r, texts in known.items()}
+    if grown == known:
+        return change
+    return replace(change, details={**change.details, "key_policies": grown})
+
+
+def condition_drift(change: PlannedChange, key: str,
+                    current: Mapping[str, Any] | None = None) -> str | None:
+    """What a changed condition on a replica's key means, naming the key."""
+    name, _, region = key.partition(":")
+    arn = (change.details.get("region_keys") or {}).get(region)
+    if name == KEY_STATE:
+        now = (current or {}).get(key)
+        return (f"the key for the replica in {region}, {arn}, is "
+                f"{now if now else 'no longer Enabled'}: a replica cannot be encrypted with it")
+    if name == KEY_POLICY_AS_PLANNED:
+        return (f"the policy of the key for the replica in {region}, {arn}, is not the one the "
+                "replica's readers were predicted from")
+    return None
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
@@ -104,6 +176,25 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
         f"replica:{r}": (REPLICATION_FAILED if status[r]["status"] == REPLICATION_FAILED
                          else True) if r in status else False for r in regions}
     state["deleted"] = deleted
+    keys = change.details.get("region_keys")
+    known = change.details.get("key_policies")
+    for region, arn in (keys.items() if isinstance(keys, Mapping) else ()):
+        # the key each replica is made with, in its own Region (DescribeKey, GetKeyPolicy)
+        try:
+            state[f"{KEY_STATE}:{region}"] = _key_state.key_state(clients, arn,
+                                                                  region)["key_state"]
+        except ClientError as exc:
+            # the key is gone, not the secret the change names: a condition that no longer
+            # holds, said as such (not "deleted since the scan" of the secret)
+            if error_kind(exc, region=region) != "not_found":
+                raise
+            state[f"{KEY_STATE}:{region}"] = "not found"
+            continue
+        texts = known.get(region) if isinstance(known, Mapping) else None
+        if isinstance(texts, list):
+            live = _key_state.policy(clients, arn, region)["key_policy"]
+            state[f"{KEY_POLICY_AS_PLANNED}:{region}"] = any(live == parsed_or_none(t)
+                                                            for t in texts)
     failed = {r: status[r]["message"] for r in regions
               if r in status and status[r]["status"] == REPLICATION_FAILED}
     if failed:

@@ -508,7 +508,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(fit_line(_undo_hint(args, plan, made, older),
                                stream_columns(), more="  "))
             elif not result.ok:
-                _failed_next(args, result.counts, result.journal_path, older)
+                _failed_next(args, result.counts, result.journal_path, older,
+                             plan_id=plan.plan_id)
         sys.stdout.flush()  # a full disk under `> log` shows here, where it is explained
     return 0 if result.ok else 1
 
@@ -524,15 +525,26 @@ def _earlier_applies(counts: Any, journal: str, plan_id: str) -> list[tuple[str,
 
 
 def _undo_chain(args: argparse.Namespace, journal: str | None,
-                earlier: Sequence[tuple[str, int]]) -> str:
+                earlier: Sequence[tuple[str, int]], plan_id: str = "") -> str:
     """The --undo commands that take back this apply (``journal``, None when it made
     nothing) and the earlier applies of the plan whose changes it found in place, newest
     first: each journal's --undo takes back only what its own run made, and an older one's
     refuses while a newer one's changes sit on top of its own."""
     steps = ([_undo_command(args, journal)] if journal else []) + [
-        f"{_undo_command(args, path)} (the earlier apply of this plan that made {made} "
-        "change(s) this run found in place)" for path, made in earlier]
+        f"{_undo_command(args, path)} (the earlier apply of "
+        f"{_plan_of_journal(path, plan_id)} that made {made} change(s) this run found in "
+        "place)" for path, made in earlier]
     return ", then ".join(steps)
+
+
+def _plan_of_journal(path: str, plan_id: str) -> str:
+    """"this plan" for a journal of ``plan_id`` (its default name,
+    ``remediation-journal-<plan id>-<time>.jsonl``), else "plan <its plan id>": a plan made
+    again from the same scan after an apply that stopped (journal.earlier_applies)."""
+    name = Path(path).name
+    if name.startswith(f"remediation-journal-{plan_id}-"):
+        return "this plan"
+    return "plan " + name[len("remediation-journal-"):].rsplit("-", 1)[0]
 
 
 def _undo_hint(args: argparse.Namespace, plan: Any, journal: str | None,
@@ -543,11 +555,11 @@ def _undo_hint(args: argparse.Namespace, plan: Any, journal: str | None,
     after an apply that went on from an earlier one, that one's --undo too (``earlier``)."""
     stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
     cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
-    return f"to take it back: {_undo_chain(args, journal, earlier)}{cannot}"
+    return f"to take it back: {_undo_chain(args, journal, earlier, plan.plan_id)}{cannot}"
 
 
 def _failed_next(args: argparse.Namespace, counts: Any, journal: str,
-                 earlier: Sequence[tuple[str, int]] = ()) -> None:
+                 earlier: Sequence[tuple[str, int]] = (), *, plan_id: str = "") -> None:
     """What to do after an apply that stopped on a change (failed, refused, partial,
     unverified): fix the cause and run the same --apply again -- or, a resource changed since
     the plan, rescan and plan again -- and, when it made changes, how to take them back.
@@ -558,7 +570,8 @@ def _failed_next(args: argparse.Namespace, counts: Any, journal: str,
         "what is made already)"
     made = any(counts.get(s) for s in ("applied", "partial", "verify-failed"))
     back = "; to take back what it made: " + _undo_chain(args, journal if made else None,
-                                                         earlier) if made or earlier else ""
+                                                         earlier, plan_id) \
+        if made or earlier else ""
     line = f"next: {again}{back}"
     if _quiet(args):
         _errors(args)(line)

@@ -395,7 +395,12 @@ def earlier_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, i
     beside it that took them back). An apply that goes on from an earlier one of the same plan
     finds that one's changes in place (no-ops): its own journal's --undo takes back only what
     it made (safe-fixes trial round 18: "to take it back: --undo <the second journal>" left
-    the first apply's key-policy statement and secret-policy edit in place)."""
+    the first apply's key-policy statement and secret-policy edit in place). So does the apply
+    of a plan made again from the same scan after an apply that stopped (a change's id is the
+    digest of its calls: the same change in both plans): the earlier journals of other plans
+    beside it count the changes this run found in place, no-ops in its journal (safe-fixes
+    trial round 19: the line named the second journal alone, and the change the first apply
+    made stayed)."""
     return _other_applies(journal_path, plan_id, later=False)
 
 
@@ -411,20 +416,28 @@ def _other_applies(journal_path: str | Path, plan_id: str, *,
     current = Path(journal_path)
     mine = _loose_records(current)
     started = str(mine[0].get("started_at") or "") if mine else ""
+    # the changes this run found in place: another plan's earlier apply may have made them
+    in_place = {c for c, s in _outcomes(mine).items() if s == "noop"} if not later else set()
     found: list[tuple[tuple[str, str], str, int]] = []
-    for path in current.parent.glob(f"remediation-journal-{plan_id}-*.jsonl"):
+    pattern = "remediation-journal-*.jsonl" if in_place else \
+        f"remediation-journal-{plan_id}-*.jsonl"
+    for path in current.parent.glob(pattern):
         if ".undo-" in path.name or path.resolve() == current.resolve():
             continue
         records = _loose_records(path)
         if not records or records[0].get("type") != "header" or \
-                records[0].get("mode") != "apply" or records[0].get("plan_id") != plan_id:
+                records[0].get("mode") != "apply":
+            continue
+        same = records[0].get("plan_id") == plan_id
+        if not same and not in_place:
             continue
         # by start time, then name (stamped to the second, as the start time is); one apply
         # of a plan at a time: an apply's own journal is the newest of the plan
         when = (str(records[0].get("started_at") or ""), path.name)
         if (when > (started, current.name)) != later:
             continue
-        made = sum(1 for s in _outcomes(records).values() if s in _MADE)
+        made = sum(1 for c, s in _outcomes(records).items()
+                   if s in _MADE and (same or c in in_place))
         if made and not _taken_back(path):
             found.append((when, str(path), made))
     return [(path, made) for _, path, made in sorted(found, reverse=True)]

@@ -244,9 +244,13 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
                          "plan")
     created_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     estate = estate_of(snapshot)
-    from remediations.move_secret_to_cmk import REMEDIATION_ID as MOVE, planned_key_policies
+    from remediations import move_secret_to_cmk, replicate_secret
 
-    frozen = tuple(planned_key_policies(c, changes) if c.remediation_id == MOVE else c
+    # the changes whose key's policy is a condition (the key a secret moves to, a new
+    # replica's key) learn the policies the plan's own key-policy changes lead that key to
+    knows = {m.REMEDIATION_ID: m.planned_key_policies
+             for m in (move_secret_to_cmk, replicate_secret)}
+    frozen = tuple(knows[c.remediation_id](c, changes) if c.remediation_id in knows else c
                    for c in changes)
     max_age = config.max_plan_age_hours
     return Plan(plan_id=make_plan_id(estate, created_at, frozen, max_age),

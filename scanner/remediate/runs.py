@@ -277,13 +277,13 @@ def stopped_note(journal_path: str, flight: PlannedChange | None, why: str, *, u
 def changed_since(change: PlannedChange, keys: Sequence[str], since: str,
                   current: Mapping[str, Any] | None = None) -> str:
     """``k1, k2 changed since <since>``, with what the remediator says of a changed condition
-    of the change (``condition_drift(change, key)``, where it has one): the drifted key of a
-    grant-key-decrypt is the key policy's resource, and ``secret_exists`` alone did not say
-    which secret -- two statements on one key are for two (safe-fixes trial round 16). Given
-    the state read now (``current``), a changed policy says which statements differ from the
-    plan's (``policy_drift``)."""
+    of the change (``condition_drift(change, key, current)``, where it has one): the drifted
+    key of a grant-key-decrypt is the key policy's resource, and ``secret_exists`` alone did
+    not say which secret -- two statements on one key are for two (safe-fixes trial round
+    16). Given the state read now (``current``), a changed policy says which statements
+    differ from the plan's (``policy_drift``)."""
     explain = getattr(REMEDIATORS.get(change.remediation_id), "condition_drift", None)
-    notes = [n for n in (explain(change, k) for k in keys) if n] if explain else []
+    notes = [n for n in (explain(change, k, current) for k in keys) if n] if explain else []
     if current is not None:
         notes += [f"{k}: {d}" for k in keys
                   if (d := policy_drift(change.pre_state.get(k), current.get(k)))]
