@@ -1,0 +1,231 @@
+"""One resource's answer the scan cannot read costs that resource's field, as its own gap --
+never the whole service, and never a reading that passes (fault-injection trial round 26).
+
+* A VPC whose ``CidrBlockAssociationSet`` holds an association without ``CidrBlock`` was a
+  KeyError in the EC2 transform: every EC2 listing of the account-Region was lost (peerings,
+  routes, security groups) for one VPC. It is now that VPC's DescribeVpcs gap, its CIDRs not
+  known; a record the transform cannot build for another reason costs its listing only.
+* A secret whose ListSecrets entry lacks ``SecretVersionsToStages`` (or holds it with another
+  type) read as a secret without versions: a stuck AWSPENDING was not seen,
+  secret-rotation-failing PASS, scan complete. It is now that secret's gap and the rule's
+  UNKNOWN. A secret created without a value has no map in AWS (nor in moto): no gap.
+
+The answers are edited after botocore parsed them (``after-call``), as AWS would send them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+import pytest
+
+from helpers.engine_helpers import NOW
+from scanner.aws.executor import SynchronousExecutor
+from scanner.collect import CollectOptions, collect
+from scanner.engine import evaluate, load_ruleset, parse_config
+from scanner.engine.loader import Ruleset
+from scanner.findings import Status
+from scanner.graph.builder import build_graph
+from scanner.model import RegionSnapshot, Snapshot
+from scanner.snapshot_io import read_snapshot
+
+from conftest import account_session, fresh_session
+
+REGION = "us-east-1"
+ROLE = "OrganizationAccountAccessRole"
+
+
+def _edit(session: boto3.Session, operation: str, change: Callable[[Any], None]) -> None:
+    def hook(parsed: Any = None, model: Any = None, **_: Any) -> None:
+        if model is not None and model.name == operation and isinstance(parsed, dict):
+            change(parsed)
+
+    session.events.register("after-call", hook)
+
+
+def _collect(tmp_path: Path, session: boto3.Session, estate: Any) -> Snapshot:
+    opts = CollectOptions(out=tmp_path / "snap.json.gz", regions=(REGION,), role_name=ROLE,
+                          max_attempts=1, accounts=(estate.security,))
+    return read_snapshot(collect(opts, executor=SynchronousExecutor(),
+                                 session_factory=lambda _: session))
+
+
+def _region(snapshot: Snapshot) -> RegionSnapshot:
+    return next(r for a in snapshot.accounts for r in a.regions if r.region == REGION)
+
+
+def _status(snapshot: Snapshot, rule_id: str, arn: str) -> Status:
+    rule = load_ruleset().get(rule_id)
+    assert rule is not None
+    found = evaluate(build_graph(snapshot), snapshot, None, Ruleset(rules=(rule,)),
+                     parse_config({"emit_pass": True}, path="(test)"), NOW)
+    (status,) = {f.status for f in found if f.resource.arn == arn}
+    return status
+
+
+# ----------------------------------------------------------------------------- EC2
+
+
+def _cidr_association(change: Callable[[dict[str, Any]], Any]) -> Callable[[Any], None]:
+    def edit(parsed: Any) -> None:
+        for vpc in parsed.get("Vpcs") or ():
+            for association in vpc.get("CidrBlockAssociationSet") or ():
+                change(association)
+    return edit
+
+
+def test_a_vpc_read_whole_has_its_cidr_and_no_gap(tmp_path: Path, estate: Any,
+                                                  scan_session: boto3.Session) -> None:
+    snapshot = _collect(tmp_path, scan_session, estate)
+    vpcs = {v.vpc_id: v.cidrs for v in _region(snapshot).vpcs}
+    assert vpcs[estate.vpc_id] == ("10.0.0.0/16",)
+    assert not [c for c in snapshot.coverage if c.service == "ec2"]
+
+
+@pytest.mark.parametrize("change", [lambda a: a.pop("CidrBlock"),
+                                    lambda a: a.update(CidrBlock=None),
+                                    lambda a: a.update(CidrBlock=["10.0.0.0/16"]),
+                                    lambda a: a.update(CidrBlockState="associated")],
+                         ids=["missing", "null", "list", "state-as-text"])
+def test_a_vpc_cidr_association_without_its_block_is_that_vpcs_gap_not_all_of_ec2(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session,
+        change: Callable[[dict[str, Any]], Any]) -> None:
+    _edit(scan_session, "DescribeVpcs", _cidr_association(change))
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.service == "ec2"]
+    arn = f"arn:aws:ec2:{REGION}:{estate.security}:vpc/{estate.vpc_id}"
+    assert [(g.operation, g.error_code, g.resource_arn) for g in gaps
+            if g.resource_arn == arn] == [("DescribeVpcs", "UnexpectedAnswer", arn)]
+    assert all(g.operation == "DescribeVpcs" and g.resource_arn for g in gaps)  # default VPC
+    (gap,) = [g for g in gaps if g.resource_arn == arn]
+    assert gap.message.startswith("DescribeVpcs answered ")
+    assert gap.message.endswith(f" for {estate.vpc_id}: its CIDRs are not known")
+    region = _region(snapshot)
+    vpcs = {v.vpc_id: v.cidrs for v in region.vpcs}
+    assert vpcs[estate.vpc_id] == ()  # not known: the network-path rule reads it as unknown
+    assert "ec2" not in region.unread_services  # the other VPCs and listings stand
+    assert region.route_tables and region.security_groups
+    assert not snapshot.complete
+
+
+def test_a_record_the_transform_cannot_build_costs_its_listing_not_all_of_ec2(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    """A route table's association answered as text (an answer nothing checks for) crashed
+    the transform: every EC2 listing of the account-Region was lost."""
+    def edit(parsed: Any) -> None:
+        for table in parsed.get("RouteTables") or ():
+            table["Associations"] = ["rtbassoc-1"]
+
+    _edit(scan_session, "DescribeRouteTables", edit)
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.service == "ec2"]
+    assert [(g.operation, g.error_kind) for g in gaps] == [("DescribeRouteTables", "fatal")]
+    assert gaps[0].message.startswith("ec2 collector failed on AttributeError")
+    region = _region(snapshot)
+    assert region.route_tables == ()
+    assert {"ec2", "ec2.route_tables"} <= set(region.unread_services)
+    assert "ec2.vpcs" not in region.unread_services and "ec2.peerings" not in \
+        region.unread_services
+    assert region.vpcs and region.security_groups
+    assert not snapshot.complete
+
+
+# ----------------------------------------------------------------------------- Secrets
+
+
+@pytest.fixture(scope="module")
+def stuck(estate: Any) -> str:
+    """A rotation-enabled secret with AWSPENDING stuck on a version that is not AWSCURRENT."""
+    session = account_session(fresh_session(), estate.security)
+    role = session.client("iam").create_role(RoleName="rotator", AssumeRolePolicyDocument=(
+        json.dumps({"Version": "2012-10-17", "Statement": []})))["Role"]["Arn"]
+    function = session.client("lambda").create_function(
+        FunctionName="rotate", Runtime="python3.12", Role=role, Handler="index.handler",
+        Code={"ZipFile": _zip()})["FunctionArn"]
+    sm = session.client("secretsmanager")
+    arn = str(sm.create_secret(Name="db/stuck", SecretString="one")["ARN"])
+    sm.rotate_secret(SecretId=arn, RotationLambdaARN=function, RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    sm.put_secret_value(SecretId=arn, SecretString="two", VersionStages=["AWSPENDING"])
+    return arn
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def _stages(change: Callable[[dict[str, Any]], Any], arn: str) -> Callable[[Any], None]:
+    def edit(parsed: Any) -> None:
+        for entry in parsed.get("SecretList") or ():
+            if entry.get("ARN") == arn:
+                change(entry)
+    return edit
+
+
+def test_a_stuck_pending_label_is_seen_when_the_answer_is_whole(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, stuck: str) -> None:
+    snapshot = _collect(tmp_path, scan_session, estate)
+    assert _status(snapshot, "secret-rotation-failing", stuck) == Status.FAIL
+    assert not [c for c in snapshot.coverage if c.service == "secretsmanager"]
+
+
+@pytest.mark.parametrize("change", [lambda e: e.pop("SecretVersionsToStages"),
+                                    lambda e: e.update(SecretVersionsToStages=None)],
+                         ids=["missing", "null"])
+def test_a_secret_answered_without_its_stage_map_is_its_gap_and_unknown_not_pass(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, stuck: str,
+        change: Callable[[dict[str, Any]], Any]) -> None:
+    _edit(scan_session, "ListSecrets", _stages(change, stuck))
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.service == "secretsmanager"]
+    assert [(g.operation, g.error_code, g.resource_arn) for g in gaps] == [
+        ("ListSecrets", "UnexpectedAnswer", stuck)]
+    assert gaps[0].message == (f"ListSecrets answered without SecretVersionsToStages for "
+                               f"{stuck}: its staging labels are not known")
+    secrets = {s.arn: s for s in _region(snapshot).secrets}
+    assert secrets[stuck].unread == ("version_stages",)
+    assert secrets[stuck].version_stages == {}
+    assert secrets[estate.plain_secret_arn].unread == ()  # the others are read
+    assert _status(snapshot, "secret-rotation-failing", stuck) == Status.UNKNOWN
+    assert not snapshot.complete
+
+
+@pytest.mark.parametrize("change", [
+    lambda e: e.update(SecretVersionsToStages=[]),
+    lambda e: e.update(SecretVersionsToStages={
+        v: " ".join(labels) for v, labels in e["SecretVersionsToStages"].items()}),
+], ids=["list", "labels-as-text"])
+def test_a_stage_map_of_another_type_is_a_gap_and_unknown_not_pass(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, stuck: str,
+        change: Callable[[dict[str, Any]], Any]) -> None:
+    """The answer's types are checked against the model first (scanner.aws.responses:
+    the whole ListSecrets page); the collector's own check stands behind it."""
+    _edit(scan_session, "ListSecrets", _stages(change, stuck))
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.service == "secretsmanager"]
+    assert [(g.operation, g.error_code) for g in gaps] == [("ListSecrets", "UnexpectedAnswer")]
+    assert "SecretVersionsToStages" in gaps[0].message
+    region = _region(snapshot)
+    assert region.secrets == () and "secretsmanager" in region.unread_services
+    assert not snapshot.complete
+
+
+def test_a_secret_created_without_a_value_has_no_stage_map_and_no_gap(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    sm = account_session(fresh_session(), estate.security).client("secretsmanager")
+    arn = str(sm.create_secret(Name="empty")["ARN"])
+    try:
+        snapshot = _collect(tmp_path, scan_session, estate)
+    finally:
+        sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    secrets = {s.arn: s for s in _region(snapshot).secrets}
+    assert secrets[arn].version_stages == {} and secrets[arn].unread == ()
+    assert _status(snapshot, "secret-rotation-failing", arn) == Status.PASS
+    assert not [c for c in snapshot.coverage if c.service == "secretsmanager"]
