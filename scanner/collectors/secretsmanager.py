@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from scanner.collectors.base import Mapper, Recorder, check_items, iso, paginate, tag_map, \
-    unexpected
+    tags_problem, unexpected
 from scanner.policy.arn import with_region
 from scanner.model import ReplicaStatus, Secret
 
@@ -55,6 +55,7 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
     if listed is None:
         return {"secrets": None, "policies": {}, "policy_failed": [], "policy_skipped": []}
     stages_unread = unread_stages(listed, rec)
+    tags_unread = unread_tags(listed, rec)
     policies: dict[str, str | None] = {}
     carried: dict[str, str] = {}
     failed: list[str] = []
@@ -88,7 +89,24 @@ def fetch_secrets(client: Any, rec: Recorder, *, carry: Carry | None = None,
             policies[arn] = response.get("ResourcePolicy")
     return {"secrets": listed, "policies": policies, "policy_failed": failed,
             "policy_skipped": skipped, "policy_carried": carried, "read_at": read_at,
-            "stages_unread": stages_unread}
+            "stages_unread": stages_unread, "tags_unread": tags_unread}
+
+
+def unread_tags(listed: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
+    """The secrets among ``listed`` whose ``Tags`` the answer does not give whole
+    (``base.tags_problem``: a tag without its Value), each recorded as that secret's
+    ListSecrets gap (its ``tags`` unread: a condition on its tags is unknown)."""
+    out: list[str] = []
+    for entry in listed:
+        why = tags_problem(entry.get("Tags"))
+        if why is None:
+            continue
+        arn = str(entry["ARN"])
+        rec.coverage.append(rec.entry(unexpected("ListSecrets", f"{why} for {arn}: its tags "
+                                                                "are not known"),
+                                      "ListSecrets", resource_arn=arn))
+        out.append(arn)
+    return out
 
 
 #: ListSecrets fields that say a secret has (or had) a version: rotation on, a rotation done,
@@ -196,7 +214,7 @@ def transform_secret(entry: Mapping[str, Any], *, account_id: str, region: str,
         deleted_date=iso(entry.get("DeletedDate")),
         owning_service=entry.get("OwningService"),
         primary_region=entry.get("PrimaryRegion"),
-        tags=tag_map(entry.get("Tags")),
+        tags={} if "tags" in unread else tag_map(entry.get("Tags")),
         version_stages={
             str(version): tuple(labels)
             for version, labels in sorted(stages.items())
@@ -216,6 +234,7 @@ def transform_secrets(raw: Mapping[str, Any], *, account_id: str,
         return None
     failed = set(raw.get("policy_failed", ()))
     stages_unread = set(raw.get("stages_unread") or ())
+    tags_unread = set(raw.get("tags_unread") or ())
     skipped = set(raw.get("policy_skipped", ()))
     policies: Mapping[str, str | None] = raw.get("policies", {})
     carried: Mapping[str, str] = raw.get("policy_carried") or {}
@@ -227,6 +246,8 @@ def transform_secrets(raw: Mapping[str, Any], *, account_id: str,
             else ()
         if arn in stages_unread:
             unread += ("version_stages",)
+        if arn in tags_unread:
+            unread += ("tags",)
         stamps: dict[str, str]
         kept: tuple[str, ...]
         if arn in carried:

@@ -34,10 +34,24 @@ from scanner.graph.builder import build_graph
 from scanner.model import RegionSnapshot, Snapshot
 from scanner.snapshot_io import read_snapshot
 
-from conftest import account_session, fresh_session
-
 REGION = "us-east-1"
 ROLE = "OrganizationAccountAccessRole"
+
+
+def fresh_session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name=REGION)
+
+
+def account_session(mgmt: boto3.Session, account_id: str) -> boto3.Session:
+    """(tests/aws/conftest.py's; ``from conftest import`` names another folder's conftest
+    when several test folders run together)"""
+    creds = mgmt.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="estate-setup"
+    )["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=REGION)
 
 
 def _edit(session: boto3.Session, operation: str, change: Callable[[Any], None]) -> None:
@@ -229,3 +243,103 @@ def test_a_secret_created_without_a_value_has_no_stage_map_and_no_gap(
     assert secrets[arn].version_stages == {} and secrets[arn].unread == ()
     assert _status(snapshot, "secret-rotation-failing", arn) == Status.PASS
     assert not [c for c in snapshot.coverage if c.service == "secretsmanager"]
+
+
+# ----------------------------------------------------------------------------- Tags
+
+
+@pytest.fixture(scope="module")
+def tagged(estate: Any) -> str:
+    """A secret anyone may read when it is tagged share=everyone -- and it is."""
+    sm = account_session(fresh_session(), estate.security).client("secretsmanager")
+    arn = str(sm.create_secret(Name="shared/by-tag", SecretString="x",
+                               Tags=[{"Key": "share", "Value": "everyone"}])["ARN"])
+    sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*",
+                       "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                       "Condition": {"StringEquals": {"aws:ResourceTag/share": "everyone"}}}]}))
+    return arn
+
+
+def _tags_of(arn: str, change: Callable[[dict[str, Any]], Any]) -> Callable[[Any], None]:
+    def edit(parsed: Any) -> None:
+        for entry in parsed.get("SecretList") or ():
+            if entry.get("ARN") == arn:
+                for tag in entry.get("Tags") or ():
+                    change(tag)
+    return edit
+
+
+def test_a_secret_public_by_its_tag_is_public_when_the_answer_is_whole(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, tagged: str) -> None:
+    snapshot = _collect(tmp_path, scan_session, estate)
+    assert {s.arn: s.tags for s in _region(snapshot).secrets}[tagged] == {"share": "everyone"}
+    assert _status(snapshot, "secret-policy-public", tagged) == Status.FAIL
+
+
+@pytest.mark.parametrize("change", [lambda t: t.pop("Value"), lambda t: t.update(Value=None)],
+                         ids=["missing", "null"])
+def test_a_secret_tag_without_its_value_is_the_secrets_gap_not_an_empty_value(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session, tagged: str,
+        change: Callable[[dict[str, Any]], Any]) -> None:
+    """Read as ``share=""``, the condition did not hold: secret-policy-public PASS, complete."""
+    _edit(scan_session, "ListSecrets", _tags_of(tagged, change))
+    snapshot = _collect(tmp_path, scan_session, estate)
+    gaps = [c for c in snapshot.coverage if c.service == "secretsmanager"]
+    assert [(g.operation, g.error_code, g.resource_arn, g.message) for g in gaps] == [
+        ("ListSecrets", "UnexpectedAnswer", tagged,
+         f"ListSecrets answered a tag without Value (tag share) for {tagged}: its tags are "
+         "not known")]
+    secrets = {s.arn: s for s in _region(snapshot).secrets}
+    assert secrets[tagged].unread == ("tags",) and secrets[tagged].tags == {}
+    # the tag is not known: the statement may apply (was PASS, read as share="")
+    assert _status(snapshot, "secret-policy-public", tagged) != Status.PASS
+    assert not snapshot.complete
+
+
+def test_a_role_tag_without_its_value_is_a_gap_of_iam_not_an_empty_value(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    """aws:PrincipalTag conditions were judged on ``""``; IAM's listing is read as one
+    (an entry's part AWS always sends: round 25), so the account's IAM is the gap."""
+    iam = account_session(fresh_session(), estate.security).client("iam")
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": []}), Tags=[{"Key": "team", "Value": "db"}])
+
+    def edit(parsed: Any) -> None:
+        for role in parsed.get("RoleDetailList") or ():
+            for tag in role.get("Tags") or ():
+                tag.pop("Value", None)
+
+    _edit(scan_session, "GetAccountAuthorizationDetails", edit)
+    try:
+        snapshot = _collect(tmp_path, scan_session, estate)
+    finally:
+        iam.delete_role(RoleName="tagged")
+    gaps = [c for c in snapshot.coverage if c.service == "iam"]
+    assert [(g.operation, g.error_code) for g in gaps] == [
+        ("GetAccountAuthorizationDetails", "UnexpectedAnswer")]
+    assert "a tag without Value (tag team) on arn:aws:iam::" in gaps[0].message
+    assert not snapshot.complete
+
+
+def test_a_key_tag_without_its_value_is_the_keys_gap_not_an_empty_value(
+        tmp_path: Path, estate: Any, scan_session: boto3.Session) -> None:
+    kms = account_session(fresh_session(), estate.security).client("kms")
+    kms.tag_resource(KeyId=estate.key_arn, Tags=[{"TagKey": "share", "TagValue": "everyone"}])
+
+    def edit(parsed: Any) -> None:
+        for tag in parsed.get("Tags") or ():
+            tag.pop("TagValue", None)
+
+    _edit(scan_session, "ListResourceTags", edit)
+    try:
+        snapshot = _collect(tmp_path, scan_session, estate)
+    finally:
+        kms.untag_resource(KeyId=estate.key_arn, TagKeys=["share"])
+    gaps = [c for c in snapshot.coverage if c.service == "kms"]
+    assert [(g.operation, g.error_code, g.resource_arn, g.message) for g in gaps] == [
+        ("ListResourceTags", "UnexpectedAnswer", estate.key_arn,
+         "ListResourceTags answered a tag without TagValue (tag share)")]
+    keys = {k.arn: k for k in _region(snapshot).kms_keys}
+    assert "tags" in keys[estate.key_arn].unread
