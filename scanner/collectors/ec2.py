@@ -82,8 +82,8 @@ UNREAD_CIDRS = "vpcs_cidrs_unread"
 def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
     """The VPCs among ``vpcs`` with a CIDR association that is no object or has no
     ``CidrBlock`` (every association AWS answers has its block), each recorded as that VPC's
-    DescribeVpcs gap: its CIDRs are not known (``()``, which the network-path rule reads as
-    unknown). It was a KeyError in the transform, which cost every EC2 listing of the
+    DescribeVpcs gap: its CIDRs are not known (``()`` and "cidrs" in its ``unread``: the
+    network-path rule reads them as unknown, the drift as not read, not as a change). It was a KeyError in the transform, which cost every EC2 listing of the
     account-Region -- peerings, routes, security groups -- for one VPC (fault-injection trial
     round 26)."""
     out: list[str] = []
@@ -148,7 +148,7 @@ def _vpc(item: Mapping[str, Any], account_id: str, region: str,
     if cidrs_unread:  # recorded as the VPC's gap (_unread_cidrs)
         return Vpc(vpc_id=item["VpcId"], account_id=account_id, region=region, cidrs=(),
                    is_default=bool(item.get("IsDefault", False)),
-                   tags=tag_map(item.get("Tags")))
+                   tags=tag_map(item.get("Tags")), unread=("cidrs",))
     cidrs = [
         a["CidrBlock"]
         for a in item.get("CidrBlockAssociationSet") or []

@@ -122,6 +122,8 @@ def test_a_vpc_cidr_association_without_its_block_is_that_vpcs_gap_not_all_of_ec
     region = _region(snapshot)
     vpcs = {v.vpc_id: v.cidrs for v in region.vpcs}
     assert vpcs[estate.vpc_id] == ()  # not known: the network-path rule reads it as unknown
+    (vpc,) = [v for v in region.vpcs if v.vpc_id == estate.vpc_id]
+    assert vpc.unread == ("cidrs",)
     assert "ec2" not in region.unread_services  # the other VPCs and listings stand
     assert region.route_tables and region.security_groups
     assert not snapshot.complete
@@ -343,3 +345,25 @@ def test_a_key_tag_without_its_value_is_the_keys_gap_not_an_empty_value(
          "ListResourceTags answered a tag without TagValue (tag share)")]
     keys = {k.arn: k for k in _region(snapshot).kms_keys}
     assert "tags" in keys[estate.key_arn].unread
+
+
+def test_a_vpc_whose_cidrs_were_not_read_is_not_a_vpc_whose_cidrs_changed(
+        tmp_path: Path, estate: Any) -> None:
+    """The drift of a VPC read whole one night and without its CIDRs the next: "not read:
+    cidrs", never ``cidrs: [10.0.0.0/16] -> []``."""
+    from helpers.scanfactory import stored
+    from scanner.history.diff import diff_scans
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    whole = _collect(tmp_path / "one", fresh_session(), estate)
+    session = fresh_session()
+    _edit(session, "DescribeVpcs", _cidr_association(lambda a: a.pop("CidrBlock")))
+    partial = _collect(tmp_path / "two", session, estate)
+    assert whole.meta.scan_id != partial.meta.scan_id
+    drift = diff_scans(stored(whole), stored(partial))
+    changed = [(c.id, f.field) for c in drift.resources_changed for f in c.fields]
+    assert not [c for c in changed if estate.vpc_id in c[0]], changed
+    # (the default VPC too: one line for both, naming one of them)
+    assert any(n.reason == "not read: cidrs" and " vpc " in f" {n.subject}"
+               for n in drift.not_assessed), [(n.subject, n.reason) for n in drift.not_assessed]
