@@ -90,8 +90,10 @@ def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]
     for vpc in vpcs:
         associations = vpc.get("CidrBlockAssociationSet")
         if associations is None:
-            continue
-        if not isinstance(associations, list):
+            if isinstance(vpc.get("CidrBlock"), str) and vpc.get("CidrBlock"):
+                continue  # its primary CIDR (_vpc)
+            why = "without CidrBlock or CidrBlockAssociationSet"
+        elif not isinstance(associations, list):
             why = f"CidrBlockAssociationSet as {type(associations).__name__}"
         elif any(not isinstance(a, Mapping) or not isinstance(a.get("CidrBlock"), str)
                  or not a.get("CidrBlock")

@@ -367,3 +367,24 @@ def test_a_vpc_whose_cidrs_were_not_read_is_not_a_vpc_whose_cidrs_changed(
     # (the default VPC too: one line for both, naming one of them)
     assert any(n.reason == "not read: cidrs" and " vpc " in f" {n.subject}"
                for n in drift.not_assessed), [(n.subject, n.reason) for n in drift.not_assessed]
+
+
+def test_a_vpc_without_any_cidr_is_that_vpcs_gap(tmp_path: Path, estate: Any,
+                                                 scan_session: boto3.Session) -> None:
+    """Every VPC has its primary CIDR: one answered without it and without associations was
+    a VPC with no CIDR, no gap."""
+    def edit(parsed: Any) -> None:
+        for vpc in parsed.get("Vpcs") or ():
+            if vpc.get("VpcId") == estate.vpc_id:
+                vpc.pop("CidrBlock", None)
+                vpc.pop("CidrBlockAssociationSet", None)
+
+    _edit(scan_session, "DescribeVpcs", edit)
+    snapshot = _collect(tmp_path, scan_session, estate)
+    arn = f"arn:aws:ec2:{REGION}:{estate.security}:vpc/{estate.vpc_id}"
+    assert [(g.operation, g.resource_arn, g.message) for g in snapshot.coverage] == [
+        ("DescribeVpcs", arn, f"DescribeVpcs answered without CidrBlock or "
+                              f"CidrBlockAssociationSet for {estate.vpc_id}: its CIDRs are "
+                              "not known")]
+    (vpc,) = [v for v in _region(snapshot).vpcs if v.vpc_id == estate.vpc_id]
+    assert vpc.cidrs == () and vpc.unread == ("cidrs",)
