@@ -229,9 +229,13 @@ def collect_region(sessions: AwsSessions, account_id: str, region: str, *,
         services.shutdown(wait=True)
         reads.shutdown(wait=True)
 
+    crashed: dict[str, Exception] = {}
     network = guarded(ec2.SERVICE, lambda: ec2.transform_network(
-        raw[ec2.SERVICE], account_id=account_id, region=region)) or \
+        raw[ec2.SERVICE], account_id=account_id, region=region, crashed=crashed)) or \
         {part: None for part in ec2.LISTINGS}
+    for part, exc in crashed.items():  # one listing lost, not the whole of EC2
+        recs[ec2.SERVICE].coverage.append(_crash_entry(exc, account_id, region, ec2.SERVICE,
+                                                       operation=ec2.LISTINGS[part][0]))
     failed = [part for part, records in network.items() if records is None]
     if failed:
         # "ec2" for every reader of the network, and which listings failed (``ec2.peerings``)
@@ -289,7 +293,8 @@ def collect_iam(sessions: AwsSessions, account_id: str,
     return (to_jsonable(snapshot) if snapshot is not None else None), rec.coverage
 
 
-def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> CoverageEntry:
+def _crash_entry(exc: Exception, account_id: str, region: str, service: str, *,
+                 operation: str = "(collector)") -> CoverageEntry:
     """A bug in a collector must not read as an empty account: it becomes a fatal entry. One
     log line says so; the traceback is logged at DEBUG (shown with --debug), never on an
     ordinary run ("never a traceback")."""
@@ -301,7 +306,7 @@ def _crash_entry(exc: Exception, account_id: str, region: str, service: str) -> 
     log.error("collector crashed in %s/%s: %s", account_id, region, message)
     log.debug("traceback of the crash in %s/%s (%s)", account_id, region, service, exc_info=exc)
     return CoverageEntry(account_id=account_id, region=region, service=service,
-                         operation="(collector)", error_code=type(exc).__name__,
+                         operation=operation, error_code=type(exc).__name__,
                          error_kind="fatal", message=message)
 
 

@@ -203,6 +203,8 @@ class Vpc:
     cidrs: tuple[str, ...] = ()
     is_default: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: "cidrs" when its CIDR associations could not be read (``cidrs`` is then ``()``)
+    unread: tuple[str, ...] = ()
 
 
 @_frozen()

@@ -424,14 +424,15 @@ def _resource_base(account_id: str, region: str, settings: AccessSettings) -> tu
     return ctx, no_org
 
 
-def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
+def resource_context(*, account_id: str, region: str, tags: Mapping[str, str] | None,
                      settings: AccessSettings, kms: bool, secret_arn: str,
                      rotation: tuple[bool | None, str | None] = (None, None),
                      key: Mapping[str, Any] | None = None) -> ResourceContext:
     """(the request context the resource gives, prefixes of keys known absent, the time
     floor). ``rotation``: (rotation enabled, the rotation function's ARN) as listed, (None,
     ...) when not read. ``key``: the record of the key the Decrypt is on (its properties:
-    ``key_property_context``), None when not collected."""
+    ``key_property_context``), None when not collected. ``tags`` None: the secret's tags
+    were not read (coverage): no tag key is known, present or absent."""
     ctx, no_org = _resource_base(account_id, region, settings)
     prefixes: tuple[str, ...] = ()
     if kms:
@@ -467,14 +468,14 @@ def resource_context(*, account_id: str, region: str, tags: Mapping[str, str],
         # the secret does not list (not marked absent). IAM conformance trial round 19: the
         # last of the two tags was read, a confident answer by dict order
         values: dict[str, set[str]] = {}
-        for k, v in tags.items():
+        for k, v in (tags or {}).items():
             values.setdefault(k.lower(), set()).add(v)
         for k, vs in values.items():
             if len(vs) == 1:
                 (v,) = vs
                 ctx[f"aws:resourcetag/{k}"] = (v,)
                 ctx[f"secretsmanager:resourcetag/{k}"] = (v,)
-        prefixes = () if any(len(vs) > 1 for vs in values.values()) else \
+        prefixes = () if tags is None or any(len(vs) > 1 for vs in values.values()) else \
             ("aws:resourcetag/", "secretsmanager:resourcetag/")
         # Secrets Manager UG, condition keys, secretsmanager:resource/AllowRotationLambdaArn:
         # "Filters the request based on the ARN of the Lambda rotation function attached to

@@ -79,11 +79,13 @@ def secret_resource_context(arn: str, attrs: Mapping[str, Any],
 
 
 def _secret_side(arn: str, attrs: Mapping[str, Any]) -> tuple[
-        str, str, dict[str, str], tuple[bool | None, str | None]]:
-    """What ``secret_resource_context`` reads of a secret: (account, Region, tags, rotation)
-    -- also what ``_Contexts`` shares its contexts by."""
+        str, str, dict[str, str] | None, tuple[bool | None, str | None]]:
+    """What ``secret_resource_context`` reads of a secret: (account, Region, tags -- None when
+    they were not read, "tags" in its ``unread`` --, rotation) -- also what ``_Contexts``
+    shares its contexts by."""
+    tags = None if "tags" in (attrs.get("unread") or ()) else dict(attrs.get("tags") or {})
     return (attrs.get("account_id") or arn_account(arn) or "", copy_region(arn, attrs),
-            dict(attrs.get("tags") or {}), rotation_of(attrs))
+            tags, rotation_of(attrs))
 
 
 class SecretView:
@@ -230,7 +232,8 @@ class _Contexts:
 
     def sm(self, arn: str, attrs: Mapping[str, Any]) -> ResourceContext:
         account, region, tags, rotation = _secret_side(arn, attrs)
-        key = (account, region, tuple(sorted(tags.items())), rotation)
+        key = (account, region, None if tags is None else tuple(sorted(tags.items())),
+               rotation)
         hit = self._sm.get(key)
         if hit is None:
             hit = self._sm[key] = secret_resource_context(arn, attrs, self.settings)
@@ -328,6 +331,9 @@ def secret_copies(graph: nx.MultiDiGraph) -> Iterator[tuple[str, str, dict[str, 
             # its primary's), as rules, suppressions and reports see them
             merged.update(region=region, kms_key_id=attrs.get("kms_key_id"),
                           tags=attrs.get("tags", merged.get("tags")))
+            # whether those tags were read is the replica node's say too
+            merged["unread"] = [u for u in merged.get("unread") or () if u != "tags"] + (
+                ["tags"] if "tags" in (attrs.get("unread") or ()) else [])
             yield replica_arn(node, attrs), node, merged, True
 
 

@@ -267,6 +267,26 @@ def tag_map(tags: Any) -> dict[str, str]:
     return out
 
 
+def tags_problem(tags: Any, key: str = "Key", value: str = "Value") -> str | None:
+    """What makes ``tags`` (an answer's tag list) unreadable, or None: a list of objects each
+    with its ``key`` and its ``value`` as text. AWS sends both ("Value" may be empty, never
+    absent); a tag answered without its value was read as ``""``, which a condition on
+    ``aws:ResourceTag/<key>`` (or ``aws:PrincipalTag``) then judged as that value
+    (fault-injection trial round 26)."""
+    if tags is None:
+        return None
+    if not isinstance(tags, list):
+        return f"Tags as {type(tags).__name__}"
+    for tag in tags:
+        if not isinstance(tag, Mapping):
+            return f"a tag that is not an object: {type(tag).__name__}"
+        if not isinstance(tag.get(key), str) or not tag.get(key):
+            return f"a tag without {key}"
+        if not isinstance(tag.get(value), str):
+            return f"a tag without {value} (tag {tag.get(key)})"
+    return None
+
+
 def policy_document(value: Any) -> Mapping[str, Any] | None:
     """An IAM policy document as a dict (botocore usually decodes it; raw text is URL-encoded).
     One that is no JSON object -- another JSON value, or text that is not JSON, URL-encoded or

@@ -7,8 +7,9 @@ collected with is_default=True; the graph builder drops the unused ones.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from scanner.aws.regions import partition_of
 from scanner.collectors.base import Recorder, paginate, tag_map, unexpected
 from scanner.model import (
     NatGateway,
@@ -70,7 +71,45 @@ def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
                                            PaginationConfig={"PageSize": page_size})),
         )
         raw[key] = items
+    raw[UNREAD_CIDRS] = _unread_cidrs(raw["vpcs"] or (), rec)
     return raw
+
+
+#: raw key naming the VPCs whose CIDRs could not be read (``_unread_cidrs``)
+UNREAD_CIDRS = "vpcs_cidrs_unread"
+
+
+def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
+    """The VPCs among ``vpcs`` with a CIDR association that is no object or has no
+    ``CidrBlock`` (every association AWS answers has its block), each recorded as that VPC's
+    DescribeVpcs gap: its CIDRs are not known (``()`` and "cidrs" in its ``unread``: the
+    network-path rule reads them as unknown, the drift as not read, not as a change). It was a KeyError in the transform, which cost every EC2 listing of the
+    account-Region -- peerings, routes, security groups -- for one VPC (fault-injection trial
+    round 26)."""
+    out: list[str] = []
+    for vpc in vpcs:
+        associations = vpc.get("CidrBlockAssociationSet")
+        if associations is None:
+            if isinstance(vpc.get("CidrBlock"), str) and vpc.get("CidrBlock"):
+                continue  # its primary CIDR (_vpc)
+            why = "without CidrBlock or CidrBlockAssociationSet"
+        elif not isinstance(associations, list):
+            why = f"CidrBlockAssociationSet as {type(associations).__name__}"
+        elif any(not isinstance(a, Mapping) or not isinstance(a.get("CidrBlock"), str)
+                 or not a.get("CidrBlock")
+                 or not isinstance(a.get("CidrBlockState") or {}, Mapping)
+                 for a in associations):
+            why = "a CIDR association without CidrBlock"
+        else:
+            continue
+        vpc_id = str(vpc["VpcId"])
+        arn = (f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:"
+               f"vpc/{vpc_id}")
+        rec.coverage.append(rec.entry(unexpected("DescribeVpcs", f"{why} for {vpc_id}: its "
+                                                                 "CIDRs are not known"),
+                                      "DescribeVpcs", resource_arn=arn))
+        out.append(vpc_id)
+    return out
 
 
 def _checked(key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -106,7 +145,12 @@ _DESTINATIONS = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "Destinatio
 # --------------------------------------------------------------------------- pure transforms
 
 
-def _vpc(item: Mapping[str, Any], account_id: str, region: str) -> Vpc:
+def _vpc(item: Mapping[str, Any], account_id: str, region: str,
+         cidrs_unread: bool = False) -> Vpc:
+    if cidrs_unread:  # recorded as the VPC's gap (_unread_cidrs)
+        return Vpc(vpc_id=item["VpcId"], account_id=account_id, region=region, cidrs=(),
+                   is_default=bool(item.get("IsDefault", False)),
+                   tags=tag_map(item.get("Tags")), unread=("cidrs",))
     cidrs = [
         a["CidrBlock"]
         for a in item.get("CidrBlockAssociationSet") or []
@@ -253,11 +297,32 @@ _BUILDERS: dict[str, Any] = {
 }
 
 
-def transform_network(raw: Mapping[str, Any], *, account_id: str,
-                      region: str) -> dict[str, tuple[Any, ...] | None]:
-    """RegionSnapshot field name -> records (None for a listing that failed)."""
+def transform_network(raw: Mapping[str, Any], *, account_id: str, region: str,
+                      crashed: dict[str, Exception] | None = None,
+                      ) -> dict[str, tuple[Any, ...] | None]:
+    """RegionSnapshot field name -> records (None for a listing that failed).
+
+    With ``crashed``, a listing whose records could not be built (an answer nothing checked
+    for: a bug) is None too, and its exception is put there under the listing's key, for
+    the caller to record as that listing's gap: one VPC the transform could not read cost
+    every EC2 listing of the account-Region (fault-injection trial round 26). Without it,
+    the exception propagates."""
     out: dict[str, tuple[Any, ...] | None] = {}
+    unread_cidrs = set(raw.get(UNREAD_CIDRS) or ())
     for key, build in _BUILDERS.items():
         items = raw.get(key)
-        out[key] = None if items is None else tuple(build(i, account_id, region) for i in items)
+        if items is None:
+            out[key] = None
+            continue
+        try:
+            if key == "vpcs":
+                out[key] = tuple(_vpc(i, account_id, region, i.get("VpcId") in unread_cidrs)
+                                 for i in items)
+            else:
+                out[key] = tuple(build(i, account_id, region) for i in items)
+        except Exception as exc:  # noqa: BLE001 -- handed to the caller, recorded as a gap
+            if crashed is None:
+                raise
+            crashed[key] = exc
+            out[key] = None
     return out

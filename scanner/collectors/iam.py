@@ -44,10 +44,14 @@ def _check_parts(item: Mapping[str, Any]) -> None:
     ARN, or a permissions boundary without its ARN: AWS always sends them. The first was a
     KeyError that failed the IAM collector as a crash; the other two were left out without a
     word -- a role's attached policy, or its boundary, gone from every access verdict
-    (fault-injection trial round 25)."""
+    (fault-injection trial round 25). So is a role's or user's tag without its value
+    (``base.tags_problem``): read as ``""`` (round 26)."""
     for key, field in _PART_KEYS.items():
         if item.get(key) is not None:
             check_items(OPERATION, f"{key} of {item.get('Arn')}", item.get(key), (field,))
+    why = base.tags_problem(item.get("Tags"))
+    if why is not None:  # read as "": aws:PrincipalTag conditions judged on it (round 26)
+        raise base.unexpected(OPERATION, f"{why} on {item.get('Arn')}")
     boundary = item.get("PermissionsBoundary")
     if boundary is not None and not (isinstance(boundary, Mapping)
                                      and boundary.get("PermissionsBoundaryArn")):
@@ -103,6 +107,9 @@ def _attached(items: Any) -> tuple[str, ...]:
 
 
 def _boundary(item: Mapping[str, Any]) -> str | None:
+    why = base.tags_problem(item.get("Tags"))
+    if why is not None:  # read as "": aws:PrincipalTag conditions judged on it (round 26)
+        raise base.unexpected(OPERATION, f"{why} on {item.get('Arn')}")
     boundary = item.get("PermissionsBoundary") or {}
     arn = boundary.get("PermissionsBoundaryArn")
     return str(arn) if arn else None

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate, unexpected
+from scanner.collectors.base import Mapper, Recorder, expect, iso, paginate, tags_problem, \
+    unexpected
 from scanner.model import KeyGrant, KmsKey
 
 SERVICE = "kms"
@@ -132,8 +133,9 @@ def listed_tags(client: Any, key_arn: str) -> dict[str, str]:
     unreadable, never a tag read as empty."""
     tags = paginate(client, "list_resource_tags", "Tags", identity="TagKey",
                     KeyId=key_arn, PaginationConfig={"PageSize": 50})
-    if any(not isinstance(t.get("TagValue"), str) for t in tags):
-        raise unexpected("ListResourceTags", "an entry without TagValue")
+    why = tags_problem(tags, "TagKey", "TagValue")
+    if why is not None:
+        raise unexpected("ListResourceTags", why)
     return {str(t["TagKey"]): str(t["TagValue"]) for t in tags}
 
 

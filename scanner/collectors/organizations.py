@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from scanner.collectors.base import Recorder, expect, paginate
+from scanner.collectors.base import Recorder, check_items, expect, paginate
 from scanner.model import (
     IN_ORGANIZATION,
     MEMBERSHIP_UNKNOWN,
@@ -54,8 +54,7 @@ def fetch_organization(client: Any, rec: Recorder) -> dict[str, Any]:
         "ListAccounts", lambda: paginate(client, "list_accounts", "Accounts", identity="Id",
                                          PaginationConfig={"PageSize": 20})
     )
-    roots, _ = rec.attempt("ListRoots", lambda: paginate(client, "list_roots", "Roots",
-                                                                 identity="Id"))
+    roots, _ = rec.attempt("ListRoots", lambda: _roots(client))
     raw["roots"] = roots
     units: list[dict[str, Any]] = []
     parents: dict[str, str] = {}
@@ -99,6 +98,20 @@ RCP_TYPE = "RESOURCE_CONTROL_POLICY"
 #: Organizations API Reference, DescribeOrganization: "This account is not a member of an
 #: organization" (AWSOrganizationsNotInUseException) -- an answer, not a failure
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
+
+
+def _roots(client: Any) -> list[dict[str, Any]]:
+    """ListRoots; UnexpectedAnswer for a root's policy type without its ``Type`` or
+    ``Status`` (AWS sends both: PolicyTypeSummary): read as a type that is not ENABLED, an
+    SCP's explicit Deny had "no effect" -- every access it denies was judged allowed, and
+    secret-cross-account-access-broken passed (fault-injection trial round 26). The roots are
+    then unread, as when ListRoots fails: each account's path is unknown, never SCP-free."""
+    roots = paginate(client, "list_roots", "Roots", identity="Id")
+    for root in roots:
+        if root.get("PolicyTypes") is not None:
+            check_items("ListRoots", f"PolicyTypes of {root['Id']}", root["PolicyTypes"],
+                        ("Type", "Status"))
+    return roots
 
 
 def fetch_membership(client: Any, rec: Recorder) -> dict[str, Any]:

@@ -366,7 +366,8 @@ class _Builder:
                 self.node(node_id, NodeKind.SECRET_REPLICA, s.account_id, r.region,
                           primary_arn=s.arn, name=s.name, kms_key_id=r.kms_key_id,
                           status=r.status, status_message=r.status_message,
-                          last_accessed=r.last_accessed, tags=s.tags, listed=False, unread=[])
+                          last_accessed=r.last_accessed, tags=s.tags, listed=False,
+                          unread=["tags"] if "tags" in s.unread else [])
                 self.owned(node_id, s.account_id)
                 self.edge(node_id, s.arn, EdgeKind.REPLICA_OF)
 
@@ -378,8 +379,12 @@ class _Builder:
             primary = primary_arn_of(s)
             node_id = replica_node(primary, s.region)
             if node_id in self.g:
-                self.g.nodes[node_id].update(kms_key_id=s.kms_key_id, listed=True,
-                                             replica_arn=s.arn, tags=s.tags)
+                node = self.g.nodes[node_id]
+                node.update(kms_key_id=s.kms_key_id, listed=True, replica_arn=s.arn,
+                            tags=s.tags)
+                # its tags are its listing's reading now: unread when that one is
+                node["unread"] = [u for u in node.get("unread") or () if u != "tags"] + (
+                    ["tags"] if "tags" in s.unread else [])
                 if s.last_accessed:  # the replica's own listing says when it was read
                     self.g.nodes[node_id]["last_accessed"] = s.last_accessed
             else:
@@ -388,7 +393,8 @@ class _Builder:
                           primary_arn=primary, name=s.name, kms_key_id=s.kms_key_id,
                           status=None, status_message=None, last_accessed=s.last_accessed,
                           tags=s.tags, listed=True, replica_arn=s.arn,
-                          unread=[] if not primary_known else ["status"])
+                          unread=([] if not primary_known else ["status"])
+                          + (["tags"] if "tags" in s.unread else []))
                 self.owned(node_id, s.account_id)
                 if primary_known:
                     self.edge(node_id, primary, EdgeKind.REPLICA_OF)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
 
 from scanner.collectors import organizations
@@ -85,3 +86,44 @@ def test_one_failed_describe_policy_leaves_the_other_policies_read(aws: boto3.Se
     assert unread.policy_id == listed[0] and unread.targets is not None
     assert [cp.policy_id for cp in result.policies
             if cp.policy_type == "SERVICE_CONTROL_POLICY"] == listed[1:]
+
+
+def _drop_policy_type_field(session: boto3.Session, field: str) -> None:
+    def hook(parsed: Any = None, model: Any = None, **_: Any) -> None:
+        if model is not None and model.name == "ListRoots" and isinstance(parsed, dict):
+            for root in parsed.get("Roots") or ():
+                for summary in root.get("PolicyTypes") or ():
+                    summary.pop(field, None)
+
+    session.events.register("after-call.organizations", hook)
+
+
+@pytest.mark.parametrize("field", [None, "Status", "Type"])
+def test_a_root_policy_type_without_its_status_is_a_gap_not_scps_disabled(
+        aws: boto3.Session, field: str | None) -> None:
+    """Fault-injection trial round 26: a root's policy type answered without ``Status`` read
+    as a type not enabled -- the SCPs "have no effect", every access an SCP denies was judged
+    allowed (secret-cross-account-access-broken PASS), and the scan complete. It is the
+    ListRoots gap: the roots are unread, the enabled types not known (None)."""
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]
+    org.enable_policy_type(RootId=root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    if field is not None:
+        _drop_policy_type_field(aws, field)
+    rec = Recorder(account_id="123456789012", region="global", service="organizations")
+
+    organization = organizations.transform_organization(
+        organizations.fetch_organization(aws.client("organizations"), rec))
+
+    gaps = [(c.operation, c.error_code, c.message) for c in rec.coverage]
+    if field is None:
+        assert gaps == []
+        assert organization.policy_types_enabled == ("SERVICE_CONTROL_POLICY",)
+        assert organization.root_id == root["Id"]
+        return
+    assert gaps == [("ListRoots", "UnexpectedAnswer",
+                     f"ListRoots answered an entry without {field}")]
+    assert organization.policy_types_enabled is None  # not known -- never () (none enabled)
+    assert organization.root_id is None
+    assert [a.account_id for a in organization.accounts] == ["123456789012"]  # still listed

@@ -63,6 +63,10 @@ def rotation_network_path(ctx: RuleContext, node_id: str, attrs: Mapping[str, An
     if not fns:
         return unknown(f"rotation function {arn} (not found: see "
                        "secret-rotation-function-missing)")
+    if "tags" in (attrs.get("unread") or ()):
+        # which database VPCs it serves is its secretgraph:db-vpc tag (DB_VPC_TAG)
+        return unknown("the secret's tags, which name the database VPCs its rotation "
+                       "function serves (not read: see coverage)")
     declared = declared_db_vpcs(attrs.get("tags"))
     # the function's VPC, or the version's or alias's own the ARN names (a version keeps the
     # VPC it was published with: graph.schema.rotation_function)
