@@ -248,7 +248,7 @@ def open_statements(policy: Policy | None, *, action: str, resource: str, own_ac
                 zone = sorted(a for a in settings.org_account_ids if settings.in_zone(a))
             # the resource's own facts, for a path headed by ${aws:ResourceOrgID}
             # (``_ou_paths``): unknown to the probe, it admitted every account
-            facts = {"aws:resourceaccount": (own_account,)}
+            facts: dict[str, tuple[str, ...]] = {"aws:resourceaccount": (own_account,)}
             if settings.org_id and own_account in settings.org_account_ids:
                 facts["aws:resourceorgid"] = (settings.org_id,)
             admitted = frozenset(a for a in zone if evaluate_statement(
