@@ -60,8 +60,8 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
     grant-key-decrypt when evidence ``gates[<principal>].key_policy`` is DENIED; an identity
     policy, SCP or RCP that blocks is left to a person, the reason saying which (evidence
     ``denied_by_policies``), as is the secret policy's own NotPrincipal Deny that denies a
-    principal for its permissions boundary (gate ``resource_policy`` DENIED: no Allow added to
-    the key policy lifts it).
+    principal for its permissions boundary, or a role it lists for naming none of its sessions
+    (gate ``resource_policy`` DENIED: no Allow added to the key policy lifts it).
     """
     if not isinstance(rid, str) or not rid:
         # the rule's YAML (remediation.id) is the one map from rule to remediator
@@ -95,9 +95,11 @@ def resolve_remediation(rid: object, resource_type: str, principal: str | None,
         # IAM User Guide, NotPrincipal: it "will always deny any IAM principal that has a
         # permissions boundary policy attached"; the guide recommends ArnNotEquals on
         # aws:PrincipalArn instead (ground-truth trial round 12)
+        # and a role it lists without any of its sessions ("Principals must always name a
+        # specific session": IAM conformance trial round 36)
         fix.append("the secret policy's Deny with NotPrincipal (it denies a principal with a "
-                   "permissions boundary whatever it lists: use ArnNotEquals on "
-                   "aws:PrincipalArn instead)")
+                   "permissions boundary whatever it lists, and a role's sessions unless one "
+                   "is named: use ArnNotEquals on aws:PrincipalArn instead)")
     if "identity_policy" in denied:
         fix.append("the principal's identity policy (or its permissions boundary)")
     if "scp" in denied:

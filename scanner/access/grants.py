@@ -28,7 +28,7 @@ from scanner.policy.exposure import (
 )
 from scanner.policy.narrowing import (
     RESOURCE_ACCOUNT, condition_accounts, condition_organizations, confined_accounts,
-    mentioned_accounts, narrows,
+    mentioned_accounts, narrows, resource_facts,
 )
 from scanner.policy.arn import arn_partition, partition
 from scanner.policy.matching import action_matches
@@ -177,7 +177,10 @@ def _ou_paths(st: Statement, org_id: str | None, variables: bool) -> tuple[str, 
     for c in st.conditions:
         if c.key != "aws:principalorgpaths" or not narrows(c, variables=variables):
             continue
-        values = tuple(v.strip() for v in c.values)
+        # the secret's own organization by its variable is ours (narrowing.resource_facts:
+        # ``${aws:ResourceOrgID}/*`` is our organization's every path)
+        values = tuple(resource_facts(v.strip(), org=org_id) if variables else v.strip()
+                       for v in c.values)
         if any(_whole_org_path(v, org_id) for v in values):
             continue
         return tuple(sorted(v for v in values
@@ -243,8 +246,13 @@ def open_statements(policy: Policy | None, *, action: str, resource: str, own_ac
         if paths is not None:
             if zone is None:
                 zone = sorted(a for a in settings.org_account_ids if settings.in_zone(a))
+            # the resource's own facts, for a path headed by ${aws:ResourceOrgID}
+            # (``_ou_paths``): unknown to the probe, it admitted every account
+            facts: dict[str, tuple[str, ...]] = {"aws:resourceaccount": (own_account,)}
+            if settings.org_id and own_account in settings.org_account_ids:
+                facts["aws:resourceorgid"] = (settings.org_id,)
             admitted = frozenset(a for a in zone if evaluate_statement(
-                st, _probe(a, settings, action, resource, {}, settings.org_paths.get(a)),
+                st, _probe(a, settings, action, resource, facts, settings.org_paths.get(a)),
                 policy, kind)[0] is not Tri.FALSE)
             out.append(OpenStatement(label=st.label, kind="paths", accounts=admitted,
                                      paths=paths))

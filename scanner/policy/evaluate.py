@@ -17,7 +17,8 @@ from scanner.policy.variables import literal_pattern_value, substitute_variables
 from scanner.policy.matching import (INDEXED_PATTERNS, action_matches, arn_matches, index_of,
                                      literal_prefix)
 from scanner.policy.parse import Policy, Statement
-from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, deleted_principals,
+from scanner.policy.principals import (NOT_PRINCIPAL_BOUNDARY, NOT_PRINCIPAL_NO_SESSION,
+                                       deleted_principals,
                                        denied_for_boundary, match_principal,
                                        not_principal_applies, principal_index, session_match)
 from scanner.policy.request import KeyState, Request
@@ -367,6 +368,11 @@ def evaluate_policy(policy: Policy, request: Request,
                 # from the list that names the principal (ground-truth trial round 12)
                 reasons.append(f"{st.label} Deny applies ({NOT_PRINCIPAL_BOUNDARY}, whatever "
                                "NotPrincipal lists)")
+            elif st.effect == "Deny" and st.not_principal is not None and \
+                    NOT_PRINCIPAL_NO_SESSION in not_principal_applies(
+                        st.not_principal, request, "Deny")[1]:
+                # the role is listed, none of its sessions: said, as the boundary is
+                reasons.append(f"{st.label} Deny applies ({NOT_PRINCIPAL_NO_SESSION})")
             else:
                 reasons.append(f"{st.label} {ALLOW_APPLIES}" if st.effect == "Allow"
                                else f"{st.label} {effect} applies")

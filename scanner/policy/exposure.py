@@ -35,7 +35,7 @@ from scanner.policy.matching import action_matches, arn_pattern_segments, glob_m
 from scanner.policy.narrowing import (ARN_KEYS, RESOURCE_ACCOUNT, USERID_KEY, condition_accounts,
                                       condition_organizations, confined_accounts,
                                       is_narrowed, is_organization, mentioned_accounts,
-                                      narrows, userid_account, userid_head)
+                                      narrows, resource_facts, userid_account, userid_head)
 from scanner.policy.parse import Policy, Statement, statement_label
 from scanner.policy.principals import names_role, session_kind
 from scanner.policy.request import (ASSUMED_ROOT, IAM_CALLER_TYPES, PRINCIPAL_ARN, PRINCIPAL_TYPE,
@@ -232,7 +232,11 @@ def unknown_account_grants(policy: Policy | None, known_ids: AbstractSet[str] = 
         if not narrowing or any(c.key != USERID_KEY for c in narrowing):
             continue
         for c in narrowing:
-            ids = tuple(v for v in c.values if userid_account(v.strip()) is None
+            # ``${aws:ResourceAccount}:*`` heads the value with the secret's own account
+            # (narrowing.resource_facts): that account's federated users, no unknown one
+            ids = tuple(v for v in c.values
+                        if userid_account(resource_facts(v.strip()) if variables
+                                          else v.strip()) is None
                         and userid_head(v.strip()) not in known_ids)
             if ids:
                 out.append(_match(st, principals=ids, via="condition", condition_key=c.key))

@@ -9,6 +9,8 @@ through it or directly."""
 
 from __future__ import annotations
 
+import re
+
 from scanner.policy.arn import arn_account, is_account_id, principal_account, resource_account
 from scanner.policy.conditions import matchable_values
 from scanner.policy.matching import compared_value, head_account
@@ -98,6 +100,32 @@ _RESOURCE_FACT = {"aws:principalorgid": "${aws:resourceorgid}",
                   "kms:calleraccount": "${aws:resourceaccount}"}
 
 
+#: the policy variables of the resource's own facts, wherever they stand in a value: its
+#: account inside an ARN (``arn:aws:iam::${aws:ResourceAccount}:role/*``), heading a user id
+#: (``${aws:ResourceAccount}:*``), as aws:SourceAccount; its organization heading an
+#: organization path (``${aws:ResourceOrgID}/*``), as aws:SourceOrgID -- each names that
+#: one account or organization, as its literal id would (IAM conformance trial round 36:
+#: only the whole-value forms of ``_RESOURCE_FACT`` were read so; a ``*`` grant confined to
+#: the secret's own account's roles by its variable was "everyone", an over-broad grant of
+#: secretsmanager:* to other accounts, where the same ARN with the literal id passed)
+_RESOURCE_VARIABLE = re.compile(r"\$\{aws:resource(account|orgid)\}", re.IGNORECASE)
+#: what ``resource_facts`` writes for them by default: an account id and an organization id
+#: of the right shape (a value then reads as its literal form would)
+RESOURCE_ACCOUNT_STAND_IN = "000000000000"
+RESOURCE_ORG_STAND_IN = "o-0000000000"
+
+
+def resource_facts(value: str, *, account: str = RESOURCE_ACCOUNT_STAND_IN,
+                   org: str = RESOURCE_ORG_STAND_IN) -> str:
+    """``value`` with ``${aws:ResourceAccount}`` and ``${aws:ResourceOrgID}`` replaced by
+    ``account`` and ``org`` (stand-ins unless the caller knows them). IAM User Guide,
+    "Variables and tags": "the policy variables are replaced with values that come from the
+    conditional context keys passed in the request" -- the resource's, the same whoever
+    asks. Any other variable is left as it is."""
+    return _RESOURCE_VARIABLE.sub(
+        lambda m: account if m.group(1).lower() == "account" else org, value)
+
+
 def _names_who(key: str, value: str, variables: bool = True) -> bool:
     """The value names its account (or organization, endpoint, principal) literally: no
     wildcard where the account or organization is, and no policy variable (replaced with the
@@ -107,18 +135,25 @@ def _names_who(key: str, value: str, variables: bool = True) -> bool:
     ``${...}`` is text that names no one."""
     if value in ("*", ""):
         return False
+    # a wildcard, or another policy variable (the caller's own value:
+    # ${aws:PrincipalAccount} matches every caller), where the account or organization is
+    # lets in whom no one named; the resource's own facts name one (``resource_facts``)
+    loose = "*?$" if variables else "*?"
     if variables and "${" in value:
-        return _RESOURCE_FACT.get(key) == value.lower()
+        if _RESOURCE_FACT.get(key) == value.lower():
+            return True
+        value = resource_facts(value)
     if key in ARN_KEYS:
         # the account component, wildcard-free: of the ARN (ArnLike arn:*:iam::<id>:role/*),
         # or held whole by the literal head (StringLike arn:aws:iam::<id>*: matching.
         # head_account, as the evaluator reads it; IAM conformance trial round 14: Allow *
         # under StringLike aws:PrincipalArn "arn:aws:iam::<own>*" was reported public)
         account = arn_account(value)
-        return (account is not None and not any(ch in account for ch in "*?")) or \
-            head_account(value) is not None
+        head = head_account(value)
+        return (account is not None and not any(ch in account for ch in loose)) or \
+            (head is not None and not any(ch in head for ch in loose))
     if key in _ORG_PATH_KEYS:
-        return not any(ch in value.split("/", 1)[0] for ch in "*?")
+        return not any(ch in value.split("/", 1)[0] for ch in loose)
     if key == USERID_KEY:
         # IAM User Guide, global condition keys, aws:userid: a role session's value is
         # "role-id:caller-specified-role-name", a federated user's "account:caller-specified-
@@ -126,10 +161,10 @@ def _names_who(key: str, value: str, variables: bool = True) -> bool:
         # names one role, or one account's federated users (conformance trial round 7); one
         # where the id or account is (``*:alice``: a session named alice in any account)
         # lets in whom no one named
-        return not any(ch in userid_head(value) for ch in "*?")
+        return not any(ch in userid_head(value) for ch in loose)
     # account ids, organization ids, endpoints, VPCs: a wildcard anywhere lets in whom no
     # one named
-    return not any(ch in value for ch in "*?")
+    return not any(ch in value for ch in loose)
 
 
 #: the condition key whose value begins with the caller's unique id or account
@@ -244,9 +279,10 @@ def confined_accounts(st: Statement, *,
         if not narrows(c, variables=variables):
             continue
         pairs = condition_accounts(c)
-        if variables and _RESOURCE_FACT.get(c.key) == "${aws:resourceaccount}":
-            pairs += [(v, RESOURCE_ACCOUNT) for v in c.values
-                      if v.strip().lower() == "${aws:resourceaccount}"]
+        if variables:
+            pairs += [(v, RESOURCE_ACCOUNT)
+                      for v in matchable_values(c.base, c.values, variables=True)
+                      if _names_own_account(c.key, compared_value(c.base, v.strip()))]
         if len(pairs) != len(matchable_values(c.base, c.values, variables=variables)):
             continue  # a value that names no account (an organization, a principal pattern)
         accounts = {acct: v for v, acct in pairs}
@@ -257,6 +293,22 @@ def confined_accounts(st: Statement, *,
 
 #: ``confined_accounts``' account for ``${aws:ResourceAccount}``: the secret's own
 RESOURCE_ACCOUNT = "${aws:ResourceAccount}"
+
+
+def _names_own_account(key: str, value: str) -> bool:
+    """Whether a value names the resource's own account by its variable (and no other
+    variable stands where the account is): the whole value of an account key, the account
+    of an ARN, the account heading a user id (``resource_facts``)."""
+    if "${" not in value:
+        return False
+    fact = resource_facts(value)
+    if key in ACCOUNT_KEYS:
+        return fact == RESOURCE_ACCOUNT_STAND_IN
+    if key in ARN_KEYS:
+        return RESOURCE_ACCOUNT_STAND_IN in (arn_account(fact), head_account(fact))
+    if key == USERID_KEY:
+        return userid_account(fact) == RESOURCE_ACCOUNT_STAND_IN
+    return False
 
 
 def is_organization(entry: str) -> bool:

@@ -274,6 +274,18 @@ NOT_PRINCIPAL_NO_ACCOUNT = ("NotPrincipal lists the principal but not its accoun
                             "account first, depending on the service)")
 
 
+#: why a Deny with NotPrincipal applies to a role that it lists but none of whose sessions it
+#: lists. IAM User Guide, "AWS JSON policy elements: NotPrincipal": the example that exempts
+#: "the assumed-role user named cross-account-audit-app" lists the session ARN beside the role
+#: and the account, and "When you specify an assumed-role session in a NotPrincipal element,
+#: you cannot use a wildcard (*) to mean "all sessions". Principals must always name a specific
+#: session." A role calls only through a session, so no session of it escapes (IAM conformance
+#: trial round 36: "depends on the session name", CONDITIONAL, where no name could escape)
+NOT_PRINCIPAL_NO_SESSION = ("NotPrincipal names no session of the role, and a role acts only "
+                            "through its sessions: \"Principals must always name a specific "
+                            "session\"")
+
+
 def denied_for_boundary(spec: PrincipalSpec, request: Request) -> bool:
     """Whether a Deny with NotPrincipal ``spec`` applies to ``request``'s principal for its
     permissions boundary alone: it has one, and without it the principal would escape the
@@ -281,7 +293,10 @@ def denied_for_boundary(spec: PrincipalSpec, request: Request) -> bool:
     if not request.has_permissions_boundary or spec.star:
         return False
     free = replace(request, has_permissions_boundary=False)
-    return not_principal_applies(spec, free, "Deny")[0] is not Tri.TRUE
+    applies, why = not_principal_applies(spec, free, "Deny")
+    # a role it lists without a session of it is denied for that too
+    # (NOT_PRINCIPAL_NO_SESSION): the boundary, which denies it whatever is listed, is said
+    return applies is not Tri.TRUE or NOT_PRINCIPAL_NO_SESSION in why
 
 
 def not_principal_applies(spec: PrincipalSpec, request: Request,
@@ -339,6 +354,13 @@ def not_principal_applies(spec: PrincipalSpec, request: Request,
         if not account_listed and may_be_account:
             return Tri.UNKNOWN, may_be_account
         return Tri.of(not account_listed), ()
+    if request.principal_type == "role" and _role_name(request.principal_arn) is not None \
+            and not session_listed and not any(iam_entity(e) is None for e, _ in unread
+                                               if not e.lower().endswith(":root")):
+        # the role (not one session of it: a request made by a listed session is its own)
+        # with no session of it listed, nor an unread entry that may be one: its every
+        # session is denied, the role listed or not (NOT_PRINCIPAL_NO_SESSION)
+        return Tri.TRUE, ((NOT_PRINCIPAL_NO_SESSION,) if self_listed else ())
     if not account_listed and not may_be_account:
         if self_listed or session_listed or may_be_self:
             # IAM User Guide, NotPrincipal: "you must also specify the account ARN of the

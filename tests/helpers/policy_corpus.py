@@ -41,6 +41,10 @@ NOTP = "NOTP: Deny+NotPrincipal exempts a principal only if its ARN and its acco
 #: principal. Depending on the service ..., AWS might validate the account first" (IAM
 #: conformance trial round 19: "might" -- listed without its account, not decided)
 NOTP_NO_ACCOUNT = "NOTP: a principal listed without its account 'might' be denied: not decided"
+#: IAM User Guide, NotPrincipal, the assumed-role example (session, role and account listed)
+#: and "When you specify an assumed-role session in a NotPrincipal element, you cannot use a
+#: wildcard (*) to mean "all sessions". Principals must always name a specific session."
+NOTP_SESSION = "NOTP: a role's session escapes only when that session is listed"
 COND = "COND: a key absent from the context makes a positive operator false, a negated one true"
 IFEX = "COND: ...IfExists is true when the key is absent"
 NULL = "COND: Null true = key absent, false = key present"
@@ -372,9 +376,13 @@ case(id="principal-anonymous-star", cite=PRIN, kind="resource", policy=rp("*"),
 
 # ---------------------------------------------------------------- NotPrincipal (NOTP)
 NP_ALL = {"AWS": [ROLE, f"arn:aws:iam::{MEMBER}:root"]}
-case(id="notprincipal-deny-role-only-listed-not-decided", cite=NOTP_NO_ACCOUNT,
+# a role acts only through its sessions, and NotPrincipal exempts a session only when it names
+# it: "Principals must always name a specific session" -- listed with or without its account,
+# a role none of whose sessions is listed is denied (IAM conformance trial round 36: both were
+# CONDITIONAL, "depends on the session name", where no session name escapes)
+case(id="notprincipal-deny-role-only-listed-sessions-denied", cite=NOTP_SESSION,
      kind="resource", policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": ROLE})),
-     expect="CONDITIONAL", unresolved=(NOT_PRINCIPAL_NO_ACCOUNT,))
+     expect="DENIED", explicit=True)
 case(id="notprincipal-deny-other-role-only-listed-denied", cite=NOTP, kind="resource",
      policy=pol(st(principal="*"), st("Deny", not_principal={
          "AWS": f"arn:aws:iam::{MEMBER}:role/Other"})), expect="DENIED", explicit=True)
@@ -382,8 +390,9 @@ case(id="notprincipal-deny-session-only-listed-not-decided", cite=NOTP_NO_ACCOUN
      kind="resource", policy=pol(st(principal="*"), st("Deny", not_principal={
          "AWS": f"arn:aws:sts::{MEMBER}:assumed-role/ApplicationRole/app"})),
      expect="CONDITIONAL", unresolved=(NOT_PRINCIPAL_NO_ACCOUNT,))
-case(id="notprincipal-deny-role-and-account-session-unknown", cite=NOTP, kind="resource",
-     policy=pol(st(principal="*"), st("Deny", not_principal=NP_ALL)), expect="CONDITIONAL")
+case(id="notprincipal-deny-role-and-account-sessions-denied", cite=NOTP_SESSION,
+     kind="resource", policy=pol(st(principal="*"), st("Deny", not_principal=NP_ALL)),
+     expect="DENIED", explicit=True)
 case(id="notprincipal-deny-account-only-exempts-nobody-specific", cite=NOTP, kind="resource",
      policy=pol(st(principal="*"), st("Deny", not_principal={"AWS": f"arn:aws:iam::{MEMBER}:root"})),
      expect="DENIED", explicit=True)

@@ -43,16 +43,24 @@ ROOT = _request(f"arn:aws:iam::{MEMBER}:root", "root")
 @pytest.mark.parametrize("entries,request_", [
     (["arn:aws:iam::*:user/alice", MEMBER], USER),
     ([f"arn:aws:iam::{MEMBER}:user/alice", "arn:aws:iam::*:root"], USER),
-    (["arn:aws:iam::*:role/App", MEMBER], ROLE),
+    (["arn:aws:sts::*:assumed-role/App/app", MEMBER], ROLE),
     (["arn:aws:iam::*:root"], ROOT),
     ([f"arn:aws:iam::{MEMBER}:ROOT"], ROOT),
-], ids=["user-wildcard-account", "account-wildcard", "role-wildcard-account",
+], ids=["user-wildcard-account", "account-wildcard", "role-session-wildcard-account",
         "root-wildcard-root", "root-in-capitals"])
 def test_an_unreadable_entry_that_may_exempt_the_requester_is_unknown(
         entries: list[str], request_: Request) -> None:
     decision, unresolved = _decide(entries, request_)
     assert decision == "CONDITIONAL"
     assert unresolved, decision
+
+
+def test_an_unreadable_role_entry_exempts_no_session_of_the_role() -> None:
+    """Even if ``arn:aws:iam::*:role/App`` named the role, no session of it is listed, and a
+    role acts only through its sessions (principals.NOT_PRINCIPAL_NO_SESSION; IAM
+    conformance trial round 36): DENIED, as for the role's own ARN."""
+    assert _decide(["arn:aws:iam::*:role/App", MEMBER], ROLE)[0] == "DENIED"
+    assert _decide([f"arn:aws:iam::{MEMBER}:role/App", MEMBER], ROLE)[0] == "DENIED"
 
 
 def test_the_same_entry_in_a_principal_element_is_unknown_too() -> None:

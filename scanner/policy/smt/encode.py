@@ -42,6 +42,7 @@ from scanner.policy.principals import (
     _UNIQUE_ID,
     Match,
     match_aws_entry,
+    session_kind,
     session_match,
 )
 from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
@@ -602,20 +603,25 @@ class Encoder:
             # ALLOWED, the evaluator CONDITIONAL)
             return z3.And(z3.Not(z3.Or(self_listed, acct_listed)),
                           self.fresh("Allow with NotPrincipal: what it grants is not documented"))
-        # a role listed with its account (or its session listed): exempt or not depends on
-        # the session name, which is not known
-        role_unknown = self.fresh("NotPrincipal lists a role (or its session) and its account")
+        # a role's session listed (with its account): exempt or not depends on the session
+        # name, which is not known. A role listed without any session of it is denied
+        # (principals.NOT_PRINCIPAL_NO_SESSION): the role -- a symbolic caller of type ROLE,
+        # or a concrete one by its role ARN -- acts only through a session; a concrete
+        # session's own request may be exempted by its own entry
+        role_unknown = self.fresh("NotPrincipal lists a role's session and its account")
+        session_caller = p.concrete is not None and \
+            session_kind(p.concrete.principal_arn or "") is not None
+        role_listed = z3.Or(self_listed, session_listed) if session_caller else session_listed
         # listed without its account: AWS "might deny access to the entire account"
         # (principals.NOT_PRINCIPAL_NO_ACCOUNT)
-        no_account = z3.If(z3.Or(self_listed, session_listed), self.fresh(
+        no_account = z3.If(z3.If(p.ptype == ROLE, role_listed, self_listed), self.fresh(
             "NotPrincipal lists the principal but not its account"), z3.BoolVal(True)) \
             if direct or sessions else z3.BoolVal(True)
         return z3.If(p.boundary, z3.BoolVal(True),
                      z3.If(p.ptype == ROOT, z3.Not(acct_listed),
                            z3.If(z3.Not(acct_listed), no_account,
                                  z3.If(p.ptype == USER, z3.Not(self_listed),
-                                       z3.If(z3.Or(self_listed, session_listed), role_unknown,
-                                             z3.BoolVal(True))))))
+                                       z3.If(role_listed, role_unknown, z3.BoolVal(True))))))
 
     # ------------------------------------------------------------------ conditions
     def clause(self, c: ConditionClause, request: Request, principal: Principal, scope: str,
