@@ -10,8 +10,10 @@ from typing import Sequence
 
 from scanner.changes import PlanRefused
 from scanner.findings import Finding
-from scanner.graph.schema import AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias
-from scanner.policy.arn import arn_account, arn_region, arn_resource, unqualified_function
+from scanner.graph.schema import (AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias,
+                                  rotation_execution_role)
+from scanner.policy.arn import (LATEST_QUALIFIER, arn_account, arn_region, arn_resource,
+                                unqualified_function)
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 #: AWS limits the edits are checked against (AWS_FACTS.md section 3).
@@ -74,17 +76,27 @@ def index_of(snapshot: Snapshot) -> SnapshotIndex:
 
 
 def rotation_role(snapshot: Snapshot, secret: Secret) -> str | None:
-    """The execution role of the function that rotates ``secret`` (rotation enabled, its
-    RotationLambdaARN -- without a version or alias qualifier -- a function of the
-    snapshot), or None."""
+    """The execution role of the function version that rotates ``secret`` (rotation enabled,
+    its RotationLambdaARN a function of the snapshot: unqualified, ``:$LATEST``, or a version
+    or alias that was read and exists), or None. A version or alias runs as the role it was
+    published with (graph.schema.rotation_execution_role, the one reading the rules take):
+    ground-truth trial round 29, an alias ``:live`` whose version ran as another role than
+    $LATEST had its secret-rotation-role-cannot-read refused as "not the role the secret's
+    rotation function runs as"."""
     if not secret.rotation_enabled or not secret.rotation_lambda_arn:
         return None
-    function = unqualified_function(secret.rotation_lambda_arn)[0]
+    function, qualifier = unqualified_function(secret.rotation_lambda_arn)
     account = index_of(snapshot).accounts.get(arn_account(function) or "")
     for reg in account.regions if account is not None else ():
         for fn in reg.lambda_functions:
-            if fn.arn == function:
-                return fn.role_arn
+            if fn.arn != function:
+                continue
+            if qualifier not in (None, LATEST_QUALIFIER) and qualifier not in fn.qualifiers:
+                return None  # Lambda answered not found, or it was not read
+            return rotation_execution_role(secret.rotation_lambda_arn, {
+                "role_arn": fn.role_arn,
+                "qualifier_settings": {q: {"role_arn": v.role_arn}
+                                       for q, v in fn.qualifier_settings.items()}})[0]
     return None
 
 
