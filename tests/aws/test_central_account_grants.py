@@ -5,6 +5,7 @@ principal's account (scanner.policy.arn.principal_account), not a regex of its o
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from scanner.central_account import (infer_central_account, policy_grant_accounts, region_stats,
                                      shared_with_other_accounts)
@@ -46,7 +47,7 @@ def test_an_account_id_is_twelve_ascii_digits() -> None:
 OWN = "999999999999"
 
 
-def _star(condition: dict[str, object] | None = None, *,
+def _star(condition: Any = None, *,
           principal: object = "*") -> dict[str, object]:
     st: dict[str, object] = {"Effect": "Allow", "Principal": principal,
                              "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
