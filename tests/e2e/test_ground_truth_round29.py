@@ -185,7 +185,8 @@ def test_the_readers_are_the_auditors(nights: Any, night: int) -> None:
 def test_the_plan_fixes_what_the_auditor_says_it_can(nights: Any) -> None:
     """rot/live's version runs as OldRotator, whom only the key policy denies: the rotation
     statement for OldRotator on the key rot (rot/v1's, muted, is not planned); pub/open
-    limited to the organization; DevRole's Decrypt on pay's own key. The rest is a person's
+    limited to the organization; DevRole's Decrypt on pay's own key and on the keys teamkey and
+    oukey. The rest is a person's
     (no rotation function configured; no remediator for a network path)."""
     e, plan = nights["e"], nights["plan"]
     names = _names(e)
@@ -195,7 +196,10 @@ def test_the_plan_fixes_what_the_auditor_says_it_can(nights: Any) -> None:
     assert planned == {
         ("restrict-public-secret-policy", "secret-policy-public", "secret:pub/open"),
         ("grant-key-decrypt", gt.ROLE_RULE, "key:rot"),
-        ("grant-key-decrypt", "secret-cross-account-access-broken", "key:paykey2")}
+        ("grant-key-decrypt", "secret-cross-account-access-broken", "key:paykey2"),
+        # DevRole, named by the secrets, on the keys whose "*" its tag and its OU keep out
+        ("grant-key-decrypt", "secret-cross-account-access-broken", "key:teamkey"),
+        ("grant-key-decrypt", "secret-cross-account-access-broken", "key:oukey")}
     old = f"arn:aws:iam::{e.accounts['sec']}:role/{gt.OLD}"
     [rotation] = [c for c in plan["changes"] if c["rule_id"] == gt.ROLE_RULE]
     assert old in json.dumps(rotation["desired_state"])
@@ -208,7 +212,7 @@ def _own(e: Estate, base: Path, night: int, rule: str) -> list[dict[str, Any]]:
 
 def test_the_baseline_from_night_1_names_the_readers_gained_since(nights: Any) -> None:
     """baseline init from night 1, then night 2 and 3 scanned with it: the readers gained
-    since are outside it -- DevRole by its new team tag, DevRole by the Decrypt the fix
+    since are outside it -- DevRole by its new team tag, DevRole by the Decrypts the fixes
     granted, OldRotator by the rotation statement the fix wrote (a reader of its own account)
     -- and nothing lost is."""
     e = nights["e"]
@@ -220,6 +224,8 @@ def test_the_baseline_from_night_1_names_the_readers_gained_since(nights: Any) -
         assert outside == {
             ("secret:abac/team", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}", "FAIL"),
             ("secret:pay/own-broken", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}", "FAIL"),
+            ("secret:abac/key-team", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}", "FAIL"),
+            ("secret:ou/key-prod", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}", "FAIL"),
             ("secret:rot/live", f"arn:aws:iam::{a['sec']}:role/{gt.OLD}", "FAIL")}
     assert not _own(e, nights["base"], 1, BASELINE)
 
@@ -265,14 +271,28 @@ def test_night_2s_diff_says_what_moved_and_why(nights: Any) -> None:
         ("new", gt.ROLE_RULE, "secret:rot/blue"), ("new", gt.NET_RULE, "secret:rot/blue"),
         ("resolved", "secret-policy-public", "secret:pub/open"),
         ("resolved", gt.ROLE_RULE, "secret:rot/live"),
-        ("resolved", "secret-cross-account-access-broken", "secret:pay/own-broken")}
+        ("resolved", "secret-cross-account-access-broken", "secret:pay/own-broken"),
+        ("new", BASELINE, "secret:abac/key-team"), ("new", BASELINE, "secret:ou/key-prod"),
+        # broken for another principal: DevRole's resolved, AppRole's and MoverRole's new
+        *((k, "secret-cross-account-access-broken", n) for k in ("new", "resolved")
+          for n in ("secret:abac/key-team", "secret:ou/key-prod"))}
+    broken = {(k, names[_arn(f)], f["principal"]) for k in ("new", "resolved")
+              for f in drift["findings"][k]
+              if f["rule_id"] == "secret-cross-account-access-broken"}
+    mover = f"arn:aws:iam::{a['mover']}:role/{gt.MOVER}"
+    app, dev = f"arn:aws:iam::{a['pay']}:role/{gt.APP}", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}"
+    assert broken == {("new", "secret:abac/key-team", app), ("new", "secret:ou/key-prod", mover),
+                      *(("resolved", n, dev) for n in ("secret:abac/key-team",
+                                                       "secret:ou/key-prod",
+                                                       "secret:pay/own-broken"))}
     [unmuted] = drift["findings"]["changed"]
     assert names[_arn(unmuted)] == "secret:rot/v1"
     assert unmuted["unmuted"] == "its suppression expired on 2026-12-01"
     access = {(names[c["secret_arn"]], sign, x["principal"]) for c in drift["access"]
               for sign, key in (("+", "new_readers"), ("-", "lost_readers")) for x in c[key]}
-    app, dev = f"arn:aws:iam::{a['pay']}:role/{gt.APP}", f"arn:aws:iam::{a['dev']}:role/{gt.DEV}"
     assert access == {
+        ("secret:abac/key-team", "+", dev), ("secret:abac/key-team", "-", app),
+        ("secret:ou/key-prod", "+", dev), ("secret:ou/key-prod", "-", mover),
         ("secret:abac/team", "+", dev), ("secret:abac/team", "-", app),
         ("secret:ou/prod", "-", f"arn:aws:iam::{a['mover']}:role/{gt.MOVER}"),
         ("secret:ou/prod", "-", f"arn:aws:iam::{a['mover']}:root"),
@@ -291,7 +311,13 @@ def test_night_2s_diff_says_what_moved_and_why(nights: Any) -> None:
         ("secret:pay/own-broken", dev): ["changed since: the secret's key policy; its tags: "
                                          "team search -> payments"],
         ("secret:rot/live", f"arn:aws:iam::{a['sec']}:role/{gt.OLD}"): [
-            "changed since: the secret's key policy"]}
+            "changed since: the secret's key policy"],
+        **{(n, dev): ["changed since: the secret's key policy; its tags: team search -> "
+                      "payments"] for n in ("secret:abac/key-team", "secret:ou/key-prod")},
+        ("secret:abac/key-team", app): ["changed since: the secret's key policy; its tags: "
+                                        "team payments -> search"],
+        ("secret:ou/key-prod", mover): ["changed since: the secret's key policy; its "
+                                        "account's OU: Root/Apps/Prod -> Root/Apps/Dev"]}
     # and in Resources: the tags, the OU move, the alias
     changed = {(c["kind"], c["id"]): c for c in drift["resources"]["changed"]}
     assert [(f["field"], f["old"], f["new"]) for f in changed["iam_principal", dev]["fields"]] \
@@ -319,7 +345,8 @@ def test_night_3s_diff_says_what_moved(nights: Any) -> None:
     assert not drift["access"]
 
 
-def _hub_state(e: Estate, found: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+def _hub_state(e: Estate, found: list[dict[str, Any]]) -> dict[tuple[str, str, str], str]:
+    """(rule, logical name, finding id) -> RecordState."""
     names = _names(e)
     state = {}
     for f in found:
@@ -328,9 +355,8 @@ def _hub_state(e: Estate, found: list[dict[str, Any]]) -> dict[tuple[str, str], 
         assert f["RecordState"] in ("ACTIVE", "ARCHIVED")
         assert f["Compliance"]["Status"] == ("FAILED" if f["RecordState"] == "ACTIVE"
                                              else "PASSED"), (rule, name)
-        key = (rule, name) if rule != BASELINE else (rule, f"{name} {f['Id']}")
-        assert key not in state
-        state[key] = f["RecordState"]
+        assert (rule, name, f["Id"]) not in state
+        state[rule, name, f["Id"]] = f["RecordState"]
     return state
 
 
@@ -350,15 +376,21 @@ def test_security_hub_archives_what_was_resolved_and_reopens_what_came_back(
             arn = f["Resources"][0]["Id"]
             owner = arn.split(":")[4] if arn.startswith("arn:") else a["sec"]
             assert f["AwsAccountId"] == owner, arn
-    archived = {n: {k for k, v in _hub_state(e, found).items() if v == "ARCHIVED"}
+    archived = {n: {k[:2] for k, v in _hub_state(e, found).items() if v == "ARCHIVED"}
                 for n, found in hub.items()}
     assert archived[1] == set()
-    assert archived[2] == {("secret-policy-public", "secret:pub/open"),
-                           (gt.ROLE_RULE, "secret:rot/live"),
-                           ("secret-cross-account-access-broken", "secret:pay/own-broken")}
-    assert archived[3] == {(gt.ROLE_RULE, "secret:rot/live"),
-                           ("secret-cross-account-access-broken", "secret:pay/own-broken"),
-                           (gt.ROLE_RULE, "secret:rot/blue"), (gt.NET_RULE, "secret:rot/blue")}
+    # DevRole's broken reads on abac/key-team and ou/key-prod archived, AppRole's and
+    # MoverRole's active beside them
+    fixed = {("secret-policy-public", "secret:pub/open"), (gt.ROLE_RULE, "secret:rot/live"),
+             *(("secret-cross-account-access-broken", n) for n in (
+                 "secret:pay/own-broken", "secret:abac/key-team", "secret:ou/key-prod"))}
+    assert archived[2] == fixed
+    assert archived[3] == fixed - {("secret-policy-public", "secret:pub/open")} | {
+        (gt.ROLE_RULE, "secret:rot/blue"), (gt.NET_RULE, "secret:rot/blue")}
+    for night in (2, 3):
+        both = [k for k in _hub_state(e, hub[night])
+                if k[:2] == ("secret-cross-account-access-broken", "secret:abac/key-team")]
+        assert len(both) == 2
     ids = {n: {f["Id"] for f in found if f["GeneratorId"] == "secretgraph/secret-policy-public"}
            for n, found in hub.items()}
     assert len(ids[1]) == 1 and ids[1] == ids[2] == ids[3]

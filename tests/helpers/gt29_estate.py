@@ -17,6 +17,9 @@ Shape:
   AppRole is team payments and dev's DevRole team search on night 1, swapped on night 2.
 * an OU-path grant: "*" whose aws:PrincipalOrgPaths is under Apps/Prod; mover moves to Dev on
   night 2.
+* the same two in key policies (teamkey, oukey) under secrets naming DevRole beside AppRole or
+  MoverRole: broken for DevRole on night 1 (fixed by remediate --apply), for AppRole and
+  MoverRole on night 2.
 * a public secret (Principal "*", no condition), its fix applied after night 1 (remediate
   --apply) and the public statement put back on night 3.
 * pay's own secrets on its own keys, read by dev's DevRole: one key grants dev, one does not
@@ -89,6 +92,10 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     # "*" without a condition; key main lets the three member accounts decrypt
     t[r["secret:pub/open"]] = Truth(fails={**OFF, **PUBLIC},
                                     readers=frozenset({app, dev, mover, *roots}))
+    # the key lets "*" of the organization decrypt when its team tag is payments (AppRole),
+    # or when its account is under Apps/Prod (mover); the secrets name DevRole too
+    t[r["secret:abac/key-team"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset({app}))
+    t[r["secret:ou/key-prod"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset({mover}))
     # pay's own secrets on its own keys
     t[r["secret:pay/own"]] = Truth(fails=OFF, readers=frozenset({dev}))
     t[r["secret:pay/own-broken"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset())
@@ -113,6 +120,10 @@ def night2_truth(e: Estate) -> dict[str, Truth]:
     # the organization's principals: the same readers
     t[r["secret:pub/open"]] = Truth(fails=OFF, readers=t[r["secret:pub/open"]].readers)
     t[r["secret:pay/own-broken"]] = Truth(fails=OFF, readers=frozenset({dev}))
+    # DevRole granted on both keys by the fixes; AppRole (now team search) and MoverRole (now
+    # under Apps/Dev) no longer let in by the key: broken for them instead
+    t[r["secret:abac/key-team"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset({dev}))
+    t[r["secret:ou/key-prod"]] = Truth(fails={**OFF, **BROKEN}, readers=frozenset({dev}))
     return t
 
 
@@ -193,6 +204,19 @@ class _Seeder(Seeder):
              "Principal": {"AWS": pol.role_arn(a["sec"], NEW)},
              "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
              "Resource": "*", "Condition": pol.via_secretsmanager(REGIONS)})))
+        # tag-based and OU-path-based Decrypt in the key policy: "*" of the organization whose
+        # team tag is payments; "*" whose organization path is under Apps/Prod
+        org, via = self.res["org"], pol.via_secretsmanager(REGIONS)["StringEquals"]
+        self.key("sec", "teamkey", pol.text(pol.doc(pol.key_admin_statement(a["sec"]), {
+            "Sid": "PaymentsDecrypt", "Effect": "Allow", "Principal": "*",
+            "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {
+                **via, "aws:PrincipalOrgID": org, "aws:PrincipalTag/team": "payments"}}})))
+        path = f"{org}/{self.res['root']}/{self.res['ou:Apps']}/{self.res['ou:Prod']}/*"
+        self.key("sec", "oukey", pol.text(pol.doc(pol.key_admin_statement(a["sec"]), {
+            "Sid": "ProdDecrypt", "Effect": "Allow", "Principal": "*",
+            "Action": "kms:Decrypt", "Resource": "*", "Condition": {
+                "StringEquals": via,
+                "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [path]}}})))
         self.key("pay", "paykey", pol.key_policy(a["pay"], [pol.root_arn(a["dev"])], REGIONS))
         self.key("pay", "paykey2", pol.key_policy(a["pay"]))
 
@@ -238,6 +262,11 @@ class _Seeder(Seeder):
              "Action": "secretsmanager:GetSecretValue", "Resource": "*",
              "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [path]}}}))
         self.secret("sec", "pub/open", key="main", policy=public_policy())
+        mover = pol.role_arn(a["mover"], MOVER)
+        self.secret("sec", "abac/key-team", key="teamkey",
+                    policy=pol.secret_policy(pol.allow_read([app, dev])))
+        self.secret("sec", "ou/key-prod", key="oukey",
+                    policy=pol.secret_policy(pol.allow_read([mover, dev])))
         self.secret("pay", "pay/own", key="paykey",
                     policy=pol.secret_policy(pol.allow_read([dev])))
         self.secret("pay", "pay/own-broken", key="paykey2",
