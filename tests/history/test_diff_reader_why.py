@@ -78,3 +78,18 @@ def test_the_why_is_kept_in_the_json_and_read_back() -> None:
     assert data["access"][0]["lost_readers"][0]["why"] == list(change.lost[0].why)
     assert "why" not in _access()[0].gained[0].to_json()
     assert drift_from_json(data).access == (change,)
+
+
+def test_the_morning_notification_says_the_why_too() -> None:
+    """The scheduled deployment's notification lists the readers as the drift does, each with
+    what changed since of what its read stands on."""
+    from scanner.deploy.handler import notification
+
+    (change,) = reader_whys(_access(), CHANGED[:1], {})
+    ref = ScanRef(scan_id="a", started_at="2026-12-08T00:00:00Z", complete=True)
+    _, message = notification(scan_id="b", complete=True, new_findings=[],
+                              drift=Drift(old=ref, new=ref, access=(change,)),
+                              history_uri="s3://bucket/nightly")
+    assert f"    - {APP} can no longer read (changed since: its tags: team payments -> " \
+        "search)" in message.splitlines()
+    assert f"    + {OPS} can now read" in message.splitlines()
