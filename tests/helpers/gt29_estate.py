@@ -13,6 +13,8 @@ Shape:
   NewRotator decrypt and not OldRotator (its policy does not delegate to IAM: the key policy
   alone denies); both roles' identity policies allow the rotation. Secrets rotated by
   rotate:live, rotate:blue, rotate:1, rotate:$LATEST and rotate.
+* alias db names version 3, published in v3vpc (an endpoint, no peering); $LATEST's rotvpc
+  peers with the database VPC db that rot/db and rot/db-latest name (secretgraph:db-vpc).
 * tag-based access: "*" of the organization whose aws:PrincipalTag/team is payments; pay's
   AppRole is team payments and dev's DevRole team search on night 1, swapped on night 2.
 * an OU-path grant: "*" whose aws:PrincipalOrgPaths is under Apps/Prod; mover moves to Dev on
@@ -37,6 +39,7 @@ cross-account principals that can read it.
 from __future__ import annotations
 
 from helpers.groundtruth import Estate, Seeder, Truth, seed_estate
+from scanner.demo import network as net
 from scanner.demo import policies as pol
 from scanner.demo.clients import MANAGEMENT_ACCOUNT, Clients
 
@@ -80,8 +83,11 @@ def ground_truth(e: Estate) -> dict[str, Truth]:
     t[r["secret:rot/v1"]] = Truth(fails={ROLE_RULE: "MUTED", NET_RULE: "FAIL"},
                                   readers=frozenset())
     # version 2 (alias blue), $LATEST and the unqualified function: NewRotator, rotvpc
-    for name in ("rot/blue", "rot/latest", "rot/plain"):
+    for name in ("rot/blue", "rot/latest", "rot/plain", "rot/db-latest"):
         t[r[f"secret:{name}"]] = Truth(readers=frozenset())
+    # alias db names version 3, published in v3vpc: an endpoint there, no peering with the
+    # database VPC the secret's tag names ($LATEST's rotvpc has one)
+    t[r["secret:rot/db"]] = Truth(fails={NET_RULE: "FAIL"}, readers=frozenset())
     t[r["secret:app/central"]] = Truth(fails=OFF, readers=frozenset({app}))
     # "*" of the organization whose team tag is payments: AppRole (roots carry no tags)
     t[r["secret:abac/team"]] = Truth(fails=OFF, readers=frozenset({app}))
@@ -226,6 +232,16 @@ class _Seeder(Seeder):
         _, new_sub, new_sg = self.rotation_vpc("sec", W, "10.10.0.0/16", "rotvpc")
         _, old_sub, old_sg = self.rotation_vpc("sec", W, "10.11.0.0/16", "novpc",
                                                endpoint=False)
+        # a VPC with an endpoint and no peering, and a database VPC peered with rotvpc only
+        _, v3_sub, v3_sg = self.rotation_vpc("sec", W, "10.12.0.0/16", "v3vpc")
+        db_vpc, db_rtb = self.db_vpc(W, "10.20.0.0/16", "db")
+        ec2 = self.cl("sec", "ec2")
+        rot_vpc = ec2.describe_subnets(SubnetIds=[new_sub])["Subnets"][0]["VpcId"]
+        rot_rtb = r["rtb:rotvpc"].rsplit("/", 1)[1]
+        pcx = net.request_peering(ec2, rot_vpc, db_vpc, self.acct["sec"], W, "rot-db")
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        net.route(ec2, rot_rtb, "10.20.0.0/16", pcx)
+        net.route(ec2, db_rtb, "10.10.0.0/16", pcx)
         lam = self.cl("sec", "lambda")
         arn = str(lam.create_function(
             FunctionName="rotate", Runtime="python3.12", Role=r[f"role:sec/{OLD}"],
@@ -236,10 +252,18 @@ class _Seeder(Seeder):
             FunctionName="rotate", Role=r[f"role:sec/{NEW}"],
             VpcConfig={"SubnetIds": [new_sub], "SecurityGroupIds": [new_sg]})
         lam.publish_version(FunctionName="rotate")
+        # version 3: NewRotator in v3vpc (an endpoint, no way to the database); $LATEST back
+        # in rotvpc
+        for sub, sg in ((v3_sub, v3_sg), (new_sub, new_sg)):
+            lam.update_function_configuration(
+                FunctionName="rotate", VpcConfig={"SubnetIds": [sub], "SecurityGroupIds": [sg]})
+            if sub == v3_sub:
+                lam.publish_version(FunctionName="rotate")
+        lam.create_alias(FunctionName="rotate", Name="db", FunctionVersion="3")
         lam.create_alias(FunctionName="rotate", Name="live", FunctionVersion="1")
         lam.create_alias(FunctionName="rotate", Name="blue", FunctionVersion="2")
         r["lambda:rotate"] = arn
-        for q in ("live", "blue", "1", "$LATEST"):
+        for q in ("live", "blue", "db", "1", "$LATEST"):
             r[f"lambda:rotate:{q}"] = f"{arn}:{q}"
 
     # ------------------------------------------------------------------ secrets
@@ -249,6 +273,9 @@ class _Seeder(Seeder):
         for name, fn in zip(ROTATED, ("rotate:live", "rotate:blue", "rotate:1",
                                       "rotate:$LATEST", "rotate")):
             self.secret("sec", name, key="rot", rotation=fn)
+        # serving the database VPC (its tag): through alias db (version 3, v3vpc) and $LATEST
+        for name, fn in (("rot/db", "rotate:db"), ("rot/db-latest", "rotate")):
+            self.secret("sec", name, key="rot", rotation=fn, db_vpc=self.res["vpc-id:db"])
         self.secret("sec", "app/central", key="main",
                     policy=pol.secret_policy(pol.allow_read([app])))
         self.secret("sec", "abac/team", key="main", policy=pol.secret_policy(
