@@ -200,13 +200,16 @@ def _secret_whys(rc: ResourceChange, whose: str) -> list[str]:
 
 
 def reader_whys(access: Sequence[AccessChange], changed: Sequence[ResourceChange],
-                keys: Mapping[str, frozenset[str]]) -> list[AccessChange]:
+                keys: Mapping[str, frozenset[str]], *,
+                added: Sequence[ResourceChange] = (),
+                removed: Sequence[ResourceChange] = ()) -> list[AccessChange]:
     """Each gained or lost reader with what changed between the two scans of what its read
     stands on, read from the drift's changed resources: the secret (its resource policy, its
     key), the secret's key (``keys``: secret ARN -> its key ARNs in either scan; its policy,
     grants, state, tags), the principal's IAM record (its tags -- what aws:PrincipalTag
-    compares --, its policies) and its account in the organization (its OU -- what
-    aws:PrincipalOrgPaths compares --, its status). Facts, not a verdict on which one moved
+    compares --, its policies; or that it was created or deleted: ``added``, ``removed``)
+    and its account in the organization (its OU -- what aws:PrincipalOrgPaths compares --,
+    its status; or that it joined or left). Facts, not a verdict on which one moved
     the read: said as "changed since". A class of readers (``account:<id>``, the
     organization, ``*``) gets the secret's and key's only. Ground-truth trial round 29: a
     tag swap or an OU move showed "can no longer read" in Access changes and the tags or the
@@ -215,6 +218,12 @@ def reader_whys(access: Sequence[AccessChange], changed: Sequence[ResourceChange
     by_id = {(rc.kind, rc.id): rc for rc in changed}
     principals = {rc.id: _principal_whys(rc) for rc in changed if rc.kind == "iam_principal"}
     accounts = {rc.id: _account_whys(rc) for rc in changed if rc.kind == "org_account"}
+    for listed, principal, account in ((added, "it was created", "its account joined the "
+                                        "organization"),
+                                       (removed, "it was deleted", "its account left the "
+                                        "organization")):
+        principals.update((rc.id, [principal]) for rc in listed if rc.kind == "iam_principal")
+        accounts.update((rc.id, [account]) for rc in listed if rc.kind == "org_account")
 
     def of_secret(arn: str) -> list[str]:
         said = _secret_whys(by_id[("secret", arn)], "the secret's") \
@@ -288,7 +297,8 @@ def _diff_scans(old: StoredScan, new: StoredScan) -> Drift:
     f_resolved, f_new = _gone_resources_said(f_resolved, f_new, r_removed, r_added,
                                              old.snapshot, new.snapshot)
     access = reader_whys(access, r_changed,
-                         _secret_keys([c.secret_arn for c in access], old, new))
+                         _secret_keys([c.secret_arn for c in access], old, new),
+                         added=r_added, removed=r_removed)
     sev_rank = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}
 
     def fkey(f: FindingChange) -> tuple[int, str, str, str]:

@@ -93,3 +93,18 @@ def test_the_morning_notification_says_the_why_too() -> None:
     assert f"    - {APP} can no longer read (changed since: its tags: team payments -> " \
         "search)" in message.splitlines()
     assert f"    + {OPS} can now read" in message.splitlines()
+
+
+def test_a_principal_created_or_deleted_or_an_account_that_left_says_so() -> None:
+    gone = ResourceChange(kind="iam_principal", id=APP, account_id="222222222222",
+                          region="global", change="removed")
+    made = ResourceChange(kind="iam_principal", id=OPS, account_id="444444444444",
+                          region="global", change="added")
+    left = ResourceChange(kind="org_account", id="333333333333", account_id="333333333333",
+                          region="global", change="removed")
+    (change,) = reader_whys(_access(), [], {}, added=[made], removed=[gone, left])
+    assert [(r.principal, r.why) for r in change.lost + change.gained] == [
+        (APP, ("changed since: it was deleted",)),
+        (DEV, ("changed since: its account left the organization",)),
+        ("account:333333333333", ()),
+        (OPS, ("changed since: it was created",))]
