@@ -22,7 +22,7 @@ from scanner.history.drift import AccessChange, Drift, FindingChange, NotAssesse
     ResourceChange, ScanRef, \
     group_not_assessed
 from scanner.history.records import StoredScan
-from scanner.policy.arn import arn_account
+from scanner.policy.arn import principal_account
 from scanner.model import Snapshot
 from scanner.unread_account import parts_missing, why_unread
 
@@ -237,7 +237,7 @@ def reader_whys(access: Sequence[AccessChange], changed: Sequence[ResourceChange
         said = list(secret)
         if r.principal.startswith("arn:"):
             said += principals.get(r.principal, []) + \
-                accounts.get(arn_account(r.principal) or "", [])
+                accounts.get(principal_account(r.principal) or "", [])
         said = list(dict.fromkeys(said))
         return replace(r, why=("changed since: " + "; ".join(said),)) if said else r
 
