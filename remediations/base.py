@@ -13,7 +13,8 @@ from scanner.findings import Finding
 from scanner.graph.builder import record_attrs
 from scanner.graph.schema import (AWS_MANAGED_ALIAS, aws_managed_key, names_aws_managed_alias,
                                   rotation_execution_role)
-from scanner.policy.arn import arn_account, arn_region, arn_resource, unqualified_function
+from scanner.policy.arn import (LATEST_QUALIFIER, arn_account, arn_region, arn_resource,
+                                unqualified_function)
 from scanner.model import AccountSnapshot, KmsKey, RouteTable, Secret, Snapshot, VpcPeering
 
 #: AWS limits the edits are checked against (AWS_FACTS.md section 3).
@@ -76,21 +77,24 @@ def index_of(snapshot: Snapshot) -> SnapshotIndex:
 
 
 def rotation_role(snapshot: Snapshot, secret: Secret) -> str | None:
-    """The execution role of the function version that rotates ``secret`` (rotation
-    enabled, its RotationLambdaARN a function of the snapshot), or None: the role
+    """The execution role of the function version that rotates ``secret`` (rotation enabled,
+    its RotationLambdaARN a function of the snapshot: unqualified, ``:$LATEST``, or a version
+    or alias that was read and exists), or None: the role
     ``scanner.graph.schema.rotation_execution_role`` gives -- the one the rotation read and
     secret-rotation-role-cannot-read name --, a version's or alias's own for a qualified ARN
-    (it was $LATEST's: safe-fixes trial round 19), None when the version's settings were not
-    kept."""
+    (it was $LATEST's: safe-fixes trial round 19, ground-truth trial round 29), None when the
+    version's settings were not kept."""
     if not secret.rotation_enabled or not secret.rotation_lambda_arn:
         return None
-    function = unqualified_function(secret.rotation_lambda_arn)[0]
+    function, qualifier = unqualified_function(secret.rotation_lambda_arn)
     account = index_of(snapshot).accounts.get(arn_account(function) or "")
     for reg in account.regions if account is not None else ():
         for fn in reg.lambda_functions:
-            if fn.arn == function:
-                return rotation_execution_role(secret.rotation_lambda_arn,
-                                               record_attrs(fn))[0]
+            if fn.arn != function:
+                continue
+            if qualifier not in (None, LATEST_QUALIFIER) and qualifier not in fn.qualifiers:
+                return None  # Lambda answered not found, or it was not read
+            return rotation_execution_role(secret.rotation_lambda_arn, record_attrs(fn))[0]
     return None
 
 

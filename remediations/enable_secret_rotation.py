@@ -16,7 +16,7 @@ from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanR
                              verify_state, with_secret)
 from scanner.findings import Finding
 from scanner.model import Secret, Snapshot
-from scanner.policy.arn import arn_region, function_name
+from scanner.policy.arn import arn_region, function_name, unqualified_function
 
 REMEDIATION_ID = "enable-secret-rotation"
 PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
@@ -24,6 +24,16 @@ PERMISSIONS = ("secretsmanager:DescribeSecret", "secretsmanager:RotateSecret",
 REVERSIBLE = True
 EXPLICIT_ONLY = False
 EVIDENCE_KEYS: tuple[str, ...] = ()
+
+
+def _function_label(lambda_arn: str) -> str:
+    """The function's name, with the version or alias the ARN names (``rotate:live``): a
+    version or alias runs with its own role and VPC (graph.schema.rotation_function), so the
+    plan names the one it attaches (ground-truth trial round 29: "enable rotation with rotate"
+    for ...:function:rotate:live)."""
+    qualifier = unqualified_function(lambda_arn)[1]
+    name = function_name(lambda_arn)
+    return f"{name}:{qualifier}" if qualifier and name != lambda_arn else name
 
 
 def rotation_for(secret: Secret, ctx: PlanContext) -> RotationTarget | None:
@@ -88,7 +98,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-rotation:{secret.arn}",
-        summary=f"enable rotation with {function_name(target.lambda_arn)} ({schedule})",
+        summary=f"enable rotation with {_function_label(target.lambda_arn)} ({schedule})",
         calls=[call], pre_state={"rotation_enabled": False}, desired_state=desired,
         details={"rotation_rules": rules}, notes=notes)]
 

@@ -13,6 +13,8 @@ from scanner.collectors import secretsmanager
 from scanner.errors import UsageError
 from scanner.model import CoverageEntry, RegionSnapshot, Secret
 from scanner.policy.arn import is_account_id, principal_account
+from scanner.policy.exposure import everyone
+from scanner.policy.narrowing import RESOURCE_ACCOUNT, confined_accounts
 from scanner.policy.parse import parse_policy_text
 
 
@@ -30,13 +32,41 @@ def policy_grant_accounts(policy: str | None) -> set[str]:
             for acct in map(principal_account, st.principal.aws) if acct is not None}
 
 
+def shared_with_other_accounts(policy: str | None, own_account: str) -> bool:
+    """Whether a secret's resource policy allows principals of another account than its own
+    (``own_account``), the inference's "shared": an Allow naming one (``policy_grant_accounts``),
+    or an Allow to everyone (Principal ``*``, NotPrincipal: scanner.policy.exposure.everyone)
+    that its conditions do not confine to the secret's own account
+    (scanner.policy.narrowing.confined_accounts). A ``*`` narrowed to the organization
+    (aws:PrincipalOrgID), to OU paths (aws:PrincipalOrgPaths) or by principal tags lets the
+    principals of other accounts in as much as a role named by its ARN does: IAM User Guide,
+    aws:PrincipalOrgID, "Use this key to compare the identifier of the organization in AWS
+    Organizations to which the requesting principal belongs with the identifier specified in
+    the policy" -- the common way to share a central secret. Ground-truth trial round 29: a
+    security account sharing its secrets that way counted none shared, and a member sharing
+    two by role ARN was inferred central (suppression-expired findings went to its Security
+    Hub)."""
+    if policy_grant_accounts(policy) - {own_account}:
+        return True
+    if not policy:
+        return False
+    for st in parse_policy_text(policy).statements:
+        if st.effect != "Allow" or not everyone(st):
+            continue
+        confined = confined_accounts(st)
+        if confined is None or {acct for _, acct in confined} - {own_account, RESOURCE_ACCOUNT}:
+            return True
+    return False
+
+
 @dataclass(frozen=True, kw_only=True)
 class AccountStats:
     """What central-account inference looks at (per account, summed over regions)."""
 
     secrets: int = 0  # primary secrets
     cmk_secrets: int = 0  # primaries encrypted with a customer-managed key (KmsKeyId set)
-    shared_secrets: int = 0  # primaries whose policy grants principals of another account
+    #: primaries whose policy grants principals of another account (shared_with_other_accounts)
+    shared_secrets: int = 0
     #: primaries whose resource policy was not read: each may or may not be shared
     policies_unread: int = 0
     #: scanned Regions whose Secrets Manager listing was not read (1 for an account not read
@@ -88,7 +118,7 @@ def region_stats(secrets: Iterable[Secret], *, listing_read: bool = True) -> Acc
         secrets=len(primaries),
         cmk_secrets=sum(1 for s in primaries if s.kms_key_id),
         shared_secrets=sum(
-            1 for s in primaries if policy_grant_accounts(s.resource_policy) - {s.account_id}
+            1 for s in primaries if shared_with_other_accounts(s.resource_policy, s.account_id)
         ),
         policies_unread=sum(1 for s in primaries if "resource_policy" in s.unread),
     )

@@ -462,8 +462,12 @@ def notification(*, scan_id: str, complete: bool, new_findings: list[Mapping[str
         lines += ["", "Access changes:"]
         for a in access:
             lines.append(f"  {a.secret_arn}")
-            lines += [f"    + {r.principal} can now read" for r in a.gained]
-            lines += [f"    - {r.principal} can no longer read" for r in a.lost]
+            # what changed since of what the read stands on, as the drift says it
+            # (ReaderChange.why: the principal's tags, its account's OU, the key's policy)
+            lines += [f"    + {r.principal} can now read" + "".join(f" ({w})" for w in r.why)
+                      for r in a.gained]
+            lines += [f"    - {r.principal} can no longer read"
+                      + "".join(f" ({w})" for w in r.why) for r in a.lost]
     if new_findings:
         lines += ["", "New findings:"]
         for f in new_findings:

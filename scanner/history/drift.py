@@ -42,12 +42,19 @@ class ReaderChange:
     #: tonight's gates of a lost reader (ground-truth organization trial round 9: the HTML
     #: showed a lost reader with last night's ALLOWED gates)
     other_detail: Mapping[str, Any] | None = None
+    #: what changed of the principal itself between the two scans, from the drift's
+    #: Resources (its tags, policies, its account's OU: scanner.history.diff.reader_whys) --
+    #: the why beside the reader, not a section away (ground-truth trial round 29)
+    why: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out = {"principal": self.principal, "decision": self.decision,
-               "other_decision": self.other_decision, "detail": dict(self.detail)}
+        out: dict[str, Any] = {"principal": self.principal, "decision": self.decision,
+                               "other_decision": self.other_decision,
+                               "detail": dict(self.detail)}
         if self.other_detail is not None:
             out["other_detail"] = dict(self.other_detail)
+        if self.why:
+            out["why"] = list(self.why)
         return out
 
 
@@ -245,7 +252,8 @@ def drift_from_json(data: Mapping[str, Any]) -> Drift:
         other = d.get("other_detail")
         return ReaderChange(principal=d["principal"], decision=d["decision"],
                             other_decision=d.get("other_decision"), detail=d.get("detail") or {},
-                            other_detail=other if isinstance(other, Mapping) else None)
+                            other_detail=other if isinstance(other, Mapping) else None,
+                            why=tuple(str(w) for w in d.get("why") or ()))
 
     def fchange(d: Mapping[str, Any]) -> FindingChange:
         return FindingChange(id=d["id"], rule_id=d["rule_id"], title=d.get("title", ""),
@@ -448,11 +456,12 @@ def _counts(r: ReaderChange) -> str:
 def reader_change_words(r: ReaderChange, gained: bool) -> str:
     """What the drift says of a reader after its name (terminal and HTML alike): ``can now
     read [allow] (was deny)`` and the class's counts, or ``can no longer read (now deny)``."""
+    why = "".join(f" ({w})" for w in r.why)
     if gained:
         was = f" (was {r.other_decision})" if r.other_decision else ""
-        return f"can now read [{r.decision}]{was}{_counts(r)}"
+        return f"can now read [{r.decision}]{was}{_counts(r)}{why}"
     now = f" (now {r.other_decision})" if r.other_decision else ""
-    return f"can no longer read{now}"
+    return f"can no longer read{now}{why}"
 
 
 def reader_label(r: ReaderChange) -> str:

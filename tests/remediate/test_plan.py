@@ -261,3 +261,17 @@ def test_every_planned_and_undo_call_is_a_declared_permission() -> None:
         for call in (*change.calls, *undo):
             assert f"{call.service}:{call.operation}" in module.PERMISSIONS, (
                 change.remediation_id, call.operation)
+
+
+@pytest.mark.parametrize(("suffix", "said"), [("", "rotate-pg"), (":live", "rotate-pg:live"),
+                                              (":3", "rotate-pg:3")])
+def test_enable_rotation_names_the_version_or_alias_it_attaches(suffix: str, said: str) -> None:
+    """A version or alias runs with its own role and VPC: the plan's summary names the one
+    the configured ARN attaches (ground-truth trial round 29: "enable rotation with rotate"
+    for ...:function:rotate:live)."""
+    cfg = RemediationConfig(rotations=(RotationTarget(lambda_arn=LAMBDA_ARN + suffix),))
+    plan = build_plan([finding("secret-rotation-disabled", "enable-secret-rotation")],
+                      snapshot(), cfg, Selection())
+    (change,) = plan.changes
+    assert change.summary == f"enable rotation with {said} (every 30 days)"
+    assert change.calls[0].params["RotationLambdaARN"] == LAMBDA_ARN + suffix
