@@ -15,8 +15,9 @@ from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
 HELP = "scan the organization (or --accounts) and report findings"
-QUIET_HELP = ("no progress display, tables or summary; errors only, and one warning line on "
-              "stderr when the scan is incomplete (its coverage gaps; exit 3)")
+QUIET_HELP = ("no progress display, tables or summary; errors only, and one line on stderr "
+              "when the scan is incomplete (its coverage gaps; exit 3) or findings fail it "
+              "(how many at or above --fail-on; exit 1)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
