@@ -53,8 +53,7 @@ from scanner.scan_history import (FirstSeenIndex, PreviousScans, previous_and_ne
                                   read_previous, record_history, skip_damaged, warn_skipped,
                                   with_first_seen, with_outputs)
 from scanner.scan_result import Analysis
-from scanner.scan_summary import (analysis_failed_warning, fail_on_warning, incomplete_warning,
-                                  summary_line)
+from scanner.scan_summary import analysis_failed_warning, incomplete_warning, summary_line
 from scanner.textfit import fit_line, stream_columns
 
 
@@ -539,16 +538,9 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
         # -q is errors only, but an incomplete night is what a nightly run must not miss, and
         # exit 3 alone does not say where (new-user trial 16): one warning line; a secret whose
         # analysis failed is said in every mode (a defect to report)
-        warnings = [incomplete_warning(analysis.document) if options.quiet else
-                    analysis_failed_warning(analysis.document)]
-        if options.quiet:
-            # -q printed nothing on exit 1: a CI job went red without a word (new-user
-            # trial round 36); one line saying how many findings failed it, against what
-            warnings.append(fail_on_warning(analysis.document, analysis.exit_code,
-                                            options.fail_on))
-        for warning in warnings:
-            if warning is None:
-                continue
+        warning = incomplete_warning(analysis.document) if options.quiet else \
+            analysis_failed_warning(analysis.document)
+        if warning is not None:
             # broken between words in a terminal (one 300-character line at 80 columns:
             # new-user trial round 21); whole in a file or a pipe, to grep
             print(fit_line(warning, stream_columns(sys.stderr), more="  "), file=sys.stderr)
