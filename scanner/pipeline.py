@@ -594,7 +594,7 @@ def _run_scan(options: ScanOptions, *, out: TextIO | None = None,
                                offline=options.snapshot_in is not None,
                                # the table format printed the drift whole, just above
                                drift=None if "table" in options.formats
-                               else analysis.drift), file=stream)
+                               else analysis.drift, fail_on=options.fail_on), file=stream)
             stream.flush()  # a full disk under `> out.txt` shows here, where it is explained
     except (KeyboardInterrupt, StdoutError) as exc:
         # the reports are in place: say so, and what did not finish -- after Ctrl-C, and

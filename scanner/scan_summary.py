@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from scanner.engine.exit_codes import FINDINGS, INCOMPLETE, OK
+from scanner.findings import Severity
 from scanner.model import Snapshot
 from scanner.textfit import fit_parts
 
@@ -73,10 +75,46 @@ NETWORK_CODES = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "Re
                            "EndpointGaveUp"})
 
 
+def exit_reason(document: Mapping[str, Any], code: int, fail_on: Severity | None) -> str:
+    """Why a scan exits with ``code`` (DESIGN.md's exit codes), ending with ``exit N`` as the
+    summary line always has: "3 FAIL at or above --fail-on HIGH: exit 1". A CI job read
+    "exit 1" after "32 FAIL (4 CRITICAL, 8 HIGH, ...)" and had to work out which of them
+    failed it (new-user trial round 36)."""
+    threshold = "--fail-on NONE" if fail_on is None else f"--fail-on {fail_on.value}"
+    if code == FINDINGS and fail_on is not None:
+        failing = sum(1 for f in document.get("findings") or ()
+                      if isinstance(f, Mapping) and f.get("status") == "FAIL"
+                      and Severity(f.get("severity")).rank >= fail_on.rank)
+        return f"{failing} FAIL at or above {threshold}: exit {code}"
+    if code not in (OK, INCOMPLETE):
+        return f"exit {code}"
+    below = "" if fail_on is None else f"nothing at or above {threshold}"
+    if code == INCOMPLETE:
+        return f"incomplete{', ' + below if below else ''}: exit {code}"
+    any_fail = any(isinstance(f, Mapping) and f.get("status") == "FAIL"
+                   for f in document.get("findings") or ())
+    if not any_fail:
+        return f"exit {code}"
+    return f"{below or threshold + ' (findings never fail the run)'}: exit {code}"
+
+
+def fail_on_warning(document: Mapping[str, Any], code: int,
+                    fail_on: Severity | None) -> str | None:
+    """The line ``scan -q`` prints on stderr when findings fail the run (exit 1): -q printed
+    nothing, and a CI job went red without a word (new-user trial round 36). None otherwise."""
+    if code != FINDINGS or fail_on is None:
+        return None
+    from scanner.textfit import one_line
+
+    return one_line(f"secretgraph scan: {exit_reason(document, code, fail_on)} "
+                    "(findings.json lists them; --fail-on NONE: the reports only)")
+
+
 def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], seconds: float,
                  *, history: str | None = None, width: int | None = None,
                  merged: bool = False, offline: bool = False,
-                 drift: "Drift | Mapping[str, Any] | None" = None) -> str:
+                 drift: "Drift | Mapping[str, Any] | None" = None,
+                 fail_on: Severity | None = Severity.HIGH) -> str:
     """The line every scan ends with: what was scanned, what was found, where it went (one
     line for logs; in a terminal, ``width``, broken between its parts to fit); ``drift``,
     when given, counted after the history it was read from."""
@@ -169,7 +207,7 @@ def summary_line(analysis: Analysis, out_dir: Path, written: Sequence[Path], sec
                      f"{counts['findings_resolved']} resolved finding(s), "
                      f"{counts['new_readers']} reader(s) gained, {counts['lost_readers']} lost "
                      "(secretgraph diff)")
-    parts.append(f"exit {analysis.exit_code}")
+    parts.append(exit_reason(doc, analysis.exit_code, fail_on))
     return fit_parts(parts, width)
 
 

@@ -83,6 +83,65 @@ def _rotation_dict(read: Any) -> dict[str, Any]:
             else None}
 
 
+def in_short(p: Any) -> str:
+    """One line in plain words heading ``--why`` for a principal: the rule its read follows and
+    which gates decide it here, from the gates' own statuses (nothing is re-decided). Someone
+    who does not know IAM evaluation read "resource_policy: DENIED" under an ALLOWED same-account
+    reader as a problem, and a DENIED cross-account reader with nothing saying what opens it
+    (new-user trial round 36). IAM User Guide, "Cross-account policy evaluation logic": "the
+    requesting account must have an identity-based policy that allows the request and the
+    resource-based policy in the account that owns the resource must also allow it"; "Policy
+    evaluation logic": within an account "an allow in either an identity-based policy or a
+    resource-based policy" allows, "an explicit deny in any of these policies overrides the
+    allow", and a KMS key's policy must allow the use of the key in every case (AWS KMS
+    Developer Guide, "Key policies": "every KMS key must have exactly one key policy")."""
+    gates = p.gates
+    if p.cross_account:
+        rule = ("from another account, the secret's resource policy, the key policy and the "
+                "caller's identity policy must each allow it, and no explicit Deny may apply "
+                "(SCPs included)")
+        deciding = [g for g in ("resource_policy", "key_policy", "identity_policy", "scp")
+                    if g in gates]
+    else:
+        rule = ("in the secret's own account, an Allow in the identity policy or in the "
+                "resource policy is enough (either one), the key policy must allow "
+                "kms:Decrypt, and no explicit Deny may apply (SCPs included)")
+        deciding = [g for g in ("key_policy", "scp") if g in gates]
+        either = [gates[g] for g in ("resource_policy", "identity_policy") if g in gates]
+        if any(v.explicit_deny for v in either) or all(v.status == "DENIED" for v in either):
+            deciding = [g for g in ("resource_policy", "identity_policy") if g in gates] \
+                + deciding
+    blocking = [g for g in deciding if gates[g].status == "DENIED"]
+    if p.decision == "DENIED" and blocking:
+        why = []
+        for g in blocking:
+            v = gates[g]
+            if getattr(v, "key_unusable", ""):
+                why.append(f"{g}: {v.key_unusable} (nothing decrypts with it)")
+            elif v.explicit_deny:
+                why.append(f"{g}: an explicit Deny applies (remove or narrow it; no Allow "
+                           "overrides it)")
+            else:
+                why.append(f"{g}: none of its Allow statements applies to this principal "
+                           "(adding one opens this gate)")
+        return f"DENIED by {'; '.join(why)}. The rule: {rule}"
+    if p.decision == "ALLOWED":
+        note = ""
+        if not p.cross_account:
+            idle = [g for g in ("resource_policy", "identity_policy")
+                    if g in gates and gates[g].status == "DENIED" and not gates[g].explicit_deny]
+            if idle:
+                note = (f"; {idle[0]} DENIED only means it grants nothing itself, and the "
+                        "other's Allow is enough")
+        return f"ALLOWED. The rule: {rule}{note}"
+    if p.decision == "DENIED":
+        return f"DENIED. The rule: {rule}"
+    open_gates = [g for g in deciding if gates[g].status in ("CONDITIONAL", "UNKNOWN")]
+    named = f" ({', '.join(f'{g} {gates[g].status}' for g in open_gates)})" if open_gates else ""
+    return (f"{p.decision}: allowed only if what is unresolved below holds, or not known"
+            f"{named}. The rule: {rule}")
+
+
 def _note(p: Any) -> str:
     notes = []
     if not p.cross_account:
@@ -240,6 +299,7 @@ def render_table(secrets: list[Any], principals: frozenset[str] | None,
         if why:
             for p in paths:
                 emit(f"why {p.principal}:")
+                emit(f"in short: {in_short(p)}", "    ", "  ")
                 for name, gate in p.gates.items():
                     add(f"    {name}: {gate.status}")
                     for r in gate.reasons:

@@ -505,8 +505,9 @@ def _run(args: argparse.Namespace) -> int:
             older = _earlier_applies(result.counts, result.journal_path, plan.plan_id)
             if result.ok and (result.counts.get("applied") or older) and not _quiet(args):
                 made = result.journal_path if result.counts.get("applied") else None
-                print(fit_line(_undo_hint(args, plan, made, older),
-                               stream_columns(), more="  "))
+                width = stream_columns()
+                print(fit_line(_undo_hint(args, plan, made, older), None) if width is None
+                      else _undo_hint(args, plan, made, older, width))
             elif not result.ok:
                 _failed_next(args, result.counts, result.journal_path, older,
                              plan_id=plan.plan_id)
@@ -524,17 +525,37 @@ def _earlier_applies(counts: Any, journal: str, plan_id: str) -> list[tuple[str,
     return earlier_applies(journal, plan_id)
 
 
-def _undo_chain(args: argparse.Namespace, journal: str | None,
-                earlier: Sequence[tuple[str, int]], plan_id: str = "") -> str:
+def _undo_steps(args: argparse.Namespace, journal: str | None,
+                earlier: Sequence[tuple[str, int]], plan_id: str = "") -> list[tuple[str, str]]:
     """The --undo commands that take back this apply (``journal``, None when it made
     nothing) and the earlier applies of the plan whose changes it found in place, newest
-    first: each journal's --undo takes back only what its own run made, and an older one's
-    refuses while a newer one's changes sit on top of its own."""
-    steps = ([_undo_command(args, journal)] if journal else []) + [
-        f"{_undo_command(args, path)} (the earlier apply of "
-        f"{_plan_of_journal(path, plan_id)} that made {made} change(s) this run found in "
-        "place)" for path, made in earlier]
-    return ", then ".join(steps)
+    first, each with what it is (empty for this apply's own): each journal's --undo takes
+    back only what its own run made, and an older one's refuses while a newer one's changes
+    sit on top of its own."""
+    return ([(_undo_command(args, journal), "")] if journal else []) + [
+        (_undo_command(args, path), f"the earlier apply of {_plan_of_journal(path, plan_id)} "
+         f"that made {made} change(s) this run found in place") for path, made in earlier]
+
+
+def _undo_chain(args: argparse.Namespace, journal: str | None,
+                earlier: Sequence[tuple[str, int]], plan_id: str = "") -> str:
+    """The steps of ``_undo_steps`` in one line (a file, a pipe, -q's standard error)."""
+    return ", then ".join(cmd + (f" ({note})" if note else "")
+                          for cmd, note in _undo_steps(args, journal, earlier, plan_id))
+
+
+def _with_commands(prose: str, steps: Sequence[tuple[str, str]], width: int | None) -> str:
+    """``prose`` (ending in a colon) and the command lines it names, for a terminal: the prose
+    broken between words, each command on a line of its own and never broken -- pasted, a
+    command broken over lines ran `secretgraph remediate --undo` alone and then tried to run
+    the journal's path (new-user trial round 36, as the demo's commands already were)."""
+    lines = [fit_line(prose, width, more="  ")]
+    for i, (cmd, note) in enumerate(steps):
+        if i:
+            lines.append(fit_line("then" + (f", {note}" if note else "") + ":", width,
+                                  more="  "))
+        lines.append("  " + cmd)
+    return "\n".join(lines)
 
 
 def _plan_of_journal(path: str, plan_id: str) -> str:
@@ -548,12 +569,16 @@ def _plan_of_journal(path: str, plan_id: str) -> str:
 
 
 def _undo_hint(args: argparse.Namespace, plan: Any, journal: str | None,
-               earlier: Sequence[tuple[str, int]] = ()) -> str:
+               earlier: Sequence[tuple[str, int]] = (), width: int | None = None) -> str:
     """How to take an apply back: the command with the flags it was applied with (the
     ExternalId only named, not repeated) and the changes --undo cannot revert (new-user
     trial 18: the plan said "undo: yes", and which command did it was left to the docs);
     after an apply that went on from an earlier one, that one's --undo too (``earlier``)."""
     stuck = sorted({c.remediation_id for c in plan.changes if not c.reversible})
+    if width is not None:
+        return _with_commands("to take it back" + (
+            f" ({', '.join(stuck)} cannot be undone)" if stuck else "") + ":",
+            _undo_steps(args, journal, earlier, plan.plan_id), width)
     cannot = (f"; {', '.join(stuck)} cannot be undone" if stuck else "")
     return f"to take it back: {_undo_chain(args, journal, earlier, plan.plan_id)}{cannot}"
 
@@ -573,10 +598,15 @@ def _failed_next(args: argparse.Namespace, counts: Any, journal: str,
                                                          earlier, plan_id) \
         if made or earlier else ""
     line = f"next: {again}{back}"
+    width = stream_columns()
     if _quiet(args):
         _errors(args)(line)
+    elif width is not None and (made or earlier):
+        print(_with_commands(f"next: {again}; to take back what it made:",
+                             _undo_steps(args, journal if made else None, earlier, plan_id),
+                             width))
     else:
-        print(fit_line(line, stream_columns(), more="  "))
+        print(fit_line(line, width, more="  "))
 
 
 def _failed_undo_next(args: argparse.Namespace, counts: Any, journal: str) -> None:
@@ -587,12 +617,15 @@ def _failed_undo_next(args: argparse.Namespace, counts: Any, journal: str) -> No
     first = "a resource changed since the apply: restore it by hand to its before state " \
         f"in {journal} (or leave it and undo the rest by hand)" if counts.get("refused") \
         else "fix what stopped it"
-    line = f"next: {first}, then run the same --undo again (it skips what is back already): " \
-        f"{_undo_command(args, journal)}"
+    prose = f"next: {first}, then run the same --undo again (it skips what is back already):"
+    line = f"{prose} {_undo_command(args, journal)}"
+    width = stream_columns()
     if _quiet(args):
         _errors(args)(line)
+    elif width is not None:
+        print(_with_commands(prose, [(_undo_command(args, journal), "")], width))
     else:
-        print(fit_line(line, stream_columns(), more="  "))
+        print(fit_line(line, width, more="  "))
 
 
 def _undo_command(args: argparse.Namespace, journal: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from scanner.commands._outputs import endpoint_url, external_id, out_folder
@@ -15,8 +16,9 @@ from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
 HELP = "scan the organization (or --accounts) and report findings"
-QUIET_HELP = ("no progress display, tables or summary; errors only, and one warning line on "
-              "stderr when the scan is incomplete (its coverage gaps; exit 3)")
+QUIET_HELP = ("no progress display, tables or summary; errors only, and one line on stderr "
+              "when the scan is incomplete (its coverage gaps; exit 3) or findings fail it "
+              "(how many at or above --fail-on; exit 1)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -305,6 +307,16 @@ def run(args: argparse.Namespace) -> int:
             print("\nAPI calls (per operation):")
             print(render_calls(analysis.api_calls))
         code = analysis.exit_code
+        if args.quiet:
+            # -q printed nothing on exit 1: a CI job went red without a word (new-user trial
+            # round 36); one line on stderr saying how many findings failed it, against what
+            # (here, not in run_scan: `demo -q` exits 0 on the same findings)
+            from scanner.scan_summary import fail_on_warning
+            from scanner.textfit import fit_line, stream_columns
+
+            line = fail_on_warning(analysis.document, code, options.fail_on)
+            if line is not None:
+                print(fit_line(line, stream_columns(sys.stderr), more="  "), file=sys.stderr)
         # freeing a large scan takes seconds: here, where an interruption is reported as such
         del analysis
     except KeyboardInterrupt as exc:

@@ -135,6 +135,11 @@ def run_demo(out_dir: Path, *, endpoint_url: str | None = None, out: TextIO | No
         return seed_and_scan(url, out_dir, out=out, quiet=quiet)
 
 
+#: the write role name the --keep-running hint gives `remediate --apply` on the demo's moto
+#: (which does not check that a role exists; the audit role is refused as a write role)
+DEMO_WRITE_ROLE = "SecretgraphRemediation"
+
+
 def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO,
                            program: str = "secretgraph") -> None:
     """--keep-running: leave moto up (until Ctrl-C) and say how to scan it by hand.
@@ -156,7 +161,20 @@ def wait_until_interrupted(endpoint_url: str, estate: DemoEstate, stream: TextIO
           "--full-refresh-days 1\n"
           + fit_line("  (--full-refresh-days 1 reads every secret policy each time: moto does "
                      "not move a secret's LastChangedDate when its policy changes, which "
-                     "incremental collection relies on; docs/collection.md)", width, more=" "),
+                     "incremental collection relies on; docs/collection.md)", width, more=" ")
+          # new-user trial round 36: the plan's own hint (--remediation-role-name NAME, "not
+          # the scan's audit role") left a demo user without a name to give: the demo has no
+          # write role, the audit role is refused, and moto does not check a role exists
+          + "\n" + fit_line(f"demo: fix what that scan found: `{program} remediate --in "
+                            "demo-live` plans (no changes), then apply the plan (moto does not "
+                            "check that a role exists: any name but the audit role "
+                            f"{estate.role_name} stands in for your write role, "
+                            "docs/remediation.md), and the journal line it prints says how to "
+                            "undo it:", width, more="  ") + "\n"
+          f"  AWS_ACCESS_KEY_ID=secretgraph-demo AWS_SECRET_ACCESS_KEY=secretgraph-demo \\\n"
+          f"  {program} remediate --plan demo-live/remediation-plan.json --apply "
+          f"--remediation-role-name {DEMO_WRITE_ROLE} --endpoint-url {endpoint_url} "
+          "--history demo.db",
           file=stream)
     try:
         while True:

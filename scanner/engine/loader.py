@@ -453,6 +453,13 @@ def _compile_compare(rule: Rule, node: Mapping[str, Any], where: str, kinds: Seq
     if "param" in node:
         raw = _resolve({"param": node["param"]}, params, rule, f"{where}.param")
     else:
+        if node.get("value") is None and OPERATORS[op_name].value == "any":
+            # `op: equals` with no value line (or `value:` left empty) compared with null and
+            # was valid: the rule silently tested "is null" (new-user trial round 36)
+            raise InputError(
+                f"operator {op_name} needs a value (no value line, or an empty one, is null in "
+                "YAML; to test for a missing attribute write op: is_null, for a present one "
+                "op: exists)", path=rule.path, rule=rule.id, field=f"{where}.value")
         _no_placeholder(node.get("value"), rule, f"{where}.value")
         raw = _resolve(node.get("value"), params, rule, f"{where}.value")
     expected = _check_operator_value(op_name, raw, rule, f"{where}.value")

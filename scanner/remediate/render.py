@@ -216,8 +216,12 @@ def proof_lines(proof: Mapping[str, Any]) -> Iterator[str]:
             req = w.get("request") or {}
             ctx = "; ".join(f"{_v(k)}={','.join(map(_v, v))}"
                             for k, v in (req.get("context") or {}).items())
+            # an outside-the-zone caller is one the solver chose (as access --prove says it)
+            example = "" if a.get("question") in ("reader-context", "principal-read") else (
+                "; an example caller the solver chose, not necessarily one that exists")
             yield (f"      witness: {_v(w.get('principal'))} ({_v(w.get('principal_type'))} in "
-                   f"account {_v(w.get('principal_account'))})" + (f", {ctx}" if ctx else ""))
+                   f"account {_v(w.get('principal_account'))}{example})"
+                   + (f", {ctx}" if ctx else ""))
     if proof.get("reason"):
         yield f"    {_v(proof['reason'])}"
 

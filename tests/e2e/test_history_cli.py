@@ -23,10 +23,10 @@ def test_history_list_fits_80_columns_and_keeps_every_count(tmp_path: Path) -> N
     run = run_in_tty(["history", "list", "--history", str(history)], cols=80, timeout=120)
     assert run.exit_code == 0, run.text
     lines = run.text.splitlines()
-    assert lines[0].split() == ["scan", "complete", "accts", "rgns", "crit", "high", "fail",
-                                "unkn", "gaps"]
+    assert lines[0].split() == ["scan", "complete", "acct", "rgn", "crit", "high", "fail",
+                                "unkn", "mute", "gaps"]
     [row] = lines[1:]
-    assert row.split()[1:] == ["yes", "3", "1", "0", "0", "1", "1", "0"]  # the estate's counts
+    assert row.split()[1:] == ["yes", "3", "1", "0", "0", "1", "1", "0", "0"]  # the estate's
     assert [line for line in lines if len(line) > 80] == []
 
 

@@ -37,6 +37,11 @@ def error_of(path: Path) -> InputError:
     ("{attribute: name, op: matches, value: '('}", "fail_when.value", "regular expression"),
     ("{attribute: name, op: in, value: x}", "fail_when.value", "needs a list"),
     ("{attribute: name, op: is_null, value: 3}", "fail_when.value", "takes no value"),
+    # new-user trial round 36: no value line compared with null, and `rules validate` said valid
+    ("{attribute: name, op: equals}", "fail_when.value", "operator equals needs a value"),
+    ("{attribute: name, op: not_equals, value: null}", "fail_when.value",
+     "operator not_equals needs a value"),
+    ("{attribute: tags, op: contains}", "fail_when.value", "op: is_null"),
     ("{edge: ENCRYPTS, where: {attribute: key_state, op: exists}}", "fail_when.edge",
      "unknown edge kind"),
     ("{edge: ENCRYPTED_BY, target_kind: KmsKey, where: {attribute: nope, op: exists}}",
@@ -314,3 +319,16 @@ def test_every_argument_a_predicate_needs_is_one_it_takes_and_the_docs_say_so() 
     assert needing == {"rotation_schedule_too_long": ("max_days",)}
     rules_md = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
     assert "| `rotation_schedule_too_long` | Secret | max_days (integer, required) |" in rules_md
+
+
+def test_rules_validate_refuses_a_compare_without_a_value_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """new-user trial round 36: a newcomer's first rule, `op: equals` with the value line
+    forgotten, was "1 rule file(s) valid" and then passed every secret (no name is null)."""
+    path = write_rule(tmp_path, "my-rule", "{attribute: name, op: equals}")
+    assert main(["rules", "validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"secretgraph rules validate: error: {path}: rule my-rule: field "
+                   "fail_when.value: operator equals needs a value (no value line, or an empty "
+                   "one, is null in YAML; to test for a missing attribute write op: is_null, for "
+                   "a present one op: exists)"], err

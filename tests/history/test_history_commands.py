@@ -338,7 +338,7 @@ def test_history_list_shows_how_many_regions_each_night_read(
     monkeypatch.setattr("scanner.commands.history.terminal_width", lambda: 60)
     assert main(["history", "list", "--history", hist]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[2:4] == ["accts", "rgns"], out[0]
+    assert out[0].split()[2:4] == ["acct", "rgn"], out[0]
     assert [line.split()[3] for line in out[1:]] == ["2", "1"]
     assert max(len(line) for line in out) <= 60
 

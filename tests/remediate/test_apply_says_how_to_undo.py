@@ -48,3 +48,27 @@ def test_a_quiet_apply_prints_no_hint(
                  "-q"]) == 0
     out, err = capsys.readouterr()
     assert out == "" and "--undo" not in err
+
+
+def test_on_a_terminal_the_undo_command_is_a_line_of_its_own_to_paste(
+        scanned: Scanned, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """new-user trial round 36: at 80 columns the command was broken between words over three
+    lines ("to take it back: secretgraph remediate --undo" / the journal / the flags): pasted,
+    the shell ran `secretgraph remediate --undo` alone, then the journal's path."""
+    import shlex
+
+    monkeypatch.delenv("SECRETGRAPH_HISTORY", raising=False)
+    monkeypatch.setattr("scanner.commands.remediate.stream_columns", lambda *a: 80)
+    journal = tmp_path / ("a-journal-name-long-enough-to-need-a-line-of-its-own-" + "x" * 20
+                          + ".jsonl")
+    assert _apply(scanned, "enable-key-rotation,cancel-key-deletion", journal) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("to take it back (cancel-key-deletion cannot be undone):")
+    command = lines[at + 1]
+    assert command == (f"  secretgraph remediate --undo {journal} --remediation-role-name "
+                       f"{REMEDIATION_ROLE}"), lines[at:]
+    assert lines[at + 2:] == []
+    # pasted as it is, it takes back what it can
+    assert main(shlex.split(command)[1:] + ["--yes"]) == 0
+    assert "enable-key-rotation" in capsys.readouterr().out

@@ -62,7 +62,8 @@ def test_a_plan_that_leaves_an_outside_reader_is_flagged_with_the_witness() -> N
                              "arn:aws:iam::999999999999:role/vendor can still read")
     text = render_plan(plan)
     assert "!! the plan does not close the exposure" in text
-    assert "witness: arn:aws:iam::999999999999:role/vendor" in text
+    assert "witness: arn:aws:iam::999999999999:role/vendor (role in account 999999999999; an " \
+        "example caller the solver chose, not necessarily one that exists)" in text
     assert "!! the plan does not close the exposure" in render_plan_html(plan)
 
 

@@ -60,10 +60,14 @@ def _answer_lines(a: Answer) -> list[str]:
     w = a.witness
     if w is not None:
         label = "witness" if a.status == "WITNESS" else "candidate (not confirmed)"
+        # the outside-the-zone questions' caller is one the solver chose: "role/a" read as a
+        # role that exists (new-user trial round 36); a reader's or --principal's is itself
+        example = "" if a.question in ("reader-context", "principal-read") else (
+            "; an example caller the solver chose, not necessarily one that exists")
         out.append(f"    {label}: {_v(w['principal'])} ({_v(w['principal_type'])} in account "
                    f"{_v(w['principal_account'])}"
                    + (", with a permissions boundary" if w["permissions_boundary"] else "")
-                   + ")")
+                   + example + ")")
         for name, r in w["requests"].items():
             # the keys the policies look at (the rest of the context is the scan's facts)
             decisive = set(r.get("decisive") or ())
