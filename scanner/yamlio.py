@@ -35,8 +35,14 @@ def read_yaml(path: str | Path, what: str, *, if_missing: str = "") -> Any:
     try:
         raw = input_file.read_bytes(p)
     except OSError as exc:
-        hint = f"; {if_missing}" if if_missing and isinstance(exc, FileNotFoundError) else ""
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}{hint}",
+        missing = isinstance(exc, FileNotFoundError)
+        hint = f"; {if_missing}" if if_missing and missing else ""
+        # a relative name is looked up in the current folder, which under cron or a CI step
+        # is not the one the user had in mind (new-user trial round 36: `--config
+        # nosuch.yaml` from / said no folder)
+        where = f" (a relative path, looked up in {Path.cwd()})" \
+            if missing and not p.is_absolute() else ""
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}{where}{hint}",
                          path=str(p)) from None
     try:
         text = raw.decode("utf-8")
