@@ -118,7 +118,7 @@ def _analyze(graph: nx.MultiDiGraph, snapshot: Snapshot, settings: AccessSetting
     secrets = {sv.arn: r for sv, r in zip(views, results)}
     replicas = {sv.arn: r for sv, r in zip(replica_views, results[len(views):])}
     by_key: dict[str, list[SecretView]] = {}
-    for sv in (work if only is not None else every):
+    for sv in every:  # (the key report, made without ``only``, reads every secret's view)
         if sv.key_arn:
             by_key.setdefault(sv.key_arn, []).append(sv)
     keys: dict[str, KeyAccess] = {} if only is not None else _keys(graph, by_key, settings)

@@ -46,6 +46,12 @@ class Recorder:
             entry = dataclasses.replace(entry, message=f"{note}: {entry.message}")
         return entry
 
+    def unreadable(self, operation: str, detail: str, *, resource_arn: str) -> None:
+        """Record one resource's part of an ``operation`` answer that could not be read
+        (``unexpected``: "<operation> answered <detail>") as that resource's coverage gap."""
+        self.coverage.append(self.entry(unexpected(operation, detail), operation,
+                                        resource_arn=resource_arn))
+
     def attempt(self, operation: str, fn: Callable[[], T], *, resource_arn: str | None = None,
                 note: str | None = None) -> tuple[T | None, CoverageEntry | None]:
         """``(result, None)`` on success, ``(None, entry)`` (also recorded) on an AWS error.

@@ -105,9 +105,8 @@ def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]
         vpc_id = str(vpc["VpcId"])
         arn = (f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:"
                f"vpc/{vpc_id}")
-        rec.coverage.append(rec.entry(unexpected("DescribeVpcs", f"{why} for {vpc_id}: its "
-                                                                 "CIDRs are not known"),
-                                      "DescribeVpcs", resource_arn=arn))
+        rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its CIDRs are not known",
+                       resource_arn=arn)
         out.append(vpc_id)
     return out
 

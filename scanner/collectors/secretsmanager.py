@@ -102,9 +102,8 @@ def unread_tags(listed: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]
         if why is None:
             continue
         arn = str(entry["ARN"])
-        rec.coverage.append(rec.entry(unexpected("ListSecrets", f"{why} for {arn}: its tags "
-                                                                "are not known"),
-                                      "ListSecrets", resource_arn=arn))
+        rec.unreadable("ListSecrets", f"{why} for {arn}: its tags are not known",
+                       resource_arn=arn)
         out.append(arn)
     return out
 
@@ -140,9 +139,8 @@ def unread_stages(listed: Iterable[Mapping[str, Any]], rec: Recorder) -> list[st
         else:
             continue
         arn = str(entry["ARN"])
-        rec.coverage.append(rec.entry(unexpected("ListSecrets", f"{why} for {arn}: its "
-                                                                "staging labels are not known"),
-                                      "ListSecrets", resource_arn=arn))
+        rec.unreadable("ListSecrets", f"{why} for {arn}: its staging labels are not known",
+                       resource_arn=arn)
         out.append(arn)
     return out
 

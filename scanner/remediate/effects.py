@@ -489,12 +489,12 @@ class KeyUse:
                     self.keys_of.setdefault(c.resource_arn, set()).add(k)
 
 
-#: the condition operators whose values a request's value must equal exactly (no wildcard)
-_EXACT_OPERATORS = ("StringEquals", "ArnEquals")
+#: the condition operators (scanner.policy.parse ``ConditionClause.base``) whose values a
+#: request's value must equal exactly (no wildcard)
+_EXACT_OPERATORS = ("stringequals", "arnequals")
 
 
-def _confined(change: PlannedChange, known: Collection[str]
-              ) -> frozenset[tuple[str, str, str]] | None:
+def _confined(change: PlannedChange, known: Collection[str]) -> frozenset[str] | None:
     """The secrets (``_copy_of``) whose reads a key-policy edit can change, when every
     statement it adds, removes or changes applies only to the Decrypt of named secrets and
     names only roles and users of ``known`` (read from IAM); None when any may apply to
@@ -519,74 +519,56 @@ def _confined(change: PlannedChange, known: Collection[str]
     statement naming anything but roles and users the snapshot holds is not confined
     (a test holds the plans equal to whole-account re-analyses: the overbroad-actions
     fixture's grant to an unread account's role is refused there for such a listing)."""
-    from scanner.access.context import SECRET_ARN_CONTEXT
-
     diff = change.policy_diff
     if not change.target.startswith("key-policy:") or diff is None:
         return None
-    out: set[tuple[str, str, str]] = set()
+    out: set[str] = set()
     for st in diff.statements:
         if st.op == "unchanged":
             continue
         for stmt in (st.before, st.after):
             if stmt is None:
                 continue
-            values = _secret_arn_values(stmt.get("Condition"), SECRET_ARN_CONTEXT)
-            if values is None or not _names_only(stmt, known) or _malformed(stmt):
+            values = _confined_to(stmt, known)
+            if values is None:
                 return None
             out.update(_copy_of(v) for v in values)
     return frozenset(out)
 
 
-def _names_only(statement: Mapping[str, Any], known: Collection[str]) -> bool:
-    """The statement's Principal is ``{"AWS": ARN or [ARNs]}`` of roles and users in
-    ``known`` (no NotPrincipal, no account, "*", service or federated entry)."""
-    principal = statement.get("Principal")
-    if "NotPrincipal" in statement or not isinstance(principal, Mapping) \
-            or set(principal) != {"AWS"}:
-        return False
-    entries = principal["AWS"]
-    entries = [entries] if isinstance(entries, str) else entries
-    return isinstance(entries, list) and bool(entries) and all(
-        isinstance(e, str) and e in known for e in entries)
+def _confined_to(statement: Mapping[str, Any], known: Collection[str]) -> list[str] | None:
+    """The SecretARNs one statement is confined to (``_confined``), read as the evaluator
+    reads it (scanner.policy.parse); None when it is not so confined, names other principals
+    than roles and users of ``known`` (no NotPrincipal, account, "*", service or federated
+    entry), or is read with problems (a malformed statement may make the evaluator answer
+    UNKNOWN beyond its own condition)."""
+    from scanner.access.context import SECRET_ARN_CONTEXT
+    from scanner.policy.parse import parse_policy
 
-
-def _secret_arn_values(condition: Any, key: str) -> list[str] | None:
-    """The ARNs one exact-match clause of ``condition`` requires ``key`` to equal; None when
-    it has no such clause."""
-    if not isinstance(condition, Mapping):
+    policy = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    if policy.problems or len(policy.statements) != 1:
         return None
-    for operator in _EXACT_OPERATORS:
-        block = condition.get(operator)
-        if not isinstance(block, Mapping):
-            continue
-        for k, v in block.items():
-            if not isinstance(k, str) or k.lower() != key:
-                continue
-            values = [v] if isinstance(v, str) else v
-            if isinstance(values, list) and values and all(
-                    isinstance(x, str) and not any(c in x for c in "*?$") for x in values):
-                return values
+    (st,) = policy.statements
+    who = st.principal
+    if st.problems or st.not_principal is not None or who is None or who.star \
+            or who.service or who.federated or who.canonical_user or not who.aws \
+            or not all(a in known for a in who.aws):
+        return None
+    for c in st.conditions:
+        if c.key == SECRET_ARN_CONTEXT and c.base in _EXACT_OPERATORS and not c.qualifier \
+                and not c.if_exists and c.values \
+                and not any(ch in v for v in c.values for ch in "*?$"):
+            return list(c.values)
     return None
 
 
-def _malformed(statement: Mapping[str, Any]) -> bool:
-    """The statement, alone in a policy, is one the evaluator reads with problems (a
-    malformed statement may make it answer UNKNOWN beyond its own condition)."""
-    from scanner.policy.parse import parse_policy
+def _copy_of(arn: str) -> str:
+    """A secret's ARN without its Region -- the same for the secret and each of its replicas
+    (a replica's ARN is its primary's in its own Region) -- in lower case (more secrets than a
+    case-sensitive match would: only slower)."""
+    from scanner.policy.arn import with_region
 
-    return bool(parse_policy(json.dumps({"Version": "2012-10-17",
-                                         "Statement": [statement]})).problems)
-
-
-def _copy_of(arn: str) -> tuple[str, str, str]:
-    """A secret's ARN without its Region: (partition, account, resource) -- the same for the
-    secret and each of its replicas (a replica's ARN is its primary's in its own Region) --
-    in lower case (more secrets than a case-sensitive match would: only slower)."""
-    from scanner.policy.arn import arn_account, arn_partition, arn_resource
-
-    return ((arn_partition(arn) or "").lower(), (arn_account(arn) or "").lower(),
-            arn_resource(arn).lower())
+    return with_region(arn, "").lower()
 
 
 def _skips_aws_managed(applies_when: Mapping[str, Any] | None) -> bool:
