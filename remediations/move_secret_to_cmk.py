@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
-from remediations.policy_edit import parsed_or_none
+from remediations.policy_edit import known_policies, parsed_or_none, policy_digest
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
                                find_secret, index_of, is_aws_managed_key, require_read,
                                secret_on_aws_managed_key)
@@ -124,7 +124,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     details: dict[str, Any] = {"key_arn": key.arn}
     if key.policy is not None and "policy" not in key.unread:
         kept[KEY_POLICY_AS_PLANNED] = True
-        details["key_policies"] = [key.policy]
+        details["key_policy_digests"] = [policy_digest(parsed_or_none(key.policy))]
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
@@ -139,16 +139,21 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
     """``change`` knowing, besides the snapshot's, every policy a change of the plan leads the
     key it moves to (its companion's grant-key-decrypt, one for another secret of that key,
     before or after it): each is a state the apply may find the key in."""
-    known = change.details.get("key_policies")
+    known = change.details.get("key_policy_digests")
     if not isinstance(known, list):
         return change
     target = f"key-policy:{change.details['key_arn']}"
-    texts = [c.policy_diff.after for c in plan_changes
-             if c.target == target and c.policy_diff is not None]
-    added = [t for t in texts if t not in known]
+    seen = set(known)
+    added = []
+    for c in plan_changes:
+        if c.target == target and c.policy_diff is not None:
+            digest = policy_digest(parsed_or_none(c.policy_diff.after))
+            if digest not in seen:
+                seen.add(digest)
+                added.append(digest)
     if not added:
         return change
-    return replace(change, details={**change.details, "key_policies": [*known, *added]})
+    return replace(change, details={**change.details, "key_policy_digests": [*known, *added]})
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
@@ -157,10 +162,10 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
     if isinstance(key_arn, str):  # the state of the key the secret moves to (DescribeKey)
         state["target_key_state"] = _key_state.key_state(clients, key_arn,
                                                          change.region)["key_state"]
-        known = change.details.get("key_policies")
-        if isinstance(known, list):
+        known = known_policies(change.details)
+        if known is not None:
             live = _key_state.policy(clients, key_arn, change.region)["key_policy"]
-            state[KEY_POLICY_AS_PLANNED] = any(live == parsed_or_none(t) for t in known)
+            state[KEY_POLICY_AS_PLANNED] = policy_digest(live) in known
     return state
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any, Mapping, Sequence
 
-from scanner.changes import PlanRefused, PolicyDiff, StatementDiff
+from scanner.changes import PlanRefused, PolicyDiff, StatementDiff, state_digest
 from scanner.policy import Policy, arn, parse_policy_text
 from scanner.policy.parse import load_marking_repeats, repeated_keys
 from scanner.policy.matching import action_matches
@@ -73,6 +73,35 @@ def parsed_or_none(text: str | None) -> Any:
         return {"__unparseable__": text}
 
 
+def policy_digest(parsed: Any) -> str:
+    """A parsed policy (``parsed_or_none``) as a digest: a change that must find a key in one
+    of the states the plan knows (move-secret-to-cmk's target key, replicate-secret's replica
+    keys) names each state by its digest, not by its text -- the key's policy after every
+    grant the plan adds to it, copied whole into each such change, made a plan of 1,770
+    changes 409.7 MB (docs/scale.md, the thirty-fourth session). Parsed policies are equal
+    exactly when their digests are."""
+    return state_digest({"policy": parsed})
+
+
+def known_policies(details: Mapping[str, Any], region: str | None = None) -> set[str] | None:
+    """The digests of the policies a change's ``details`` know a key may have: those under
+    ``key_policy_digests``, or the texts under ``key_policies`` (plans and journals written
+    before the digests) -- a list, or with ``region`` a mapping of lists by Region. None when
+    the details know none (the scan did not read the policy). ``policy_digest(live) in`` them
+    says whether the live policy is one of them."""
+    for name, as_digest in (("key_policy_digests", str), ("key_policies", _text_digest)):
+        known = details.get(name)
+        if region is not None:
+            known = known.get(region) if isinstance(known, Mapping) else None
+        if isinstance(known, list):
+            return {as_digest(k) for k in known}
+    return None
+
+
+def _text_digest(text: Any) -> str:
+    return policy_digest(parsed_or_none(text if isinstance(text, str) else None))
+
+
 def minify(doc: Mapping[str, Any], *, max_char: int | None = None) -> str:
     """Compact text, key order kept (AWS counts every character of a secret policy).
 
@@ -108,13 +137,17 @@ def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any
                 diffs.append(StatementDiff(op="removed", index=i, sid=_sid(stmt),
                                            before=copy.deepcopy(stmt), after=None))
                 continue
-            op = "unchanged" if _same(stmt, repl) else "changed"
-            diffs.append(StatementDiff(op=op, index=i, sid=_sid(stmt),
-                                       before=copy.deepcopy(stmt), after=copy.deepcopy(repl)))
+            if _same(stmt, repl):
+                diffs.append(StatementDiff(op="unchanged", index=i, sid=_sid(stmt),
+                                           before=None, after=None))
+            else:
+                diffs.append(StatementDiff(op="changed", index=i, sid=_sid(stmt),
+                                           before=copy.deepcopy(stmt),
+                                           after=copy.deepcopy(repl)))
             after_stmts.append(repl)
-        else:
+        else:  # kept: its body is the policy's, before and after (StatementDiff)
             diffs.append(StatementDiff(op="unchanged", index=i, sid=_sid(stmt),
-                                       before=copy.deepcopy(stmt), after=copy.deepcopy(stmt)))
+                                       before=None, after=None))
             after_stmts.append(stmt)
     for k, stmt in enumerate(appended):
         diffs.append(StatementDiff(op="added", index=len(before_stmts) + k, sid=_sid(stmt),

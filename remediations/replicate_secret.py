@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from remediations import _key_state, _secret_state
 from remediations.base import (evidence_list, find_key, find_secret, index_of,
                                is_aws_managed_key, key_record, secret_on_aws_managed_key)
-from remediations.policy_edit import parsed_or_none
+from remediations.policy_edit import known_policies, parsed_or_none, policy_digest
 from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
@@ -89,7 +89,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                           "replication (RemoveRegionsFromReplication) and replicate again")
     regions = [{"Region": r, "KmsKeyId": region_key(snapshot, ctx, secret, r)} for r in missing]
     kept: dict[str, Any] = {}
-    policies: dict[str, list[str]] = {}
+    policies: dict[str, list[str]] = {}  # the digests of the policies known, by Region
     for entry in regions:
         region, ref = str(entry["Region"]), str(entry["KmsKeyId"])
         if is_aws_managed_key(snapshot, ref, account_id=secret.account_id, region=region):
@@ -109,7 +109,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                                   "key in --config, then plan again")
             if key.policy is not None and "policy" not in key.unread:
                 kept[f"{KEY_POLICY_AS_PLANNED}:{region}"] = True
-                policies[region] = [key.policy]
+                policies[region] = [policy_digest(parsed_or_none(key.policy))]
         # a key of a Region the scan did not read (remediation.cmk names it) is checked at
         # the apply only: Enabled then
         kept[f"{KEY_STATE}:{region}"] = "Enabled"
@@ -126,7 +126,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
         desired_state={**{f"replica:{r}": True for r in missing}, **kept},
         details={"regions": missing,
                  "region_keys": {str(e["Region"]): str(e["KmsKeyId"]) for e in regions},
-                 "key_policies": policies},
+                 "key_policy_digests": policies},
         reversible=False,
         notes=["undo is not offered: removing a replica deletes a secret"])]
 
@@ -136,17 +136,23 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
     """``change`` knowing, besides the snapshot's, every policy a change of the plan leads a
     replica's key to (a grant-key-decrypt for a secret of that key): each is a state the
     apply may find the key in (move_secret_to_cmk.planned_key_policies)."""
-    known = change.details.get("key_policies")
+    known = change.details.get("key_policy_digests")
     keys = change.details.get("region_keys")
     if not isinstance(known, Mapping) or not isinstance(keys, Mapping):
         return change
-    grown = {r: [*texts, *[t for t in (c.policy_diff.after for c in plan_changes
-                                       if c.target == f"key-policy:{keys[r]}"
-                                       and c.policy_diff is not None) if t not in texts]]
-             for r, texts in known.items()}
+    grown: dict[str, list[str]] = {}
+    for region, digests in known.items():
+        seen, out = set(digests), list(digests)
+        for c in plan_changes:
+            if c.target == f"key-policy:{keys[region]}" and c.policy_diff is not None:
+                digest = policy_digest(parsed_or_none(c.policy_diff.after))
+                if digest not in seen:
+                    seen.add(digest)
+                    out.append(digest)
+        grown[region] = out
     if grown == known:
         return change
-    return replace(change, details={**change.details, "key_policies": grown})
+    return replace(change, details={**change.details, "key_policy_digests": grown})
 
 
 def condition_drift(change: PlannedChange, key: str,
@@ -177,7 +183,6 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
                          else True) if r in status else False for r in regions}
     state["deleted"] = deleted
     keys = change.details.get("region_keys")
-    known = change.details.get("key_policies")
     for region, arn in (keys.items() if isinstance(keys, Mapping) else ()):
         # the key each replica is made with, in its own Region (DescribeKey, GetKeyPolicy)
         try:
@@ -190,11 +195,10 @@ def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:
                 raise
             state[f"{KEY_STATE}:{region}"] = "not found"
             continue
-        texts = known.get(region) if isinstance(known, Mapping) else None
-        if isinstance(texts, list):
+        known = known_policies(change.details, region)
+        if known is not None:
             live = _key_state.policy(clients, arn, region)["key_policy"]
-            state[f"{KEY_POLICY_AS_PLANNED}:{region}"] = any(live == parsed_or_none(t)
-                                                            for t in texts)
+            state[f"{KEY_POLICY_AS_PLANNED}:{region}"] = policy_digest(live) in known
     failed = {r: status[r]["message"] for r in regions
               if r in status and status[r]["status"] == REPLICATION_FAILED}
     if failed:

@@ -96,7 +96,14 @@ def _short(value: Any, limit: int = 60) -> str:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StatementDiff:
-    """One statement of a policy edit: op is unchanged | added | removed | changed."""
+    """One statement of a policy edit: op is unchanged | added | removed | changed.
+
+    An unchanged statement carries no body (``before`` and ``after`` None): it is the
+    statement at ``index`` of the policy before, and of the policy after, both of which the
+    diff holds whole. A key policy edited by one statement after another repeated every
+    statement kept twice in each change, so a plan of 1,770 grants to a few keys was 409.7 MB
+    (docs/scale.md, the thirty-fourth session). Plans and journals written before carry the
+    bodies; they are read, and written back, as they are."""
 
     op: str
     index: int
@@ -105,8 +112,10 @@ class StatementDiff:
     after: Mapping[str, Any] | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"op": self.op, "index": self.index, "sid": self.sid,
-                "before": self.before, "after": self.after}
+        out: dict[str, Any] = {"op": self.op, "index": self.index, "sid": self.sid}
+        if self.op != "unchanged" or self.before is not None or self.after is not None:
+            out["before"], out["after"] = self.before, self.after
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "StatementDiff":

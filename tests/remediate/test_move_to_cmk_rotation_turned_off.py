@@ -124,7 +124,7 @@ def test_the_key_policy_its_companion_leads_to_is_as_planned(
     (move,) = [c for c in plan.changes if c.remediation_id == "move-secret-to-cmk"]
     edits = [c for c in plan.changes if c.target == f"key-policy:{move.details['key_arn']}"]
     assert edits, [c.remediation_id for c in plan.changes]
-    assert len(move.details["key_policies"]) == 1 + len(edits)
+    assert len(move.details["key_policy_digests"]) == 1 + len(edits)
 
     first = apply_plan(plan, clients, journal_path=str(tmp_path / "j1.jsonl"),
                        plan_path="plan.json", max_age_hours=24,

@@ -122,6 +122,7 @@ def test_a_policy_the_plan_leads_the_replica_key_to_is_known_at_the_apply(
     """A grant-key-decrypt of the same plan on the replica's key (for a secret of that
     Region) is applied first: the replica's condition knows the policy it leads to, as a
     move's target key does (the apply would otherwise refuse the plan's own edit as drift)."""
+    from remediations.policy_edit import policy_digest
     from remediations.replicate_secret import planned_key_policies
     from scanner.changes import PlannedChange, PolicyDiff
 
@@ -131,7 +132,7 @@ def test_a_policy_the_plan_leads_the_replica_key_to_is_known_at_the_apply(
     plan = _plan(tmp_path, snap)
     (raw,) = plan["changes"]
     change = PlannedChange.from_json(raw)
-    assert change.details["key_policies"] == {REPLICA_REGION: [json.dumps(
+    assert change.details["key_policy_digests"] == {REPLICA_REGION: [policy_digest(
         {"Version": "2012-10-17", "Statement": [ROOT]})]}
     granted = json.dumps({"Version": "2012-10-17", "Statement": [ROOT, {**ROOT, "Sid": "G"}]})
     grant = replace(change, target=f"key-policy:{KW}", policy_diff=PolicyDiff(
@@ -139,9 +140,10 @@ def test_a_policy_the_plan_leads_the_replica_key_to_is_known_at_the_apply(
         size_limit=0))
     other = replace(grant, target="key-policy:arn:aws:kms:us-west-2:111111111111:key/other")
 
-    known = planned_key_policies(change, [grant, other, change]).details["key_policies"]
+    known = planned_key_policies(change, [grant, other, change]).details["key_policy_digests"]
 
-    assert known == {REPLICA_REGION: [*change.details["key_policies"][REPLICA_REGION], granted]}
+    assert known == {REPLICA_REGION: [*change.details["key_policy_digests"][REPLICA_REGION],
+                                      policy_digest(json.loads(granted))]}
 
 
 def test_a_replica_key_that_does_not_exist_is_said_to_be_the_key_not_the_secret(
