@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
-from remediations.policy_edit import known_policies, parsed_or_none, policy_digest
+from remediations.policy_edit import known_policies, policy_digest, text_digest
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
                                find_secret, index_of, is_aws_managed_key, require_read,
                                secret_on_aws_managed_key)
@@ -124,7 +124,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     details: dict[str, Any] = {"key_arn": key.arn}
     if key.policy is not None and "policy" not in key.unread:
         kept[KEY_POLICY_AS_PLANNED] = True
-        details["key_policy_digests"] = [policy_digest(parsed_or_none(key.policy))]
+        details["key_policy_digests"] = [text_digest(key.policy)]
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=f"secret-kms:{secret.arn}",
@@ -147,7 +147,7 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
     added = []
     for c in plan_changes:
         if c.target == target and c.policy_diff is not None:
-            digest = policy_digest(parsed_or_none(c.policy_diff.after))
+            digest = text_digest(c.policy_diff.after)
             if digest not in seen:
                 seen.add(digest)
                 added.append(digest)

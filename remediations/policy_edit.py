@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 from scanner.changes import PlanRefused, PolicyDiff, StatementDiff, state_digest
@@ -98,8 +99,15 @@ def known_policies(details: Mapping[str, Any], region: str | None = None) -> set
     return None
 
 
+@lru_cache(maxsize=4096)
+def text_digest(text: str | None) -> str:
+    """``policy_digest`` of a policy text (``parsed_or_none``). Remembered: every move to a key
+    and every replica on it asks it of each policy the plan's grants lead that key to."""
+    return policy_digest(parsed_or_none(text))
+
+
 def _text_digest(text: Any) -> str:
-    return policy_digest(parsed_or_none(text if isinstance(text, str) else None))
+    return text_digest(text if isinstance(text, str) else None)
 
 
 def minify(doc: Mapping[str, Any], *, max_char: int | None = None) -> str:

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from remediations import _key_state, _secret_state
 from remediations.base import (evidence_list, find_key, find_secret, index_of,
                                is_aws_managed_key, key_record, secret_on_aws_managed_key)
-from remediations.policy_edit import known_policies, parsed_or_none, policy_digest
+from remediations.policy_edit import known_policies, policy_digest, text_digest
 from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
@@ -109,7 +109,7 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
                                   "key in --config, then plan again")
             if key.policy is not None and "policy" not in key.unread:
                 kept[f"{KEY_POLICY_AS_PLANNED}:{region}"] = True
-                policies[region] = [policy_digest(parsed_or_none(key.policy))]
+                policies[region] = [text_digest(key.policy)]
         # a key of a Region the scan did not read (remediation.cmk names it) is checked at
         # the apply only: Enabled then
         kept[f"{KEY_STATE}:{region}"] = "Enabled"
@@ -145,7 +145,7 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
         seen, out = set(digests), list(digests)
         for c in plan_changes:
             if c.target == f"key-policy:{keys[region]}" and c.policy_diff is not None:
-                digest = policy_digest(parsed_or_none(c.policy_diff.after))
+                digest = text_digest(c.policy_diff.after)
                 if digest not in seen:
                     seen.add(digest)
                     out.append(digest)
