@@ -759,37 +759,51 @@ def collect_shard(
 
 
 def _shard_process(args: tuple[CollectOptions, str, int, int]) -> dict[str, Any]:
-    """One process of ``collect_processes`` (top level, so it pickles)."""
+    """One process of ``collect_processes`` (top level, so it pickles): its phases go to the
+    parent's bar through the slots ``_shard_start`` was given (scanner.shard_progress)."""
+    from scanner.shard_progress import ShardProgress
     from scanner.shards import Shard, open_parts
 
     options, location, index, count = args
     logging.getLogger().setLevel(logging.WARNING)
+    counter = CallCounter()
+    progress = ShardProgress(_PROGRESS_SLOTS, index - 1, counter) \
+        if _PROGRESS_SLOTS is not None else None
     manifest = collect_shard(options, ShardRequest(run_id="local", parts=open_parts(location),
-                                                   shard=Shard(index=index, count=count)))
+                                                   shard=Shard(index=index, count=count)),
+                             counter=counter, progress=progress)
     return manifest.to_json()
+
+
+#: in a shard process: the memory its progress is written to (``_shard_start``)
+_PROGRESS_SLOTS: Any = None
 
 
 def collect_processes(options: CollectOptions, processes: int,
                       counter: CallCounter | None = None, progress: Any = None) -> Path:
     """``scan --processes N``: the shard partition on one machine, one shard per process,
     merged into ``options.out`` exactly as ``scan --from-parts`` merges a run. ``progress``
-    is told the phase: the shards' own work is not counted here (their calls are counted
-    when merged), so the bar names the phase with no total."""
+    is told the shards' phases and their accounts and account x Regions done, summed
+    (scanner.shard_progress); their calls are counted when merged."""
     import concurrent.futures
     import multiprocessing
 
+    from scanner.shard_progress import ShardsShown, new_slots
     from scanner.shards import LocalParts, merge_parts
 
     validate_options(options)
     if processes < 1:
         raise UsageError("--processes must be at least 1")
-    if progress is not None:
+    context = multiprocessing.get_context("spawn")
+    slots = new_slots(context, processes)
+    shown = ShardsShown(progress, slots, processes) if progress is not None else None
+    if shown is not None:
         # review of the fourteenth session's merges: with --processes the bar showed no
         # phase at all during collection (the shards tell their own processes' bars nothing)
-        progress.phase("collect", unit=f"{processes} shard processes")
+        shown.show()
+        progress.elsewhere = shown.calls  # until the merge adds them to ``counter``
     with tempfile.TemporaryDirectory(prefix="secretgraph-processes-",
                                      dir=options.work_dir) as tmp:
-        context = multiprocessing.get_context("spawn")
         # the shards' own temporary folders inside this one: removed with it, also when a
         # stopped shard could not remove its own
         shared = dataclasses.replace(options, rate_dir=Path(tmp) / "rate", work_dir=Path(tmp))
@@ -797,15 +811,24 @@ def collect_processes(options: CollectOptions, processes: int,
         with _quiet_resource_tracker():  # the pool's first semaphore starts the tracker
             pool = concurrent.futures.ProcessPoolExecutor(max_workers=processes,
                                                           mp_context=context,
-                                                          initializer=_shard_start)
+                                                          initializer=_shard_start,
+                                                          initargs=(slots,))
         workers: list[Any] = []
         try:
             with _sigint_held():  # each submit starts a shard process (spawn)
                 futures = [pool.submit(_shard_process, job) for job in jobs]
             # the pool's processes, held here: a broken pool forgets them
             workers = list((getattr(pool, "_processes", None) or {}).values())
-            # the first failure ends the run at once, whichever shard it comes from
-            concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+            # the first failure ends the run at once, whichever shard it comes from; the
+            # shards' progress is shown meanwhile
+            while True:
+                done, pending = concurrent.futures.wait(
+                    futures, timeout=_SHOW_EVERY,
+                    return_when=concurrent.futures.FIRST_EXCEPTION)
+                if shown is not None:
+                    shown.show()
+                if not pending or any(f.exception() is not None for f in done):
+                    break
             for future in futures:
                 if future.done() and future.exception() is not None:
                     future.result()  # raises it
@@ -818,6 +841,9 @@ def collect_processes(options: CollectOptions, processes: int,
             # theirs may hang for max_attempts x read_timeout)
             _stop_shards(pool)
             raise
+        finally:
+            if shown is not None:
+                progress.elsewhere = None
         pool.shutdown(wait=True)
         scan_id = options.scan_id or f"scan-{_now(None).replace(':', '')}-{uuid.uuid4().hex[:8]}"
         result = merge_parts(LocalParts(Path(tmp)), "local", snapshot_path(options.out),
@@ -871,11 +897,18 @@ def _shard_died(workers: Sequence[Any], processes: int) -> ProcessDied:
         "run the scan again (with fewer --processes if memory is short)")
 
 
-def _shard_start() -> None:
+#: seconds between two looks at the shards' progress
+_SHOW_EVERY = 0.25
+
+
+def _shard_start(slots: Any = None) -> None:
     """Each shard process, first: Ctrl-C reaches every process of the terminal's group, and
     the parent alone answers it (it stops the shards, ``collect_processes``), so no shard
     prints a traceback; and a shard whose parent is gone (killed with SIGKILL) stops within a
-    second instead of calling AWS on for nobody."""
+    second instead of calling AWS on for nobody. ``slots``: where its progress is written
+    (scanner.shard_progress)."""
+    global _PROGRESS_SLOTS
+    _PROGRESS_SLOTS = slots
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # started with it held (_sigint_held): now ignored
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

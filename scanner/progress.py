@@ -52,6 +52,9 @@ class Progress:
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._warned: dict[tuple[str, str | None, str | None, float], int] = {}
+        #: the API calls, throttles and retries other processes have made that ``counter``
+        #: does not hold yet (scan --processes' shards, until their parts are merged)
+        self.elsewhere: Callable[[], tuple[int, int, int]] | None = None
 
     @classmethod
     def for_terminal(cls, counter: CallCounter | None = None, *, quiet: bool = False,
@@ -205,14 +208,17 @@ class Progress:
 
     def _calls_text(self) -> str:
         c = self.counter
-        if not c.total() and self.current not in ("discover", "assume", "collect"):
+        calls, throttles, retries = c.total(), c.throttles(), c.retries()
+        if self.elsewhere is not None:
+            more = self.elsewhere()
+            calls, throttles, retries = calls + more[0], throttles + more[1], retries + more[2]
+        if not calls and self.current not in ("discover", "assume", "collect"):
             return ""  # an offline scan (--snapshot) or a phase after a scan without calls
-        throttles, retries = c.throttles(), c.retries()
         if self._narrow:
-            return " ".join([f"{c.total()} calls"]
+            return " ".join([f"{calls} calls"]
                             + [f"{throttles} throttled"] * bool(throttles)
                             + [f"{retries} retries"] * bool(retries))
-        return f"{c.total()} calls {throttles} throttled {retries} retries"
+        return f"{calls} calls {throttles} throttled {retries} retries"
 
     # ----------------------------------------------------------------- watchdog
 

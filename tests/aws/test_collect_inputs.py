@@ -143,4 +143,4 @@ def test_scan_processes_names_its_collect_phase(tmp_path: Path,
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoPool)
     with pytest.raises(RuntimeError):
         collect_processes(options(tmp_path), 2, progress=Recorder())
-    assert phases == [("collect", "2 shard processes")]
+    assert phases == [("discover", "2 shard processes")]

@@ -24,6 +24,7 @@ from scanner.demo.run import CONFIG, scan_options
 from scanner.demo.server import SKIP_AMIS_ENV
 from scanner.findings import Finding
 from scanner.pipeline import ScanOptions, run_scan
+from scanner.progress import Progress
 from scanner.scan_result import Analysis
 from scanner.shards import LocalParts, partition, read_manifests, shard_of, Shard
 
@@ -52,13 +53,35 @@ def assert_only_discovery_repeated(single: Mapping[str, int], sharded: Mapping[s
         assert sharded[operation] == count + extra, operation
 
 
-def three_ways(options: ScanOptions, tmp_path: Path,
-               collect_args: list[str]) -> tuple[Analysis, Analysis, Analysis, dict[str, int]]:
-    """(scan, scan --processes 2, 3 x collect --shard + scan --from-parts, the shards' calls)."""
+class Bar(Progress):
+    """The scan's progress bar, off, keeping what it was told of the collection: each phase
+    with its total, and the units done when the next began."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, int | None, int]] = []
+
+    def phase(self, name: str, *, total: int | None = None, unit: str = "") -> None:
+        if self.seen:
+            self.seen[-1] = (*self.seen[-1][:2], self.done)
+        super().phase(name, total=total, unit=unit)
+        self.seen.append((name, total, 0))
+
+    def collection(self) -> list[tuple[str, int | None, int]]:
+        return [s for s in self.seen if s[0] in ("discover", "assume", "collect")]
+
+
+def three_ways(options: ScanOptions, tmp_path: Path, collect_args: list[str],
+               bars: tuple[Bar, Bar] | None = None
+               ) -> tuple[Analysis, Analysis, Analysis, dict[str, int]]:
+    """(scan, scan --processes 2, 3 x collect --shard + scan --from-parts, the shards' calls);
+    ``bars``: the progress of the first two."""
     single = run_scan(dataclasses.replace(options, out_dir=tmp_path / "single", quiet=True,
-                                          formats=("json",)))
+                                          formats=("json",)),
+                      progress=bars[0] if bars else None)
     processes = run_scan(dataclasses.replace(options, out_dir=tmp_path / "processes",
-                                             processes=2, quiet=True, formats=("json",)))
+                                             processes=2, quiet=True, formats=("json",)),
+                         progress=bars[1] if bars else None)
     parts = tmp_path / "parts"
     for i in (1, 2, 3):
         assert main(["collect", *collect_args, "--shard", f"{i}/3", "--run-id", "night-1",
@@ -119,10 +142,17 @@ def test_demo_estate_same_findings_three_ways(moto_endpoint: str, tmp_path: Path
         collect_args = ["--org", "--role-name", estate.role_name, "--regions",
                         ",".join(estate.regions), "--endpoint-url", moto_endpoint,
                         "--central-account", estate.central_account, "--config", str(CONFIG)]
-        single, processes, merged, calls = three_ways(options, tmp_path, collect_args)
+        bars = (Bar(), Bar())
+        single, processes, merged, calls = three_ways(options, tmp_path, collect_args, bars)
     assert single.snapshot.complete
     assert keys(single.findings) == keys(processes.findings) == keys(merged.findings)
     assert len(keys(single.findings)) > 50
+    # scan --processes 2 shows its shards' collect phase counted to the end, with the total a
+    # scan in one process shows (it named the phase and showed no count); their assume phase
+    # too, when it lasts longer than a look (a quarter of a second)
+    alone, sharded = bars[0].collection(), bars[1].collection()
+    assert sharded[-1] == alone[-1] == ("collect", 15, 15), (alone, sharded)
+    assert all(s in alone for s in sharded if s[0] != "discover"), (alone, sharded)
     assert single.exit_code == processes.exit_code == merged.exit_code
     assert merged.snapshot.meta.central_account == estate.central_account
     assert merged.snapshot.meta.accounts == single.snapshot.meta.accounts
