@@ -99,8 +99,9 @@ class StatementDiff:
     """One statement of a policy edit: op is unchanged | added | removed | changed.
 
     An unchanged statement carries no body (``before`` and ``after`` None): it is the
-    statement at ``index`` of the policy before, and of the policy after, both of which the
-    diff holds whole. A key policy edited by one statement after another repeated every
+    statement at ``index`` of the policy before (``index`` counts the statements before the
+    change; an added one counts on from their end), kept as it is in the policy after, both
+    of which the diff holds whole. A key policy edited by one statement after another repeated every
     statement kept twice in each change, so a plan of 1,770 grants to a few keys was 409.7 MB
     (docs/scale.md, the thirty-fourth session). Plans and journals written before carry the
     bodies; they are read, and written back, as they are."""
