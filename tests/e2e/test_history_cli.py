@@ -280,6 +280,20 @@ def test_prune_of_an_s3_history_or_a_foreign_file_exits_2_naming_it(
     assert foreign.read_text() == "not a database\n"
 
 
+def test_prune_s_help_offers_no_s3_history(capsys: pytest.CaptureFixture[str]) -> None:
+    """Docs truth round 16: `history prune --help` showed `--history PATH|s3://BUCKET/PREFIX`,
+    a location it refuses (above); `history list` reads both."""
+    with pytest.raises(SystemExit):
+        main(["history", "prune", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "s3://BUCKET" not in text
+    assert "--history PATH the SQLite history file" in text
+    assert "an s3:// history is not pruned" in text
+    with pytest.raises(SystemExit):
+        main(["history", "list", "--help"])
+    assert "--history PATH|s3://BUCKET/PREFIX" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"),
                                            ("SIGTERM", 143, "terminated")])
 def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
