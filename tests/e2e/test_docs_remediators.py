@@ -128,3 +128,33 @@ def test_every_status_a_journal_line_can_have_is_named() -> None:
     undo_at = journal.index("5. **Undo**")
     assert sorted(s for s in apply_statuses | {"started"} if f"`{s}`" not in journal[:undo_at]) == []
     assert sorted(s for s in undo_statuses if f"`{s}`" not in journal[undo_at:]) == []
+
+
+def flag_column(text: str) -> str:
+    """The first column of docs/remediation.md's flag table (the one under its examples)."""
+    start = text.index("| flag | meaning |")
+    rows = []
+    for line in text[start:].splitlines():
+        if not line.startswith("|"):
+            break
+        rows.append(line.split(" | ", 1)[0])
+    return "\n".join(rows)
+
+
+def test_every_flag_of_remediate_has_its_row_in_the_flag_table() -> None:
+    """Docs truth round 16: the table a reader looks a remediate flag up in had no row for
+    --profile, --external-id, --yes or --prove-timeout (the logging flags every command
+    shares are docs/configuration.md's)."""
+    import argparse
+
+    from scanner.cli import build_parser
+
+    parser, _ = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    remediate = sub.choices["remediate"]
+    flags = [opt for group in remediate._action_groups if group.title != "output and logging"
+             for action in group._group_actions for opt in action.option_strings
+             if opt.startswith("--") and opt != "--help"]
+    assert "--external-id" in flags and "--undo" in flags
+    column = flag_column((ROOT / "docs" / "remediation.md").read_text(encoding="utf-8"))
+    assert [f for f in flags if not re.search(rf"[` ]{re.escape(f)}[ `]", column)] == []
