@@ -158,3 +158,37 @@ def test_every_flag_of_remediate_has_its_row_in_the_flag_table() -> None:
     assert "--external-id" in flags and "--undo" in flags
     column = flag_column((ROOT / "docs" / "remediation.md").read_text(encoding="utf-8"))
     assert [f for f in flags if not re.search(rf"[` ]{re.escape(f)}[ `]", column)] == []
+
+
+def test_every_member_of_a_plan_file_and_a_journal_line_is_named(tmp_path: Path) -> None:
+    """docs/remediation.md "2. Plan file" and "4. Journal" are where a reviewer learns what a
+    plan and a journal hold: every member a plan file, its estate, its changes and its
+    not-planned entries carry, and every member of a journal's header, change and end lines,
+    is named there (docs truth round 16: the plan file's paragraph named 6 of its 10 members,
+    and none of a change's; the journal's header and end lines went unnamed)."""
+    import json
+
+    from helpers.remediate_records import PUBLIC, applied_journal, finding, snapshot
+    from scanner.changes import RemediationConfig
+    from scanner.remediate.planner import Selection, build_plan
+
+    snap = snapshot(policy={"Version": "2012-10-17", "Statement": [PUBLIC]})
+    plan = build_plan([finding("secret-policy-public", "restrict-public-secret-policy"),
+                       finding("secret-policy-overbroad-actions", "narrow-secret-policy-actions")],
+                      snap, RemediationConfig(), Selection())
+    document = plan.to_json()
+    document.setdefault("max_age_hours", 24)
+    assert document["changes"] and document["skipped"]
+    members = {f"plan {k}" for k in document}
+    members |= {f"estate {k}" for k in {**document["estate"], "audit_role": None}}
+    members |= {f"change {k}" for k in document["changes"][0]}
+    members |= {f"skipped {k}" for k in document["skipped"][0]}
+    text = (ROOT / "docs" / "remediation.md").read_text(encoding="utf-8")
+    plan_part = text[text.index("2. **Plan file**"):text.index("3. **Apply**")]
+    assert ", ".join(sorted(m for m in members if f"`{m.split()[1]}`" not in plan_part)) == ""
+    lines = [json.loads(line) for line in
+             applied_journal(tmp_path / "j.jsonl", plan).read_text().splitlines()]
+    journal_members = {f"{line['type']} {k}" for line in lines for k in line}
+    journal_part = text[text.index("4. **Journal**"):text.index("5. **Undo**")]
+    assert ", ".join(sorted(m for m in journal_members
+                  if f"`{m.split()[1]}`" not in journal_part)) == ""
