@@ -360,3 +360,22 @@ def test_a_scan_started_in_the_future_is_not_the_last_scan_of_the_nights_after_i
     assert main(["diff", "n3", "skewed", "--history", str(history), "--format", "json"]) == 0
     drift = json.loads(capsys.readouterr().out)
     assert (drift["old"]["scan_id"], drift["new"]["scan_id"]) == ("n3", "skewed")
+
+
+def test_every_member_of_a_scan_record_is_named_in_history_md() -> None:
+    """docs/history.md "The history store": what a recorded scan holds, as `history list
+    --format json` shows it (docs truth round 16: the sentence named 6 of its 9 members and
+    none of its counts but the severities)."""
+    from scanner.history.records import ScanRecord, count_findings
+
+    counts = count_findings({"findings": [{"status": "FAIL", "severity": "HIGH"}],
+                             "coverage": [], "scan": {"scope": {"severities": ["HIGH"]}}})
+    record = ScanRecord(scan_id="s", started_at="2026-12-08T00:00:00Z", finished_at=None,
+                        complete=True, recorded_at="2026-12-08T00:00:01Z", tool_version="0",
+                        accounts=(), regions=(), counts=counts)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "history.md").read_text(
+        encoding="utf-8")
+    section = text[text.index("## The history store"):text.index("### SQLite file")]
+    named = [*record.to_json(), *counts, "damaged"]
+    assert "scope_limited" in counts and "critical" in counts
+    assert [m for m in named if f"`{m}`" not in section] == []
