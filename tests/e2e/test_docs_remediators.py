@@ -192,3 +192,19 @@ def test_every_member_of_a_plan_file_and_a_journal_line_is_named(tmp_path: Path)
     journal_part = text[text.index("4. **Journal**"):text.index("5. **Undo**")]
     assert ", ".join(sorted(m for m in journal_members
                   if f"`{m.split()[1]}`" not in journal_part)) == ""
+
+
+def test_every_member_of_the_remediator_protocol_is_named() -> None:
+    """docs/remediation.md "Remediators" lists what a remediator module must define (the
+    `Remediator` protocol of scanner/changes.py, which mypy holds REMEDIATORS to): it left
+    out REMEDIATION_ID (docs truth round 16)."""
+    from scanner.changes import Remediator
+
+    text = (ROOT / "docs" / "remediation.md").read_text(encoding="utf-8")
+    start = text.index("satisfying the `Remediator` protocol")
+    paragraph = text[start:text.index("\n\n", start)]
+    members = [name for name in vars(Remediator) if not name.startswith("_")]
+    assert {"REMEDIATION_ID", "plan", "undo_call"} <= set(members)
+    assert [m for m in members if f"`{m}" not in paragraph] == []
+    for rid, module in REMEDIATORS.items():
+        assert module.REMEDIATION_ID == rid
