@@ -18,7 +18,8 @@ from scanner.history.store import not_created_yet
 if TYPE_CHECKING:
     from scanner.history.sqlite_store import PruneResult
 
-HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix), or prune it"
+HELP = ("list the scans recorded in the history (SQLite file or s3://bucket/prefix), or prune "
+        "a SQLite one")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = 'print no list, only errors'
 #: with -q, standard output is discarded: errors (stderr) only

@@ -289,6 +289,9 @@ def test_prune_s_help_offers_no_s3_history(capsys: pytest.CaptureFixture[str]) -
     assert "s3://BUCKET" not in text
     assert "--history PATH the SQLite history file" in text
     assert "an s3:// history is not pruned" in text
+    from scanner.commands import history
+
+    assert history.HELP.endswith("or prune a SQLite one")  # the command list's line
     with pytest.raises(SystemExit):
         main(["history", "list", "--help"])
     assert "--history PATH|s3://BUCKET/PREFIX" in capsys.readouterr().out
