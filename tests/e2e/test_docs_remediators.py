@@ -208,3 +208,22 @@ def test_every_member_of_the_remediator_protocol_is_named() -> None:
     assert [m for m in members if f"`{m}" not in paragraph] == []
     for rid, module in REMEDIATORS.items():
         assert module.REMEDIATION_ID == rid
+
+
+def test_the_retry_budget_the_page_gives_apply_and_undo_is_theirs() -> None:
+    """docs/remediation.md: apply and undo clients make at most 4 attempts per call, a scan's
+    reads 8 (docs/configuration.md)."""
+    import boto3
+
+    from scanner.aws.session import ClientSettings
+    from scanner.remediate.sessions import remediation_sessions
+
+    sessions = remediation_sessions(role_name=None, endpoint_url=None,
+                                    base=boto3.Session(region_name="us-east-1",
+                                                       aws_access_key_id="x",
+                                                       aws_secret_access_key="x"))
+    text = (ROOT / "docs" / "remediation.md").read_text(encoding="utf-8")
+    said = re.search(r"at most (\d+) attempts per call where a scan's reads make (\d+)", text)
+    assert said is not None
+    assert (int(said[1]), int(said[2])) == (sessions.settings.max_attempts,
+                                            ClientSettings().max_attempts)
