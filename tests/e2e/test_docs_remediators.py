@@ -227,3 +227,4 @@ def test_the_retry_budget_the_page_gives_apply_and_undo_is_theirs() -> None:
     assert said is not None
     assert (int(said[1]), int(said[2])) == (sessions.settings.max_attempts,
                                             ClientSettings().max_attempts)
+
