@@ -9,7 +9,10 @@ scan, and prints:
 * the ratios issue 2 targets: per secret <= 1.02 (ListSecrets + GetResourcePolicy per listed
   secret) plus 1 DescribeSecret per replicated primary; <= 5 per customer-managed key (issue 2's
   3, plus the ListGrants page the access analysis reads the grants from and the ListResourceTags
-  page its aws:ResourceTag conditions read); EC2 <= 8 per account-region;
+  page its aws:ResourceTag conditions read); EC2 <= 8 per account-region; Lambda: one
+  ListFunctions page per account-region and exactly 1 GetFunctionConfiguration per distinct
+  alias or version a secret's RotationLambdaARN names (per account: a rotation function with
+  an alias `live`, one secret rotated through the function, two through the alias);
 * the peak memory (tracemalloc) of a collect() over N and over 2N accounts: it must not grow with
   the number of accounts, because each account is streamed to disk.
 
@@ -60,8 +63,39 @@ def session_for(mgmt: boto3.Session, account_id: str) -> boto3.Session:
                          aws_session_token=creds["SessionToken"])
 
 
+def _lambda_zip() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("rotate.py", "def handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+def rotation_function(session: boto3.Session, index: int) -> tuple[str, str]:
+    """A rotation function in the primary region and its alias `live` (a published version):
+    (the function's ARN, the alias's ARN). Nothing runs it: rotation is turned on without
+    rotating (RotateImmediately=False), as the demo does."""
+    iam = session.client("iam", region_name=REGIONS[0])
+    role = iam.create_role(RoleName=f"rotate-{index}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    lam = session.client("lambda", region_name=REGIONS[0])
+    arn = lam.create_function(FunctionName=f"rotate-{index}", Runtime="python3.12", Role=role,
+                              Handler="rotate.handler", Code={"ZipFile": _lambda_zip()})[
+        "FunctionArn"]
+    version = lam.publish_version(FunctionName=f"rotate-{index}")["Version"]
+    alias = lam.create_alias(FunctionName=f"rotate-{index}", Name="live",
+                             FunctionVersion=version)["AliasArn"]
+    return arn, alias
+
+
 def build_account(session: boto3.Session, index: int, secrets: int, reader: str) -> None:
     primary, other = REGIONS
+    function, alias = rotation_function(session, index)
+    rotated = {1: function, 3: alias, 7: alias}  # two secrets name one alias: one read
     kms = session.client("kms", region_name=primary)
     cmks = [kms.create_key(Description=f"cmk-{index}-{i}")["KeyMetadata"] for i in range(2)]
     mrk = kms.create_key(Description=f"mrk-{index}", MultiRegion=True)["KeyMetadata"]
@@ -79,6 +113,10 @@ def build_account(session: boto3.Session, index: int, secrets: int, reader: str)
             kwargs["AddReplicaRegions"] = [{"Region": other}]
         arn = sm.create_secret(**kwargs)["ARN"]
         sm.put_resource_policy(SecretId=arn, ResourcePolicy=policy)
+        if i in rotated:
+            sm.rotate_secret(SecretId=arn, RotationLambdaARN=rotated[i],
+                             RotationRules={"AutomaticallyAfterDays": 30},
+                             RotateImmediately=False)
     for region in REGIONS:
         ec2 = session.client("ec2", region_name=region)
         for v in range(2):
@@ -118,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secrets", type=int, default=40, help="secrets per account")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
-    with mock_aws(), tempfile.TemporaryDirectory() as tmp:
+    # use_docker False: turning rotation on runs the function's testSecret step (MOTO_NOTES)
+    with mock_aws(config={"lambda": {"use_docker": False}}), \
+            tempfile.TemporaryDirectory() as tmp:
         mgmt = boto3.Session(region_name=REGIONS[0])
         started = time.perf_counter()
         ids = build_estate(mgmt, 2 * args.accounts, args.secrets)
@@ -155,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         per_cmk = sum(counts.get(f"kms.{op}", 0) for op in PER_KEY_KMS) / max(1, len(cmks))
         ec2_calls = sum(n for op, n in counts.items() if op.startswith("ec2."))
         per_ec2 = ec2_calls / account_regions
+        qualified = {(a.account_id, s.rotation_lambda_arn) for a in snapshot.accounts
+                     for r in a.regions for s in r.secrets
+                     if not s.is_replica and (s.rotation_lambda_arn or "").count(":") == 7}
+        list_functions = counts.get("lambda.ListFunctions", 0)
+        per_qualifier = counts.get("lambda.GetFunctionConfiguration", 0) / max(1, len(qualified))
         results["calls"] = counts
         results["ratios"] = {
             "secrets_listed": len(listed), "replicated_primaries": len(replicated),
@@ -163,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             "describe_secret_per_replicated_primary": round(describe_per_replicated, 3),
             "customer_managed_keys": len(cmks), "calls_per_cmk": round(per_cmk, 3),
             "ec2_calls_per_account_region": round(per_ec2, 3),
+            "lambda_list_functions_per_account_region": round(list_functions / account_regions,
+                                                              3),
+            "rotation_qualifiers": len(qualified),
+            "get_function_configuration_per_qualifier": round(per_qualifier, 3),
         }
         print("\ntargets:")
         print(f"  per secret (ListSecrets + GetResourcePolicy) / {len(listed)} listed secrets "
@@ -178,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{'OK' if per_cmk <= len(PER_KEY_KMS) else 'MISS'}")
         print(f"  EC2 per account-region ({account_regions}) = {per_ec2:.2f}   (target <= 8)  "
               f"{'OK' if per_ec2 <= 8 else 'MISS'}")
+        print(f"  Lambda per account-region ({account_regions}) = "
+              f"{list_functions / account_regions:.2f} ListFunctions   (target 1: one page)  "
+              f"{'OK' if list_functions <= account_regions else 'MISS'}")
+        print(f"  GetFunctionConfiguration per rotation alias/version named ({len(qualified)}) "
+              f"= {per_qualifier:.2f}   (target 1)  "
+              f"{'OK' if qualified and per_qualifier == 1 else 'MISS'}")
 
         # memory: warm every backend first (moto builds state lazily), then measure each size
         scan(mgmt, tuple(ids), Path(tmp) / "warm.json.gz", CallCounter())

@@ -29,7 +29,8 @@ from scanner.policy.arn import arn_account
 from scanner.policy.principals import session_role
 from scanner.textfit import fit_line, fit_text, terminal_safe
 
-HELP = "who can read which secret, and why (resource, key, identity policy and SCP gates)"
+HELP = ("who can read which secret, and why (resource, key and identity policy gates, and the "
+        "scp gate: SCPs and RCPs)")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = 'print no answer, only errors (the exit code is the same)'
 #: with -q, standard output is discarded: errors (stderr) only

@@ -33,7 +33,10 @@ from scanner.history.scope import document_scope, previous_scan
 from scanner.history.store import not_created_yet
 from scanner.textfit import fit_text, stream_columns, terminal_safe
 
-HELP = "show what changed between two recorded scans (default: the last two complete ones)"
+#: the default pair is the one `scan --history` compared (docs truth round 16: "the last two
+#: complete ones", where a narrower complete scan between them is passed over)
+HELP = ("show what changed between two recorded scans (default: the latest complete scan "
+        "against its previous scan, as scan --history chose it)")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = ("print no drift, notes or file name, only errors (--output-file is still written;"
               " the exit code is the same)")
@@ -161,8 +164,8 @@ def run(args: argparse.Namespace) -> int:
             # days old, and their drift was shown as if it were last night's
             _note(args, f"note: {len(newer)} newer scan(s) are incomplete (the latest: "
                         f"{newer[-1].scan_id}, started {newer[-1].started_at}); this compares "
-                        "the last two complete scans. `secretgraph diff latest` shows what "
-                        "changed in the newest")
+                        "the latest complete scan with its previous scan. `secretgraph diff "
+                        "latest` shows what changed in the newest")
     else:
         position = {r.scan_id: i for i, r in enumerate(records)}  # oldest first
         old_id = resolve_scan_id(records, args.scan_a, args.history)

@@ -18,7 +18,8 @@ from scanner.history.store import not_created_yet
 if TYPE_CHECKING:
     from scanner.history.sqlite_store import PruneResult
 
-HELP = "list the scans recorded in the history (SQLite file or s3://bucket/prefix), or prune it"
+HELP = ("list the scans recorded in the history (SQLite file or s3://bucket/prefix), or prune "
+        "a SQLite one")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = 'print no list, only errors'
 #: with -q, standard output is discarded: errors (stderr) only
@@ -35,15 +36,19 @@ def default_history() -> str:
 
 
 def add_history_argument(parser: argparse._ActionsContainer, *,
-                         suppress: bool = False) -> None:
+                         suppress: bool = False, sqlite_only: bool = False) -> None:
     """--history, shared by history, diff and baseline (``suppress``: no default in the
-    namespace when it is not given; the caller takes ``default_history()``)."""
+    namespace when it is not given; the caller takes ``default_history()``; ``sqlite_only``:
+    `history prune`, which refuses an s3:// history -- its help offered one)."""
+    # the rule, not tonight's value ("$SECRETGRAPH_HISTORY or /its/value" read as two
+    # places), in docs/configuration.md's words (new-user trial round 9)
+    default = f"default: $SECRETGRAPH_HISTORY, else {DEFAULT_HISTORY}"
     parser.add_argument(
-        "--history", metavar="PATH|s3://BUCKET/PREFIX",
+        "--history", metavar="PATH" if sqlite_only else "PATH|s3://BUCKET/PREFIX",
         default=argparse.SUPPRESS if suppress else default_history(),
-        # the rule, not tonight's value ("$SECRETGRAPH_HISTORY or /its/value" read as two
-        # places), in docs/configuration.md's words (new-user trial round 9)
-        help=f"the history store (default: $SECRETGRAPH_HISTORY, else {DEFAULT_HISTORY})")
+        help=(f"the SQLite history file ({default}); an s3:// history is not pruned "
+              "(docs/history.md, \"Retention\")") if sqlite_only
+        else f"the history store ({default})")
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "complete scan and every scan after it are always kept: the next scan diffs against "
         "it and carries first_seen and unchanged policies from it. Lists what it would "
         "delete; deletes after 'yes' typed at the terminal, or with --yes.")
-    add_history_argument(prune, suppress=True)
+    add_history_argument(prune, suppress=True, sqlite_only=True)
     prune.add_argument("--keep-days", type=int, metavar="N", default=None,
                        help="keep the scans started in the last N days (N >= 1)")
     prune.add_argument("--keep", type=int, metavar="N", default=None,

@@ -16,7 +16,11 @@ from scanner.aws.permissions import (
 )
 from scanner.errors import UsageError
 
-HELP = "print the audit role's IAM policy, generated from the collectors' declared actions"
+#: what it prints: the audit role's policy is one of three (docs truth round 16: the help
+#: named it alone, and `--for remediation-role` prints the remediators' declarations)
+HELP = ("print an IAM policy generated from the declared actions: the audit role's (default; "
+        "the collectors'), the scanning identity's (--for scanner) or the remediation role's "
+        "(--for remediation-role: the remediators')")
 #: what -q/--quiet does here (scanner.cli: the help of -q)
 QUIET_HELP = "log errors only; the policy is still printed (it is the command's output)"
 

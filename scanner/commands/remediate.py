@@ -1,9 +1,10 @@
 """`secretgraph remediate`: plan fixes for the findings (default), apply them, or undo them.
 
-    secretgraph remediate --in out/scan                      # plan: table + remediation-plan.json
+    secretgraph remediate --in out/scan     # plan: table + remediation-plan.json, .md, .html
     secretgraph remediate --plan out/scan/remediation-plan.json --apply \\
         --remediation-role-name SecretgraphRemediation       # asks before changing anything
-    secretgraph remediate --undo out/scan/remediation-journal-....jsonl --yes
+    secretgraph remediate --undo out/scan/remediation-journal-<plan>-<time>.jsonl \\
+        --remediation-role-name SecretgraphRemediation       # asks, then reverts
 """
 
 from __future__ import annotations

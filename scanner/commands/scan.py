@@ -15,7 +15,8 @@ from scanner.history.store import env_history
 from scanner.incremental import MAX_FULL_REFRESH_DAYS
 from scanner.pipeline import ScanOptions, parse_formats, parse_list, paths, run_scan
 
-HELP = "scan the organization (or --accounts) and report findings"
+HELP = ("scan the organization (--org), the --accounts, or (without either) the account of "
+        "the credentials, and report findings")
 QUIET_HELP = ("no progress display, tables or summary; errors only, and one line on stderr "
               "when the scan is incomplete (its coverage gaps; exit 3) or findings fail it "
               "(how many at or above --fail-on; exit 1)")

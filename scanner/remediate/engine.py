@@ -1,4 +1,6 @@
-"""Apply a plan -- with scanner.remediate.undo, the only code in secretgraph that writes to AWS.
+"""Apply a plan -- with scanner.remediate.undo, the only code in secretgraph that changes the
+audited resources. (Other writes go to secretgraph's own places: the Security Hub export's
+findings, the S3 history store's objects, the deployment's SNS messages; README.md.)
 
 apply_plan:
   1. refuses a stale plan (older than max_plan_age_hours: the plan's own, or the apply's

@@ -3,7 +3,7 @@
 Each change line holds the planned change, what the resource looked like just before
 (``before``, with exact policy texts) and just after (``after``), and the status:
 applied | noop | refused | failed | partial | verify-failed (undo journals: undone | noop |
-failed | partial | verify-failed | not-reversible). In an apply journal, a change line with an
+refused | failed | verify-failed | not-reversible). In an apply journal, a change line with an
 ``after`` also has ``prediction``: the state the plan predicted, whether the re-read state
 matches it, and which keys differ. ``--undo JOURNAL`` reads an apply journal back.
 

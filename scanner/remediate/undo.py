@@ -1,5 +1,6 @@
-"""Undo a journal (`remediate --undo JOURNAL`): the applied, reversible changes, newest first,
-after checking that every one of them still looks like the journal's "after" (else nothing is
+"""Undo a journal (`remediate --undo JOURNAL`): the reversible changes that made or may have
+made a call (``UNDOABLE``: applied, partial, verify-failed, failed after a call, started),
+newest first, after checking that every one of them still looks like the journal's "after" (else nothing is
 changed). Like an apply, it ends by calling ``changed`` (when given) with every change it wrote
 to AWS, or tried to (scanner.remediate.engine)."""
 

@@ -272,3 +272,20 @@ def test_the_audit_role_name_is_used_where_the_document_names_it(
     assert assume["Resource"] == "arn:aws:iam::*:role/Aud"
     assert main(["iam-policy", "--for", "scanner"]) == 0
     assert "role/SecretgraphAudit" in capsys.readouterr().out
+
+
+def test_the_command_s_help_and_readme_row_name_every_policy_it_prints() -> None:
+    """Docs truth round 16: `iam-policy`'s help (and README's command table) said it prints
+    "the audit role's IAM policy, generated from the collectors' declared actions"; `--for
+    scanner` and `--for remediation-role` print two more (the second from the remediators)."""
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser()
+    iam_policy.add_arguments(parser)
+    (choice,) = [a for a in parser._actions if "--for" in a.option_strings]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `secretgraph iam-policy`")]
+    for target in choice.choices:
+        if target != "audit-role":
+            assert f"--for {target}" in iam_policy.HELP and f"`--for {target}`" in row, target
+    assert "remediators" in iam_policy.HELP and "remediators" in row

@@ -36,3 +36,9 @@ def test_api_calls_counts_every_per_key_kms_call_the_collector_makes() -> None:
     assert f"= {len(per_key):.2f}" in line and "OK" in line, line
     for op in per_key:
         assert op in line, (op, line)
+    # docs/collection.md's Lambda row (ListFunctions, one GetFunctionConfiguration per alias or
+    # version a RotationLambdaARN names): the bench built no Lambda function, so it measured
+    # neither (docs truth round 16)
+    lam = [x for x in done.stdout.splitlines() if "ListFunctions   (target" in x
+           or "GetFunctionConfiguration per rotation alias/version named (1) = 1.00" in x]
+    assert len(lam) == 2 and all(x.endswith("OK") for x in lam), done.stdout

@@ -280,6 +280,23 @@ def test_prune_of_an_s3_history_or_a_foreign_file_exits_2_naming_it(
     assert foreign.read_text() == "not a database\n"
 
 
+def test_prune_s_help_offers_no_s3_history(capsys: pytest.CaptureFixture[str]) -> None:
+    """Docs truth round 16: `history prune --help` showed `--history PATH|s3://BUCKET/PREFIX`,
+    a location it refuses (above); `history list` reads both."""
+    with pytest.raises(SystemExit):
+        main(["history", "prune", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "s3://BUCKET" not in text
+    assert "--history PATH the SQLite history file" in text
+    assert "an s3:// history is not pruned" in text
+    from scanner.commands import history
+
+    assert history.HELP.endswith("or prune a SQLite one")  # the command list's line
+    with pytest.raises(SystemExit):
+        main(["history", "list", "--help"])
+    assert "--history PATH|s3://BUCKET/PREFIX" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"),
                                            ("SIGTERM", 143, "terminated")])
 def test_a_prune_stopped_by_ctrl_c_or_sigterm_leaves_the_history_as_it_was(
@@ -346,3 +363,22 @@ def test_a_scan_started_in_the_future_is_not_the_last_scan_of_the_nights_after_i
     assert main(["diff", "n3", "skewed", "--history", str(history), "--format", "json"]) == 0
     drift = json.loads(capsys.readouterr().out)
     assert (drift["old"]["scan_id"], drift["new"]["scan_id"]) == ("n3", "skewed")
+
+
+def test_every_member_of_a_scan_record_is_named_in_history_md() -> None:
+    """docs/history.md "The history store": what a recorded scan holds, as `history list
+    --format json` shows it (docs truth round 16: the sentence named 6 of its 9 members and
+    none of its counts but the severities)."""
+    from scanner.history.records import ScanRecord, count_findings
+
+    counts = count_findings({"findings": [{"status": "FAIL", "severity": "HIGH"}],
+                             "coverage": [], "scan": {"scope": {"severities": ["HIGH"]}}})
+    record = ScanRecord(scan_id="s", started_at="2026-12-08T00:00:00Z", finished_at=None,
+                        complete=True, recorded_at="2026-12-08T00:00:01Z", tool_version="0",
+                        accounts=(), regions=(), counts=counts)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "history.md").read_text(
+        encoding="utf-8")
+    section = text[text.index("## The history store"):text.index("### SQLite file")]
+    named = [*record.to_json(), *counts, "damaged"]
+    assert "scope_limited" in counts and "critical" in counts
+    assert [m for m in named if f"`{m}`" not in section] == []

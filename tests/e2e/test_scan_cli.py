@@ -250,3 +250,12 @@ def test_remediate_plans_from_the_latest_scan_in_history(
     assert main(["remediate", "--history", history, "--in", str(tmp_path)]) == 2
     assert main(["remediate", "--history", str(tmp_path / "empty.db")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_scan_s_help_names_the_one_account_scan() -> None:
+    """README "Scanning one account": without --org or --accounts a scan reads the account
+    the credentials belong to; the command list said "scan the organization (or --accounts)"
+    (docs truth round 16)."""
+    from scanner.commands import scan
+
+    assert "without either" in scan.HELP and "account of the credentials" in scan.HELP

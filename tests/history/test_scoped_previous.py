@@ -106,3 +106,16 @@ def test_prune_keeps_the_full_scan_a_narrower_newest_scan_stands_before(
         assert needed_scans(records) == {"n1", "n2"}
         _night(tmp_path, hist, 2, (EAST, WEST))
         assert needed_scans(open_store(hist).list()) == {"n3"}
+
+
+def test_diff_s_help_says_the_default_pair_is_the_one_scan_compared(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Docs truth round 16: `diff --help` (and `secretgraph --help`) said the default is "the
+    last two complete ones"; with a narrower complete scan between two full ones it compares
+    the two full ones (the first test above: n1 -> n3, n2 complete)."""
+    with pytest.raises(SystemExit):
+        main(["diff", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "last two complete" not in text
+    assert "default: the latest complete scan against its previous scan, as scan --history " \
+        "chose it" in text

@@ -385,3 +385,21 @@ def test_the_time_limit_ends_the_retries_and_reports_what_was_not_delivered() ->
     codes = {u.error_code for u in report.undelivered}
     assert codes <= {"TooManyRequestsException", "TimeLimitExceeded"}
     assert all("time limit (1 s)" in u.message for u in report.undelivered)
+
+
+def test_a_finding_that_keeps_failing_is_sent_five_times_in_all_by_default() -> None:
+    """docs/reports.md: a batch is sent at most 5 times (4 retries); the page said "retried
+    (up to 5 times per batch" (docs truth round 16)."""
+    import re
+    from pathlib import Path
+
+    clock = FakeClock()
+    findings = _many(1, (ACCOUNT_A,))
+    client = ScriptedClient(clock, [["sgf-00000"]] * 10)
+    report = send_findings(findings, client_for=lambda a, r: client, clock=clock.clock,
+                           sleep=clock.sleep)
+    assert report.delivered == 0 and len(client.calls) == report.requests
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    said = re.search(r"a batch is\s+sent at most (\d+) times \((\d+) retries", text)
+    assert said is not None
+    assert (int(said[1]), int(said[2])) == (report.requests, report.requests - 1)
