@@ -10,7 +10,9 @@ Rules pinned (IAM User Guide, "Condition operators" and "Multivalued context key
   not an ARN matches neither the positive nor the negated operator (the behaviour measured by
   public simulators' suites: cloud-copilot/iam-simulate "should return false if not a valid
   request arn" for ArnLike and ArnNotLike; principalmapper, validated against the IAM policy
-  simulator, ArnNotLike on "test2" is false).
+  simulator, ArnNotLike on "test2" is false). So does a request value that is no number, date
+  or IP address under a numeric, date or IP address operator (``_TYPED``: a tag "high" under
+  NumericLessThan, NumericNotEquals alike; the same suites measure it).
 * Values listed for one key are ORed; keys and operators in one block are ANDed.
 * ``ForAnyValue``: true when at least one request value matches (false when the key is absent);
   ``ForAllValues``: true when every request value matches (true when the key is absent).
@@ -37,7 +39,8 @@ from scanner.policy.request import (MULTIVALUED_KEYS, KeyState, Request, _ArnOf,
                                     _Under, _UniqueIdOf, REQUEST_TIME_KEYS, TOKEN_ISSUE_TIME,
                                     always_present, token_issue_floor)
 from scanner.policy.tri import Tri, all3
-from scanner.policy.values import Unparseable, date_readings, ip_value, read_date, read_number
+from scanner.policy.values import (Unparseable, date_readings, ip_value, not_of_type, read_date,
+                                   read_number)
 from scanner.policy.variables import (LITERAL_QUESTION, LITERAL_STAR, literal_pattern_value,
                                       substitute_variables)
 
@@ -373,6 +376,22 @@ def _head_may_match(base: str, value: str, req_values: tuple[str, ...]) -> bool:
     return any(r.startswith(head) for r in req_values)
 
 
+#: the operators that compare a typed value, and the type (values.not_of_type). A request
+#: value of a free-text key (a tag, an encryption-context pair) that is not of that type
+#: matches neither the positive nor the negated operator -- the reading module doc gives the
+#: ARN operators, and the one the public simulators' suites measure for these:
+#: cloud-copilot/iam-simulate, "should return false if the test value is not a number"
+#: (NumericEquals and NumericNotEquals alike), "... is not a date" (DateEquals and
+#: DateNotEquals), "should be false if the key value is not a valid IP address" (IpAddress
+#: and NotIpAddress). IAM conformance trial round 37: NumericLessThan aws:ResourceTag/level
+#: on a secret tagged level = high was CONDITIONAL ("not a number"), while Bool on a tag
+#: "yes" and ArnLike on a value that is no ARN were decided
+_TYPED: dict[str, str] = {
+    **{op: "num" for op in OPERATORS if op.startswith("numeric")},
+    **{op: "date" for op in OPERATORS if op.startswith("date")},
+    "ipaddress": "ip", "notipaddress": "ip"}
+
+
 def _known(clause: ConditionClause, req_values: tuple[str, ...],
            policy_values: tuple[str, ...], matcher: Matcher, negated: bool,
            literal_marks: bool, arn_op: bool) -> tuple[Tri, tuple[str, ...]]:
@@ -382,10 +401,14 @@ def _known(clause: ConditionClause, req_values: tuple[str, ...],
         if any(LITERAL_STAR in r or LITERAL_QUESTION in r for r in req_values):
             return Tri.UNKNOWN, (key,)
         req_values = tuple(literal_pattern_value(r) for r in req_values)
+    typed = _TYPED.get(clause.base)
     try:
         def valid(r: str) -> bool:
-            # an ARN operator on a request value that is not an ARN matches neither way
-            return not arn_op or is_arn_value(r)
+            # an ARN operator on a request value that is not an ARN matches neither way; so
+            # does a numeric, date or IP address operator on a request value that is no
+            # number, date or address (a tag "high" under NumericLessThan: ``_TYPED``)
+            return (not arn_op or is_arn_value(r)) and (
+                typed is None or not not_of_type(typed, r))
 
         def hits(r: str) -> bool:
             return valid(r) and any(matcher(r, p) for p in policy_values)

@@ -212,6 +212,23 @@ def _parse_conditions(value: Any, problems: list[str]) -> tuple[ConditionClause,
         problems.append("Condition must be an object")
         return ()
     out: list[ConditionClause] = []
+    spellings: dict[str, list[str]] = {}
+    for operator in value:
+        if isinstance(operator, str):
+            spellings.setdefault(operator.lower(), []).append(operator)
+    for names in spellings.values():
+        if len(names) > 1:
+            # one operator twice, in different capitalization (``StringEquals`` and
+            # ``stringEquals``): this parse reads operator names without case, so it is one
+            # key of the Condition object twice, which IAM User Guide, "Grammar of the IAM
+            # JSON policy language" does not allow ("Individual elements must not contain
+            # multiple instances of the same key"; _DuplicateKeys, and the condition keys
+            # below); read with case, one of them is no operator AWS knows -- neither
+            # reading gives a confident answer (IAM conformance trial round 37: the two
+            # blocks were ANDed, a confident DENIED or ALLOWED)
+            shown = " and ".join(repr(terminal_safe(n, newlines=False)) for n in names)
+            problems.append(f"Condition: operator {shown} more than once, in different "
+                            "capitalization")
     for operator, block in value.items():
         if not isinstance(operator, str) or not isinstance(block, Mapping) or not block:
             problems.append(f"Condition operator {operator!r} must map to a non-empty object")

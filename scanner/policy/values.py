@@ -91,6 +91,28 @@ def date_readings(text: str) -> tuple[float, ...]:
     return both if both is not None else (read_date(text),)
 
 
+def not_of_type(kind: str, text: str) -> bool:
+    """A request value that is no value of the type ``kind`` ("num", "date", "ip") compares:
+    text that is not a decimal number, not a W3C date nor epoch seconds (four digits alone
+    are both: not this), not an IP address. Such a value -- only a free-text key holds one: a
+    tag, an encryption-context pair -- matches neither a positive nor a negated operator of
+    that type (scanner.policy.conditions._known), as a value that is not an ARN matches no
+    ARN operator. A value of the right shape that still does not read (a month 13) is not
+    this: it stays unparseable (no confident answer)."""
+    t = text.strip()
+    if kind == "num":
+        return not _DECIMAL.fullmatch(t)
+    if kind == "date":
+        return not (_EPOCH.fullmatch(t) or _W3C.fullmatch(t))
+    if kind == "ip":
+        try:
+            ipaddress.ip_address(t.split("/")[0])
+        except ValueError:
+            return True
+        return False
+    return False
+
+
 def ip_value(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """A policy's IP address or CIDR value as a network (``Unparseable`` when it is none)."""
     try:

@@ -1021,6 +1021,41 @@ case(id="arnnotlike-ifexists-absent-still-true", cite=ARN_OPS + "; " + IFEX,
 case(id="forallvalues-arnnotlike-one-value-not-an-arn", cite=ARN_OPS + "; " + MULTI,
      policy=allow_if("ForAllValues:ArnNotLike", SRC_ARN, "arn:aws:iam::*:user/test1"),
      context={"aws:sourcearn": ["arn:aws:iam::000000000000:user/x", "junk"]}, expect="DENIED")
+TYPED_OPS = "COND: a request value that is no number / date / IP address matches neither the " \
+    "positive nor the negated numeric / date / IP address operator (measured: iam-simulate " \
+    "\"should return false if the test value is not a number\", \"... is not a date\", " \
+    "\"should be false if the key value is not a valid IP address\")"
+LEVEL = "aws:ResourceTag/level"
+for _op, _expect in (("NumericLessThan", "DENIED"), ("NumericNotEquals", "DENIED"),
+                     ("NumericGreaterThanEquals", "DENIED")):
+    case(id=f"{_op.lower()}-tag-not-a-number", cite=TYPED_OPS, policy=allow_if(_op, LEVEL, "3"),
+         context={"aws:resourcetag/level": ["high"]}, expect=_expect)
+case(id="numericnotequals-deny-on-tag-not-a-number-does-not-apply", cite=TYPED_OPS + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={"NumericNotEquals": {LEVEL: "3"}})),
+     context={"aws:resourcetag/level": ["high"]}, expect="ALLOWED")
+case(id="numericlessthan-tag-a-number-still-compares", cite=TYPED_OPS,
+     policy=allow_if("NumericLessThan", LEVEL, "3"), context={"aws:resourcetag/level": ["2"]},
+     expect="ALLOWED")
+case(id="datenotequals-tag-not-a-date", cite=TYPED_OPS,
+     policy=allow_if("DateNotEquals", "aws:ResourceTag/expires", "2030-01-01T00:00:00Z"),
+     context={"aws:resourcetag/expires": ["never"]}, expect="DENIED")
+case(id="datelessthan-deny-on-tag-not-a-date-does-not-apply", cite=TYPED_OPS + "; " + EVAL,
+     policy=pol(st(), st("Deny", condition={
+         "DateLessThan": {"aws:ResourceTag/expires": "2030-01-01T00:00:00Z"}})),
+     context={"aws:resourcetag/expires": ["never"]}, expect="ALLOWED")
+case(id="date-tag-bad-month-stays-unknown", cite=TYPED_OPS + "; " + SG,
+     policy=allow_if("DateLessThan", "aws:ResourceTag/expires", "2030-01-01T00:00:00Z"),
+     context={"aws:resourcetag/expires": ["2020-13-01"]}, expect="CONDITIONAL")
+case(id="notipaddress-tag-not-an-address", cite=TYPED_OPS,
+     policy=allow_if("NotIpAddress", "aws:PrincipalTag/net", "10.0.0.0/8"),
+     context={"aws:principaltag/net": ["office"]}, expect="DENIED")
+case(id="forallvalues-numericnotequals-one-value-not-a-number", cite=TYPED_OPS + "; " + MULTI,
+     policy=allow_if("ForAllValues:NumericNotEquals", "kms:EncryptionContextKeys", "3"),
+     action="kms:Decrypt", resource=KEY,
+     context={"kms:encryptioncontextkeys": ["4", "SecretARN"]}, expect="DENIED")
+case(id="numeric-policy-value-not-a-number-stays-unknown", cite=TYPED_OPS + "; " + SG,
+     policy=allow_if("NumericLessThan", LEVEL, "three"),
+     context={"aws:resourcetag/level": ["2"]}, expect="CONDITIONAL")
 case(id="null-foranyvalue-absent", cite=NULL_SET,
      policy=allow_if("ForAnyValue:Null", "aws:CalledVia", "true"), absent=("aws:calledvia",),
      expect="ALLOWED")

@@ -49,7 +49,19 @@ def _decide(text: str) -> tuple[str, tuple[str, ...]]:
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {'
     '"AWS": "arn:aws:iam::999999999999:root", "AWS": "arn:aws:iam::222222222222:root"}, '
     '"Action": "*", "Resource": "*"}]}',
-], ids=["effect", "statement", "condition-key", "condition-key-case", "principal"])
+    # one condition operator in two spellings (IAM conformance trial round 37: the two blocks
+    # were ANDed, a confident DENIED -- and ALLOWED with the values swapped)
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+    '"Action": "*", "Resource": "*", "Condition": {"StringEquals": {'
+    '"aws:PrincipalAccount": "999999999999"}, "stringEquals": {'
+    '"aws:PrincipalAccount": "222222222222"}}}]}',
+    # ... with its set qualifier
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+    '"Action": "*", "Resource": "*", "Condition": {"ForAnyValue:StringLike": {'
+    '"aws:PrincipalOrgPaths": "o-a/*"}, "foranyvalue:stringlike": {'
+    '"aws:PrincipalOrgPaths": "o-b/*"}}}]}',
+], ids=["effect", "statement", "condition-key", "condition-key-case", "principal",
+        "condition-operator-case", "condition-operator-qualifier-case"])
 def test_a_duplicate_key_gets_no_confident_answer(text: str) -> None:
     decision, problems = _decide(text)
     assert decision == "CONDITIONAL"
@@ -74,6 +86,23 @@ def test_the_same_key_under_two_operators_is_no_duplicate() -> None:
             '"aws:PrincipalAccount": "2*"}, "StringNotLike": {'
             '"aws:principalaccount": "9*"}}}]}')
     assert _decide(text) == ("ALLOWED", ())
+
+
+def test_an_operator_in_two_spellings_is_named_and_a_deny_beside_it_still_denies() -> None:
+    """Condition operators are read without case (``stringEquals`` is StringEquals): two
+    spellings of one operator in one Condition object are one key twice, as two spellings of
+    one condition key are -- the statement's problem, named with both spellings; another
+    statement's Deny that applies still denies."""
+    bad = ('{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", '
+           '"Condition": {"StringEquals": {"aws:PrincipalAccount": "222222222222"}, '
+           '"STRINGEQUALS": {"aws:PrincipalAccount": "222222222222"}}}')
+    decision, problems = _decide('{"Version": "2012-10-17", "Statement": [' + bad + ']}')
+    assert decision == "CONDITIONAL"
+    assert problems == ("statement 0: Condition: operator 'StringEquals' and 'STRINGEQUALS' "
+                        "more than once, in different capitalization",)
+    deny = '{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}'
+    assert _decide('{"Version": "2012-10-17", "Statement": [' + bad + ', ' + deny + ']}')[0] \
+        == "DENIED"
 
 
 def test_the_same_key_in_two_statements_is_no_duplicate() -> None:
