@@ -451,6 +451,15 @@ class SecretEvaluator:
 
         opens = self._open_statements(sv) if public is not None else ()
 
+        def holds_none(accts: Iterable[str]) -> bool:
+            """Every account of a class had its IAM read and holds no role or user: a class
+            with no member, which is not reported (IAM conformance trial round 37: a `*`
+            secret of an account with no principals in the snapshot read "every IAM role
+            and user of the secret's own account -> DENIED, blocked by identity_policy",
+            the empty class's default; a role made there would read). An account whose IAM
+            was not read has its stand-in, and one with principals its members."""
+            return all(a in iam_read and not self.index.by_account.get(a) for a in accts)
+
         def opening(accts: Iterable[str | None]) -> tuple[str, ...]:
             """The statements that can let in a principal of one of ``accts`` (ground-truth
             organization trial round 8: every open statement was listed for every class)."""
@@ -460,9 +469,12 @@ class SecretEvaluator:
 
         def class_summary(subject: str, scope: str, accounts: frozenset[str],
                           verdicts: Sequence[ClassVerdict],
-                          test: Callable[[str | None], bool] | None = None) -> Reach:
-            """``test``: whose paths are members (default: those of ``accounts``)."""
+                          test: Callable[[str | None], bool] | None = None) -> Reach | None:
+            """``test``: whose paths are members (default: those of ``accounts``); None for a
+            class with no member (``holds_none``)."""
             member = test if test is not None else (lambda a: a in accounts)
+            if holds_none(accounts):
+                return None
             rec, ev = members(member)
             unassessed = tuple(a for a in self._unread_zone if member(a))
             return _summary(
@@ -491,8 +503,9 @@ class SecretEvaluator:
                 anyone or any(o.kind == "organization" for o in opens)):
             def in_org(a: str | None) -> bool:
                 return self.s.in_zone(a) and a != sv.account and a not in named.accounts
-            out.append(class_summary(f"organization:{self.s.org_id or 'zone'}",
-                                     "organization", others, classes, in_org))
+            out.extend(r for r in [class_summary(f"organization:{self.s.org_id or 'zone'}",
+                                                 "organization", others, classes, in_org)]
+                       if r is not None)
         elif public is not None and others:
             taken: set[str] = set()
             by_paths: dict[str, set[str]] = {}
@@ -504,14 +517,16 @@ class SecretEvaluator:
                 if not accts:
                     continue
                 taken |= accts
-                out.append(class_summary(f"organization:{subject}", "organization-path",
-                                         accts, [c for c in classes
-                                                 if _class_account(c) in accts]))
+                reach = class_summary(f"organization:{subject}", "organization-path",
+                                      accts, [c for c in classes
+                                              if _class_account(c) in accts])
+                if reach is not None:
+                    out.append(reach)
             for o in opens:
                 for a in o.accounts & others - taken:
                     if o.kind == "accounts":
                         account_classes[a] = frozenset((a,))
-        if public is not None:
+        if public is not None and not holds_none((sv.account,)):
             acct = sv.account
             rec, ev = members(lambda a: a == acct)
             unassessed = () if acct in self.index.iam_read else (acct,)
@@ -521,9 +536,13 @@ class SecretEvaluator:
         for acct in sorted(set(named.accounts - {sv.account}) | set(account_classes)):
             if acct in account_classes:
                 # an account a narrowed "*" statement lets in, that no policy names
-                out.append(class_summary(f"account:{acct}", "account", account_classes[acct],
-                                         [c for c in classes if _class_account(c) == acct]))
+                reach = class_summary(f"account:{acct}", "account", account_classes[acct],
+                                      [c for c in classes if _class_account(c) == acct])
+                if reach is not None:
+                    out.append(reach)
                 continue
+            if holds_none((acct,)):
+                continue  # its root user, a reader of its own, has its path
             rec, ev = members(_in_account(acct))
             unassessed = () if acct in self.index.iam_read else (acct,)
             stand_in = next((p for p in evaluated if p.principal_type == "root"

@@ -147,3 +147,21 @@ def test_same_account_readers_equal_per_principal_evaluation() -> None:
         assert recorded(fast) == recorded(every)
         assert [(x.subject, x.decision, x.principals) for x in fast.secrets[SECRET_ARN].reach] \
             == [(x.subject, x.decision, x.principals) for x in every.secrets[SECRET_ARN].reach]
+
+
+def test_an_account_with_no_role_or_user_in_the_snapshot_is_no_class_of_readers() -> None:
+    """IAM conformance trial round 37: a secret shared with the organization, in an account
+    whose IAM was read and holds no role or user, listed "every IAM role and user of the
+    secret's own account -> DENIED, blocked by identity_policy" -- the empty class's default;
+    in AWS a role made there would read (a ``*`` grant needs no identity policy in the
+    secret's own account). A class with no member is not reported; with members it is."""
+    empty = estate(secret_policy=ORG_STAR, key_policy=ORG_KEY,
+                   principals=(role(APP_ROLE, allow_read_identity()),))
+    reach = _reach(run(empty))
+    assert f"account:{CENTRAL}" not in reach, reach
+    assert reach[f"organization:{ORG_ID}"] == ("organization", "ALLOWED", 1, 1)
+
+    staffed = estate(secret_policy=ORG_STAR, key_policy=ORG_KEY,
+                     principals=(role(APP_ROLE, allow_read_identity()),
+                                 role(WORKERS[0], S3_ONLY)))
+    assert _reach(run(staffed))[f"account:{CENTRAL}"] == ("own-account", "ALLOWED", 1, 1)
