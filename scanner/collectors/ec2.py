@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from scanner.aws.regions import partition_of
-from scanner.collectors.base import Recorder, paginate, tag_map, unexpected
+from scanner.collectors.base import Recorder, paginate, tag_map, tags_problem, unexpected
 from scanner.model import (
     NatGateway,
     PeeringSide,
@@ -72,7 +72,33 @@ def fetch_network(client: Any, rec: Recorder) -> dict[str, Any]:
         )
         raw[key] = items
     raw[UNREAD_CIDRS] = _unread_cidrs(raw["vpcs"] or (), rec)
+    raw[UNREAD_TAGS] = _unread_tags(raw["vpcs"] or (), rec)
     return raw
+
+
+#: raw key naming the VPCs whose tags could not be read (``_unread_tags``)
+UNREAD_TAGS = "vpcs_tags_unread"
+
+
+def _unread_tags(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
+    """The VPCs among ``vpcs`` whose ``Tags`` the answer does not give whole
+    (``base.tags_problem``: a tag without its Value, which AWS always sends), each recorded
+    as that VPC's DescribeVpcs gap: its tags are not known (``{}`` and "tags" in its
+    ``unread``), as the secrets', roles' and keys' are. Fault-injection trial round 27: such
+    a tag was read as ``""``, which a suppression entry's ``tags`` pattern (``*``) matched,
+    muting the VPC's findings, and which the drift told as the tag's new value."""
+    out: list[str] = []
+    for vpc in vpcs:
+        why = tags_problem(vpc.get("Tags"))
+        if why is None or not isinstance(vpc.get("VpcId"), str):
+            continue
+        vpc_id = str(vpc["VpcId"])
+        arn = (f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:"
+               f"vpc/{vpc_id}")
+        rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its tags are not known",
+                       resource_arn=arn)
+        out.append(vpc_id)
+    return out
 
 
 #: raw key naming the VPCs whose CIDRs could not be read (``_unread_cidrs``)
@@ -145,11 +171,13 @@ _DESTINATIONS = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "Destinatio
 
 
 def _vpc(item: Mapping[str, Any], account_id: str, region: str,
-         cidrs_unread: bool = False) -> Vpc:
+         cidrs_unread: bool = False, tags_unread: bool = False) -> Vpc:
+    # tags_unread: recorded as the VPC's gap (_unread_tags)
+    tags = {} if tags_unread else tag_map(item.get("Tags"))
+    unread = (("cidrs",) if cidrs_unread else ()) + (("tags",) if tags_unread else ())
     if cidrs_unread:  # recorded as the VPC's gap (_unread_cidrs)
         return Vpc(vpc_id=item["VpcId"], account_id=account_id, region=region, cidrs=(),
-                   is_default=bool(item.get("IsDefault", False)),
-                   tags=tag_map(item.get("Tags")), unread=("cidrs",))
+                   is_default=bool(item.get("IsDefault", False)), tags=tags, unread=unread)
     cidrs = [
         a["CidrBlock"]
         for a in item.get("CidrBlockAssociationSet") or []
@@ -159,7 +187,7 @@ def _vpc(item: Mapping[str, Any], account_id: str, region: str,
         cidrs = [item["CidrBlock"]]
     return Vpc(vpc_id=item["VpcId"], account_id=account_id, region=region,
                cidrs=tuple(cidrs), is_default=bool(item.get("IsDefault", False)),
-               tags=tag_map(item.get("Tags")))
+               tags=tags, unread=unread)
 
 
 def _subnet(item: Mapping[str, Any], account_id: str, region: str) -> Subnet:
@@ -308,6 +336,7 @@ def transform_network(raw: Mapping[str, Any], *, account_id: str, region: str,
     the exception propagates."""
     out: dict[str, tuple[Any, ...] | None] = {}
     unread_cidrs = set(raw.get(UNREAD_CIDRS) or ())
+    unread_tags = set(raw.get(UNREAD_TAGS) or ())
     for key, build in _BUILDERS.items():
         items = raw.get(key)
         if items is None:
@@ -315,7 +344,8 @@ def transform_network(raw: Mapping[str, Any], *, account_id: str, region: str,
             continue
         try:
             if key == "vpcs":
-                out[key] = tuple(_vpc(i, account_id, region, i.get("VpcId") in unread_cidrs)
+                out[key] = tuple(_vpc(i, account_id, region, i.get("VpcId") in unread_cidrs,
+                                      i.get("VpcId") in unread_tags)
                                  for i in items)
             else:
                 out[key] = tuple(build(i, account_id, region) for i in items)

@@ -62,7 +62,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _options(parser)  # `history --history FILE` lists, as `history list --history FILE` does
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION")
-    lst = sub.add_parser("list", help="list recorded scans, oldest first (the default ACTION)")
+    lst = sub.add_parser("list", help="list recorded scans in the order they were recorded (the default ACTION)")
     _options(lst)
     prune = sub.add_parser(
         "prune", help="delete old scans from a SQLite history (lists them and asks first)",

@@ -73,8 +73,10 @@ NODE_DESCRIPTIONS: dict[NodeKind, str] = {
     NodeKind.LAMBDA_FUNCTION: "A Lambda function (id: ARN), typically a rotation function. "
     "Attributes: fields of scanner.model.LambdaFunction.",
     NodeKind.VPC: "A VPC. Id `arn:aws:ec2:<region>:<account>:vpc/<id>`. Attributes: cidrs, "
-    "is_default, tags, unread (`cidrs`: not read). Default VPCs are left out unless something "
-    "uses them.",
+    "is_default, tags, unread (`cidrs`, `tags`: not read). Default VPCs are left out unless "
+    "something uses them. Where the VPC listing of an account-Region failed, a VPC a peering "
+    "read there names is a placeholder (collected False, cidrs and tags unread), and the "
+    "subnets, security groups and route tables read there are kept without an IN_VPC edge.",
     NodeKind.SUBNET: "A subnet. Id `arn:aws:ec2:<region>:<account>:subnet/<id>`. Attributes: cidr.",
     NodeKind.ROUTE_TABLE: "A route table. Id `arn:aws:ec2:<region>:<account>:route-table/<id>`. "
     "Attributes: routes (list of scanner.model.Route as dicts), is_main, subnet_ids.",

@@ -155,7 +155,12 @@ class HistoryStore(Protocol):
         ...
 
     def list(self) -> list[ScanRecord]:
-        """Every recorded scan, oldest first."""
+        """Every recorded scan, in the order the scans were recorded (the SQLite row sequence,
+        the S3 index's list): "the previous scan" is the last one recorded before, whatever
+        the start times say. Fault-injection trial round 27: the history was sorted by start
+        time, and a scan made on a clock hours ahead (less than the day ``future_scans``
+        sets apart) was recorded before the next night's and sorted after it: the night
+        after that diffed against it, and lost the next night's changes or told them again."""
         ...
 
     def load(self, scan_id: str, *, like: "Tonight | None" = None) -> StoredScan:
@@ -566,10 +571,6 @@ def make_record(scan_meta: ScanMeta, snapshot: Snapshot, document: Mapping[str, 
     )
 
 
-def order_key(record: ScanRecord) -> tuple[str, str]:
-    return (record.started_at, record.recorded_at)
-
-
 def started_at_of(record: ScanRecord) -> datetime.datetime | None:
     try:
         value = datetime.datetime.fromisoformat(record.started_at.replace("Z", "+00:00"))
@@ -581,7 +582,7 @@ def started_at_of(record: ScanRecord) -> datetime.datetime | None:
 def future_scans(records: Sequence[ScanRecord],
                  now: datetime.datetime | None = None) -> tuple[ScanRecord, ...]:
     """The scans that started more than a day after ``now`` (a clock ahead when they were
-    made): the history sorts by start, so such a scan would pass for the newest."""
+    made): the nightly diff and ``latest_complete`` pass them over (``ordinary_scans``)."""
     horizon = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=1)
     return tuple(r for r in records if (s := started_at_of(r)) is not None and s > horizon)
 

@@ -40,7 +40,7 @@ from scanner.errors import InputError
 from scanner.history.access_readers import access_json_of
 from scanner.history.records import (
     ReReadMark, ScanRecord, DamagedScan, StoredScan, Tonight, document_problem, make_record,
-    order_key, pick_latest_complete, snapshot_from_blob, snapshot_from_json, version_problem,
+    pick_latest_complete, snapshot_from_blob, snapshot_from_json, version_problem,
 )
 from scanner.history.blobs import decode_blob, decode_blob_elements, encode_blob
 from scanner.model import ScanMeta, Snapshot
@@ -141,11 +141,12 @@ class S3HistoryStore:
     # ---- the index ------------------------------------------------------------------------
 
     def _read_index(self) -> list[ScanRecord]:
-        """The recorded scans, oldest first; [] when the prefix holds no history yet."""
+        """The recorded scans in the order they were recorded; [] when the prefix holds no
+        history yet."""
         return self._read_index_tagged().records
 
     def _read_index_tagged(self) -> "_IndexRead":
-        """The recorded scans, oldest first, the ETag of the index.json they were read from
+        """The recorded scans in the order they were recorded, the ETag of the index.json they were read from
         (None, with [], when the prefix holds no history yet) and the fields of that index
         this version does not know (a newer secretgraph's, written back as they were)."""
         try:
@@ -172,7 +173,7 @@ class S3HistoryStore:
         record_extra = {str(r["scan_id"]): {k: v for k, v in r.items() if k not in _RECORD_FIELDS}
                         for r in raw}
         top_extra = {k: v for k, v in index.items() if k not in _INDEX_FIELDS}
-        return _IndexRead(sorted(records, key=order_key), etag, top_extra,
+        return _IndexRead(records, etag, top_extra,
                           {k: v for k, v in record_extra.items() if v})
 
     def _check_prefix_readable(self) -> None:
@@ -207,7 +208,9 @@ class S3HistoryStore:
         read it again and add `rec` to that, INDEX_WRITE_ATTEMPTS times in all."""
         for attempt in range(1, INDEX_WRITE_ATTEMPTS + 1):
             try:
-                self._put_index(sorted([*read.records, rec], key=order_key), read)
+                # appended: the index lists the scans in the order they were recorded
+                # (records.ScanStore.list)
+                self._put_index([*read.records, rec], read)
                 return
             except Exception as exc:
                 code = _error_code(exc)

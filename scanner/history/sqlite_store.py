@@ -399,7 +399,7 @@ class SqliteHistoryStore:
         try:
             rows = conn.execute(
                 "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
-                " accounts, regions, counts FROM scans ORDER BY started_at, seq"
+                " accounts, regions, counts FROM scans ORDER BY seq"
             ).fetchall()
         finally:
             conn.close()
@@ -685,7 +685,7 @@ class SqliteHistoryStore:
         try:
             rows = conn.execute(
                 "SELECT scan_id, started_at, finished_at, complete, recorded_at, tool_version,"
-                " accounts, regions, counts FROM scans ORDER BY started_at, seq").fetchall()
+                " accounts, regions, counts FROM scans ORDER BY seq").fetchall()
             records = [_row_record(row, self.path) for row in rows]
             keep = needed(records)
             wanted = set(remove)

@@ -141,7 +141,10 @@ class Journal:
     #: each change's outcome: its last line (``started`` when the run stopped during it), in
     #: the order the outcomes were written
     entries: tuple[JournalEntry, ...]
-    #: its last line was cut off while written, and is left out: "change" or "end" (None: not)
+    #: its last line was cut off while written, and is left out: "change" (the outcome of
+    #: the change in flight, whose started line stands: it is re-read), "first" (a change's
+    #: first line -- its started line, or a noop or refused outcome: in a write-ahead
+    #: journal, no call of that change was made), "end" (None: not)
     torn: str | None = None
     #: written by a version that re-reads the resource after a failed call (its write-ahead
     #: "started" lines, or its digests, show it): a "failed" line without "after" there means
@@ -288,6 +291,11 @@ def read_journal(path: str | Path) -> Journal:
     # started lines came with the re-read after a failed call (journals from before the
     # digests have them too): a failed line without "after" there means "could not tell"
     write_ahead = digested or any(e.status == "started" for e in entries)
+    if torn == "change" and write_ahead and (not entries or entries[-1].status != "started"):
+        # no change was in flight: the line cut off was a change's first, written before
+        # any call of it (fault-injection trial round 27: --undo said "the change it was
+        # about is re-read", and then "nothing to undo")
+        torn = "first"
     outcome: dict[str, JournalEntry] = {}
     for entry in entries:  # a started line, then its outcome: the outcome stands
         outcome.pop(entry.change.change_id, None)

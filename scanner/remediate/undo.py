@@ -58,6 +58,10 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     if journal.torn == "change":
         say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
                   "writing it) and is left out; the change it was about is re-read")
+    elif journal.torn == "first":
+        say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
+                  "writing it) and is left out; it was a change's first line, written before "
+                  "any of its calls: none of them was made")
     elif journal.torn:
         say(out, f"note: the end line of {journal.path} was cut off (the run stopped while "
                   "writing it); every change line is whole")

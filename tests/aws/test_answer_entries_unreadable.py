@@ -388,3 +388,54 @@ def test_a_vpc_without_any_cidr_is_that_vpcs_gap(tmp_path: Path, estate: Any,
                               "not known")]
     (vpc,) = [v for v in _region(snapshot).vpcs if v.vpc_id == estate.vpc_id]
     assert vpc.cidrs == () and vpc.unread == ("cidrs",)
+
+
+def _vpc_tags(vpc_id: str, change: Callable[[dict[str, Any]], Any]) -> Callable[[Any], None]:
+    def edit(parsed: Any) -> None:
+        for vpc in parsed.get("Vpcs") or ():
+            if vpc.get("VpcId") == vpc_id:
+                for tag in vpc.get("Tags") or ():
+                    change(tag)
+    return edit
+
+
+@pytest.mark.parametrize("change", [lambda t: t.pop("Value"), lambda t: t.update(Value=None)],
+                         ids=["missing", "null"])
+def test_a_vpc_tag_without_its_value_is_the_vpcs_gap_not_an_empty_value(
+        tmp_path: Path, estate: Any, change: Callable[[dict[str, Any]], Any]) -> None:
+    """Fault-injection trial round 27: EC2 read such a tag as ``""`` (secrets, roles and keys
+    already made it their gap): a suppression entry's ``tags: {team: "*"}`` matched it, and
+    the drift told ``tags: {team: db} -> {team: ""}`` as a change. Now it is the VPC's
+    DescribeVpcs gap, its tags not known, and the drift says "not read: tags"."""
+    from helpers.scanfactory import stored
+    from scanner.history.diff import diff_scans
+
+    ec2 = account_session(fresh_session(), estate.security).client("ec2")
+    ec2.create_tags(Resources=[estate.vpc_id], Tags=[{"Key": "team", "Value": "db"}])
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    try:
+        whole = _collect(tmp_path / "one", fresh_session(), estate)
+        session = fresh_session()
+        _edit(session, "DescribeVpcs", _vpc_tags(estate.vpc_id, change))
+        partial = _collect(tmp_path / "two", session, estate)
+    finally:
+        ec2.delete_tags(Resources=[estate.vpc_id], Tags=[{"Key": "team"}])
+    assert {v.vpc_id: v.tags for v in _region(whole).vpcs}[estate.vpc_id] == {"team": "db"}
+    arn = f"arn:aws:ec2:{REGION}:{estate.security}:vpc/{estate.vpc_id}"
+    assert [(g.operation, g.error_code, g.resource_arn, g.message)
+            for g in partial.coverage] == [
+        ("DescribeVpcs", "UnexpectedAnswer", arn,
+         f"DescribeVpcs answered a tag without Value (tag team) for {estate.vpc_id}: its tags "
+         "are not known")]
+    (vpc,) = [v for v in _region(partial).vpcs if v.vpc_id == estate.vpc_id]
+    assert vpc.tags == {} and vpc.unread == ("tags",)
+    assert vpc.cidrs == ("10.0.0.0/16",)  # the rest of the VPC is read
+    assert not partial.complete
+    graph = build_graph(partial)
+    assert graph.nodes[arn]["tags"] == {} and tuple(graph.nodes[arn]["unread"]) == ("tags",)
+    drift = diff_scans(stored(whole), stored(partial))
+    changed = [(c.id, f.field) for c in drift.resources_changed for f in c.fields]
+    assert not [c for c in changed if estate.vpc_id in c[0]], changed
+    assert any(n.reason == "not read: tags" and estate.vpc_id in n.subject
+               for n in drift.not_assessed), [(n.subject, n.reason) for n in drift.not_assessed]

@@ -4,6 +4,8 @@ back, a journal line cut off. The journal must say what is there, and --undo tak
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -608,3 +610,35 @@ def test_a_journal_that_cannot_take_a_changes_outcome_names_that_change_in_fligh
         f"stopped (the journal could not be written): {first.change_id} "
         f"({first.resource_arn}) was being applied and may be partly made; "
         f"{len(plan.changes) - 1} change(s) not reached; "), stopped
+
+
+def test_a_cut_off_first_line_of_a_change_is_said_as_no_call_made(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path) -> None:
+    """Fault-injection trial round 27: a journal cut off in a change's started line (a crash
+    or a full disk while it was written, before any call of the change) made --undo say "the
+    change it was about is re-read" and then "nothing to undo"; it says no call was made.
+    Cut off in the outcome line after a started line, the change is still re-read."""
+    journal = tmp_path / "journal.jsonl"
+    _apply(scanned, clients, _plan(scanned, "grant-key-decrypt"), journal)
+    lines = journal.read_text().splitlines()
+    statuses = [json.loads(line).get("status") for line in lines]
+    first = statuses.index("started")
+    assert statuses[first + 1] == "applied"
+
+    def undo_says(path: Path) -> str:
+        out = io.StringIO()
+        undo_journal(read_journal(path), clients, out=out,
+                     undo_journal_path=str(path.with_suffix(".undo.jsonl")))
+        return out.getvalue()
+
+    cut_first = tmp_path / "cut-first.jsonl"
+    cut_first.write_text("\n".join(lines[:first] + [lines[first][:200]]) + "\n")
+    assert read_journal(cut_first).torn == "first"
+    out = undo_says(cut_first)
+    assert "it was a change's first line, written before any of its calls: none of them was " \
+           "made" in out and "is re-read" not in out
+
+    cut_outcome = tmp_path / "cut-outcome.jsonl"
+    cut_outcome.write_text("\n".join(lines[:first + 1] + [lines[first + 1][:200]]) + "\n")
+    assert read_journal(cut_outcome).torn == "change"
+    assert "the change it was about is re-read" in undo_says(cut_outcome)

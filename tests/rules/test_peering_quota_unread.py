@@ -89,3 +89,29 @@ def test_with_the_quota_unread_a_count_between_the_default_and_the_highest_is_un
     assert (found[HUB].status, found[LONELY].status) == (Status.UNKNOWN, Status.PASS)
     assert "the applied quota was not read" in found[HUB].message or \
         "service-quotas" in found[HUB].message
+
+
+def test_a_vpc_whose_listing_failed_is_judged_by_its_peerings() -> None:
+    """Fault-injection trial round 27: with DescribeVpcs denied in the hub's account-Region,
+    the VPC had no node and vpc-peering-quota-near-limit said nothing of it -- a VPC at its
+    quota went silent (its peerings were read). The peering listing names it: a placeholder
+    (collected False, its CIDRs and tags unread) is judged by its active peerings."""
+    snapshot = _with_quota(Quota(code="L-7E9ECCDB", value=50.0, source="service-quotas"),
+                           unread=False)
+    accounts = []
+    for acct in snapshot.accounts:
+        if acct.account_id == ACCOUNT:
+            acct = replace(acct, regions=tuple(
+                replace(reg, vpcs=(), unread_services=tuple(sorted(
+                    {*reg.unread_services, "ec2", "ec2.vpcs"})))
+                for reg in acct.regions))
+        accounts.append(acct)
+    snapshot = replace(snapshot, accounts=tuple(accounts))
+    hub = _judge(snapshot, 0.05)[HUB]
+    assert hub.status == Status.FAIL
+    assert hub.message == "3 active peerings, quota 50 (Service Quotas), warning at 2.5"
+    node = build_graph(snapshot).nodes[HUB]
+    assert node["collected"] is False and node["unread"] == ["cidrs", "tags"]
+    # a VPC no peering names is not known at all: no finding, as before (the account-Region's
+    # scan-coverage-gap says the listing failed)
+    assert LONELY not in _judge(snapshot, 0.05)

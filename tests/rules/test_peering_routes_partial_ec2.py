@@ -66,3 +66,47 @@ def test_a_route_to_a_peering_not_listed_is_unknown_when_the_peerings_were_not_r
         reg, route_tables=(table,), unread_services=()),))))
     assert {f.status.value for f in run(BLACKHOLE, snap_read)} >= {"FAIL"}
     assert "UNKNOWN" not in {f.status.value for f in run(OVERBROAD, snap_read)}
+
+
+def _with_route(snap, extra):
+    """``snap`` with ``extra`` (a route) added to account B's table rtb-db."""
+    from dataclasses import replace
+
+    from scanner.model import Route
+
+    b = snap.accounts[1]
+    reg = b.regions[0]
+    table = reg.route_tables[0]
+    table = replace(table, routes=table.routes + (Route(**extra),))
+    return replace(snap, accounts=(snap.accounts[0], replace(b, regions=(replace(
+        reg, route_tables=(table,)),))))
+
+
+def test_the_vpc_listing_failed_leaves_the_route_tables_read_judged() -> None:
+    """Fault-injection trial round 27: with DescribeVpcs denied in an account-Region, the
+    graph dropped every route table (and subnet, security group) read there, as records of
+    VPCs it did not know: a route to a deleted peering (vpc-peering-route-blackhole FAIL) said
+    nothing at all, and vpc-peering-route-missing was UNKNOWN for want of tables that were
+    read. The tables are kept; the rules that need the VPC itself say UNKNOWN."""
+    dead = route("10.9.0.0/16", "vpc-peering", "pcx-gone", state="blackhole")
+    for unread in ((), ("vpcs",)):
+        snap = _with_route(estate(unread_b=unread), dead)
+        [blackhole] = [f for f in run(BLACKHOLE, snap) if "rtb-db" in f.resource.arn]
+        assert blackhole.status.value == "FAIL", (unread, blackhole.message)
+        [missing] = run(MISSING, estate(back=False, unread_b=unread))
+        assert missing.status.value == "FAIL", (unread, missing.message)
+        [ok] = run(MISSING, estate(back=True, unread_b=unread))
+        assert ok.status.value == "PASS", (unread, ok.message)
+    # the graph: the table with no VPC node and no IN_VPC edge to a node without a kind
+    graph = build_graph(estate(unread_b=("vpcs",)))
+    assert all("kind" in attrs for _, attrs in graph.nodes(data=True))
+    assert any(attrs["kind"] == "RouteTable" and attrs.get("route_table_id") == "rtb-db"
+               for _, attrs in graph.nodes(data=True))
+
+
+def test_the_vpc_listing_failed_keeps_the_rotation_path_unknown() -> None:
+    """The rotation Lambda's VPC, its listing failed: the path rule still says UNKNOWN
+    naming ec2.vpcs (it reads the VPC itself), never PASS."""
+    rule = load_ruleset().get("secret-rotation-no-network-path")
+    [f] = run(rule, estate(unread_a=("vpcs",)))
+    assert f.status.value == "UNKNOWN" and "ec2.vpcs" in " ".join(f.missing), f.missing

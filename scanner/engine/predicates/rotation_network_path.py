@@ -186,9 +186,9 @@ def listing(ctx: RuleContext, acct: str, region: str, name: str) -> str | None:
     """What is missing when EC2 listing ``name`` (a RegionSnapshot field: ``route_tables``,
     ``subnets``, ``security_groups``, ``vpc_endpoints``, ``nat_gateways``, ``peerings``,
     ``vpcs``) of the account-Region was not read; None when it was. The collector records each
-    failed listing as ``ec2.<name>`` (scanner/collect.py). The graph holds the other EC2
-    records only under a VPC the VPC listing had (scanner/graph/builder.py): with that listing
-    failed, none of them is there, whichever was read."""
+    failed listing as ``ec2.<name>`` (scanner/collect.py). With the VPC listing failed, the
+    graph holds the subnets, security groups and route tables read there without their VPC
+    (scanner/graph/builder.py): what this rule reads of the VPC itself is not known."""
     return (ctx.index.service_readable(acct, region, "ec2.vpcs")
             or ctx.index.service_readable(acct, region, f"ec2.{name}"))
 
