@@ -35,7 +35,7 @@ def rt(rid, vpc, subnets, routes, main=False):
 
 def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db",
          nats=None, endpoint=False, db_vpc_cidrs=None, lambda_subnet_cidr="10.0.1.0/24",
-         db_tables=None, db_subnets=()):
+         db_tables=None, db_subnets=(), peered=True):
     secret = {"arn": f"arn:aws:secretsmanager:{R}:{A}:secret:s-AbCdEf", "kms_key_id": None,
               "rotation_enabled": True, "rotation_days": 30,
               "created": "2026-01-01T00:00:00Z", "last_rotated": "2026-11-01T00:00:00Z",
@@ -59,7 +59,8 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
                               "endpoint_type": "Interface", "state": "available",
                               "private_dns_enabled": True, "subnet_ids": ["subnet-l"]}]
                             if endpoint else []),
-          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else [],
+          "peerings": [copy.deepcopy(pcx)] if peered and (tag is not None or db_routes is not None)
+          else [],
           "lambda_functions": [{"arn": f"arn:aws:lambda:{R}:{A}:function:rot", "name": "rot",
                                 "vpc_id": "vpc-l", "subnet_ids": ["subnet-l"],
                                 "security_group_ids": ["sg-l"]}],
@@ -72,7 +73,8 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
           "subnets": [{"subnet_id": s, "vpc_id": "vpc-db", "cidr": "10.1.0.0/24"}
                       if isinstance(s, str) else {"subnet_id": s[0], "vpc_id": "vpc-db",
                                                   "cidr": s[1]} for s in db_subnets],
-          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else []}
+          "peerings": [copy.deepcopy(pcx)] if peered and (tag is not None or db_routes is not None)
+          else []}
     data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
                      "finished_at": "2026-11-29T00:05:00Z", "accounts": [A, B],
                      "regions": [R], "central_account": A},
@@ -93,6 +95,8 @@ NAT0 = ("0.0.0.0/0", "nat-gateway", "nat-1", "active")
 PCX = ("10.1.0.0/16", "vpc-peering", "pcx-1", "active")
 BACK = ("10.0.0.0/16", "vpc-peering", "pcx-1", "active")
 DBL = ("10.1.0.0/16", "local", "local", "active")
+TGW_DB = ("10.1.0.0/16", "transit-gateway", "tgw-1", "active")
+TGW_BACK = ("10.0.0.0/16", "transit-gateway", "tgw-1", "active")
 
 
 
@@ -171,6 +175,23 @@ CASES = [
     ("a partial peering route while the database VPC has no subnet listed",
      lambda: base([LOCAL, NAT0, ("10.1.128.0/17", "vpc-peering", "pcx-1", "active")],
                   [DBL, BACK]), "UNKNOWN"),
+    # ground-truth trial round 30: a database VPC reached only through a transit gateway
+    # (no peering) was "no VPC peering", FAIL, where the endpoint's way through one is UNKNOWN
+    ("no peering, the database VPC routed both ways through a transit gateway",
+     lambda: base([LOCAL, NAT0, TGW_DB], [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, part of the database VPC routed through a transit gateway",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active")],
+                  [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, every private address sent to a transit gateway hub",
+     lambda: base([LOCAL, NAT0, ("10.0.0.0/8", "transit-gateway", "tgw-1", "active")],
+                  [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, the transit gateway route of the Lambda's side in state blackhole",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/16", "transit-gateway", "tgw-1", "blackhole")],
+                  [DBL, TGW_BACK], peered=False), "FAIL"),
+    ("no peering, no route back from the database VPC through the transit gateway",
+     lambda: base([LOCAL, NAT0, TGW_DB], [DBL], peered=False), "FAIL"),
+    ("no peering and no route to the database VPC at all",
+     lambda: base([LOCAL, NAT0], [DBL, TGW_BACK], peered=False), "FAIL"),
     ("more specific blackhole routes drop the public traffic",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"),
                    ("128.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"), PCX], [DBL, BACK]),
