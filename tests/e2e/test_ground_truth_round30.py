@@ -4,9 +4,8 @@ a key whose policy names no reader, read through a KMS grant that is retired; "*
 the organization, "*" alone, and one narrowed then opened; rotation schedules as cron() and
 rate() expressions, a rotation long overdue and one that failed (AWSPENDING left behind); a
 database VPC reached only through a transit gateway; an account of a second organization
-trusted by the configuration, and one trusted by no one. Night 1 is scanned, its plan made,
-refused where a trusted reader would lose its read, made again with that change accepted,
-applied against the moto server; night 2 is scanned; the apply undone (remediate --undo);
+trusted by the configuration, and one trusted by no one. Night 1 is scanned, its plan made
+and applied against the moto server; night 2 is scanned; the apply undone (remediate --undo);
 night 3 scanned. Every rule that does not pass and every cross-account reader compared with
 what an auditor wrote down from the AWS documentation before the scans ran; the plan with
 what the auditor says it can fix; the diffs and the HTML report's changes with what moved and
@@ -63,10 +62,6 @@ def nights(moto_server: str, tmp_path_factory: pytest.TempPathFactory
         (base / "estate.json").write_text(groundtruth.dump(e))
         assert _scan(e, base, 1) == 1
         assert main(["remediate", "--in", str(n1), "--quiet"]) == 0
-        refused = json.loads((n1 / "remediation-plan.json").read_text())
-        [public] = [x for x in refused["skipped"] if x["rule_id"] == "secret-policy-public"]
-        assert main(["remediate", "--in", str(n1), "--accept-access-change",
-                     public["change_id"], "--quiet"]) == 0
         plan = json.loads((n1 / "remediation-plan.json").read_text())
         assert main(["remediate", "--in", str(n1), "--plan", str(n1 / "remediation-plan.json"),
                      "--apply", "--yes", "--remediation-role-name", WRITER, "--endpoint-url",
@@ -85,7 +80,7 @@ def nights(moto_server: str, tmp_path_factory: pytest.TempPathFactory
                      str(base / f"n{new}"), "--format", "json", "--output-file", str(out),
                      "--quiet"]) == 0
         drift[new] = json.loads(out.read_text())
-    yield {"e": e, "base": base, "refused": public, "plan": plan, "drift": drift}
+    yield {"e": e, "base": base, "plan": plan, "drift": drift}
 
 
 def _names(e: Estate) -> dict[str, str]:
@@ -176,21 +171,26 @@ def test_a_database_behind_a_transit_gateway_is_not_known_either_way(nights: Any
 
 
 def test_the_plan_fixes_what_the_auditor_says_it_can(nights: Any) -> None:
-    """The deletion of doomed cancelled; pub/open limited to the organization -- refused at
-    first: partner's account, trusted by the configuration, would lose its read (a reader in
-    the trust zone), planned once that change is accepted. The rest is a person's (a disabled
-    key: its owner decides; no material to import; the grant and the stranger's statement;
-    rotation schedules)."""
-    e, plan, refused = nights["e"], nights["plan"], nights["refused"]
+    """The deletion of doomed cancelled; pub/open limited to the organization and to partner's
+    account, which the configuration trusts (the stranger's is cut off). The rest is a
+    person's (a disabled key: its owner decides; no material to import; the grant and the
+    stranger's statement; rotation schedules)."""
+    e, plan = nights["e"], nights["plan"]
     names = _names(e)
-    assert refused["reason"].startswith(f"breaks access: {pol.root_arn(gt.PARTNER)} loses "
-                                        "read access")
     planned = {(c["remediation_id"], c["rule_id"], names.get(c["resource_arn"],
                                                              c["resource_arn"]))
                for c in plan["changes"]}
     assert planned == {
         ("cancel-key-deletion", "secret-key-unusable", "key:doomed"),
         ("restrict-public-secret-policy", "secret-policy-public", "secret:pub/open")}
+    [public] = [c for c in plan["changes"] if c["rule_id"] == "secret-policy-public"]
+    statements = json.loads(public["policy_diff"]["after"])["Statement"]
+    assert [(s["Sid"], s["Condition"]) for s in statements] == [
+        ("Everyone", {"StringEquals": {"aws:PrincipalOrgID": e.org_id}}),
+        ("EveryoneTrusted", {"StringEquals": {"aws:PrincipalAccount": gt.PARTNER}})]
+    assert [(x["principal"], x["in_zone"]) for x in public["effect"]["readers_lost"]] == [
+        (pol.root_arn(gt.STRANGER), False)]
+    assert not [x for x in plan["skipped"] if x["rule_id"] == "secret-policy-public"]
 
 
 def _arn(item: dict[str, Any]) -> str:
