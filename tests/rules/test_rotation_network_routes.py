@@ -2,7 +2,8 @@
 are those no more specific route sends elsewhere (longest prefix match), a NAT path must carry
 every public address, a secondary CIDR left unrouted is not where the database is, prefix
 lists and onward targets (a transit gateway, an appliance) are not collected: UNKNOWN, and a
-database in the Lambda's own VPC needs no peering (a review of the day's network fixes). A
+database in the Lambda's own VPC needs no peering (a review of the day's network fixes); nor
+is a database VPC reached through one, peered or not (ground-truth trial round 30). A
 route to a portion of the database VPC reaches the database when it holds every subnet of that
 VPC, and cannot when it holds none (ground-truth trial round 20: UNKNOWN either way)."""
 # mypy: ignore-errors
@@ -112,13 +113,23 @@ CASES = [
     ("half the peering route taken by a more specific one",
      lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active")],
                   [DBL, BACK]), "UNKNOWN"),
-    ("the whole peering route taken by more specific ones",
+    # ground-truth trial round 30: the way through a transit gateway is not collected, on
+    # either side, whether or not a peering is there too (these two were FAIL)
+    ("the whole peering route taken by more specific ones to a transit gateway",
      lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active"),
                    ("10.1.128.0/17", "transit-gateway", "tgw-1", "active")], [DBL, BACK]),
+     "UNKNOWN"),
+    ("the whole peering route taken by more specific blackhole routes",
+     lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "blackhole"),
+                   ("10.1.128.0/17", "transit-gateway", "tgw-1", "blackhole")], [DBL, BACK]),
      "FAIL"),
-    ("the Lambda subnet's way back taken by a more specific route",
+    ("the Lambda subnet's way back taken by a more specific route to a transit gateway",
      lambda: base([LOCAL, NAT0, PCX],
-                  [DBL, BACK, ("10.0.1.0/24", "transit-gateway", "tgw-1", "active")]), "FAIL"),
+                  [DBL, BACK, ("10.0.1.0/24", "transit-gateway", "tgw-1", "active")]),
+     "UNKNOWN"),
+    ("the Lambda subnet's way back taken by a more specific route to another peering",
+     lambda: base([LOCAL, NAT0, PCX],
+                  [DBL, BACK, ("10.0.1.0/24", "vpc-peering", "pcx-9", "active")]), "FAIL"),
     ("the NAT default route overridden by an appliance",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "other", "eni-x", "active"),
                    ("128.0.0.0/1", "other", "eni-x", "active"), PCX], [DBL, BACK]), "UNKNOWN"),

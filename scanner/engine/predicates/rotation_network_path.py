@@ -34,7 +34,9 @@ VPC it serves?
     every Lambda subnet's route table sends (some of) its CIDRs on to a transit gateway (or a Gateway
     Load Balancer endpoint, an appliance): the gateway's attachments and route tables are not
     collected, so that way is UNKNOWN -- FAIL still when the database VPC was read and none of
-    its route tables in use sends a Lambda subnet's CIDR back onward either.
+    its route tables in use sends a Lambda subnet's CIDR back onward either. So is a peered
+    database VPC whose addresses a Lambda subnet's table sends to a transit gateway instead of
+    the peering, or whose table sends a Lambda subnet's CIDR back that way.
 
 Each step asks for exactly the EC2 listing it reads (``listing``: ``ec2.route_tables``,
 ``ec2.nat_gateways``, ...), so one failed listing makes UNKNOWN only what depends on it, and
@@ -650,6 +652,14 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                     continue
                 v.missing.append(f"the database's address in VPC {peer_vpc} ({sends})")
             else:
+                onward = _sent_onward(ts, peer_cidrs)
+                if onward:
+                    # a transit gateway (an appliance) may carry it there: not collected
+                    v.missing.append(f"whether Lambda subnet {sid} reaches database VPC "
+                                     f"{peer_vpc} through {onward} instead of {pcx} (transit "
+                                     "gateway attachments and route tables are not "
+                                     "collected)")
+                    continue
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}"
                                   + routed_elsewhere(ts, peer_cidrs))
@@ -675,7 +685,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                      if subnets_unread and t.get("is_main") and not t.get("subnet_ids")]
             _check_route_back(ctx, acct, region, list(f.get("subnet_ids") or ()),
                               list(own.get("cidrs") or own_cidrs), back, str(peer_vpc),
-                              str(pcx), v, maybe=maybe, maybe_why=subnets_unread)
+                              str(pcx), v, maybe=maybe, maybe_why=subnets_unread,
+                              onward=peer_tables)
         lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
         if isinstance(lambda_sgs, str):
             v.missing.append(lambda_sgs)
@@ -687,6 +698,23 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
 
 def _onward(route: Mapping[str, Any]) -> bool:
     return route.get("target_type") in _ONWARD
+
+
+def _sent_onward(tables: Sequence[Mapping[str, Any]], cidrs: Sequence[str], *,
+                 whole: bool = False) -> str:
+    """The transit gateways (appliances) the tables' active routes send some of ``cidrs`` to
+    (``whole``: all of one table's share covering them), as "transit-gateway tgw-1", or ""."""
+    for t in tables:
+        dests = effective(t, _onward)
+        if whole and not covers_all(dests, cidrs):
+            continue
+        if not any(overlaps(d, c) for d in dests for c in cidrs):
+            continue
+        return ", ".join(sorted({f"{r.get('target_type')} {r.get('target_id')}"
+                                 for r in t.get("routes") or ()
+                                 if _onward(r) and r.get("state", "active") == "active"
+                                 and any(overlaps(route_destination(r), c) for c in cidrs)}))
+    return ""
 
 
 def _beyond_peering(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
@@ -810,12 +838,15 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
                       vpc_cidrs: list[str], back: list[list[str | None]], peer_vpc: str,
                       pcx: str, v: _Verdict, *,
                       maybe: Sequence[tuple[str, list[str | None]]] = (),
-                      maybe_why: str | None = None) -> None:
+                      maybe_why: str | None = None,
+                      onward: Sequence[Mapping[str, Any]] = ()) -> None:
     """Each Lambda subnet's CIDR covered by the routes via ``pcx`` of one database-VPC table
     (``back``: the destinations of each table). A subnet whose CIDR was not collected is
     covered when the whole of the Lambda VPC's CIDRs is. A subnet covered only by a table of
     ``maybe`` (the main table, when the database VPC's subnets were not read: ``maybe_why``)
-    is UNKNOWN."""
+    is UNKNOWN, and so is one whose CIDR a table of ``onward`` (the database VPC's tables in
+    use) sends to a transit gateway or an appliance instead: the reply may go back that way,
+    which is not collected (ground-truth trial round 30)."""
     uncovered: list[str] = []
     for sid in subnets:
         node = ctx.index.subnets.get((acct, region, sid))
@@ -839,6 +870,12 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
         if not cidr:
             v.missing.append(f"the CIDR of Lambda subnet {sid} (not collected), to check the "
                              f"route back from database VPC {peer_vpc} via {pcx}")
+            continue
+        instead = [w for t in onward for w in [_sent_onward([t], [str(cidr)], whole=True)] if w]
+        if instead:
+            v.missing.append(f"whether database VPC {peer_vpc} routes back to Lambda subnet "
+                             f"{sid} ({cidr}) through {instead[0]} instead of {pcx} (transit "
+                             "gateway attachments and route tables are not collected)")
             continue
         uncovered.append(f"{sid} ({cidr})")
     if uncovered:
