@@ -216,3 +216,14 @@ def test_routes_are_read_as_aws_routes_traffic(name: str, build, expected: str) 
     assert finding.status.value == expected, finding.message
     if expected == "UNKNOWN":
         assert finding.missing
+
+
+def test_a_peering_route_overridden_by_blackhole_routes_says_so() -> None:
+    """Ground-truth trial round 30: the route to pcx-1 whose two halves are more specific
+    blackhole routes read "(10.1.0.0/16 goes to pcx-1 instead)"."""
+    f = run(base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "blackhole"),
+                  ("10.1.128.0/17", "transit-gateway", "tgw-1", "blackhole")], [DBL, BACK]))
+    assert f.status.value == "FAIL"
+    assert "goes to pcx-1" not in f.message
+    assert ("10.1.0.0/17 goes to nothing (a blackhole route to tgw-1) instead, 10.1.128.0/17 "
+            "goes to nothing (a blackhole route to tgw-1) instead") in f.message, f.message

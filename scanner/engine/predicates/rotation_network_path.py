@@ -662,7 +662,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                     continue
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}"
-                                  + routed_elsewhere(ts, peer_cidrs))
+                                  + routed_elsewhere(ts, peer_cidrs, via=str(pcx)))
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")
