@@ -652,11 +652,11 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                     continue
                 v.missing.append(f"the database's address in VPC {peer_vpc} ({sends})")
             else:
-                onward = _sent_onward(ts, peer_cidrs)
-                if onward:
+                gateway = _sent_onward(ts, peer_cidrs)
+                if gateway:
                     # a transit gateway (an appliance) may carry it there: not collected
                     v.missing.append(f"whether Lambda subnet {sid} reaches database VPC "
-                                     f"{peer_vpc} through {onward} instead of {pcx} (transit "
+                                     f"{peer_vpc} through {gateway} instead of {pcx} (transit "
                                      "gateway attachments and route tables are not "
                                      "collected)")
                     continue
