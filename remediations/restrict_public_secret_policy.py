@@ -1,4 +1,5 @@
-"""restrict-public-secret-policy: narrow ``Principal: "*"`` statements to the organization.
+"""restrict-public-secret-policy: narrow ``Principal: "*"`` statements to the organization
+(and the configuration's trusted accounts outside it: ``trusted_outside``).
 
 Fixes ``secret-policy-public``. Adds ``StringEquals aws:PrincipalOrgID = <org id>`` to exactly
 the statements the rule reports (scanner.policy.exposure.standing_public: Allow to ``*`` or
@@ -10,7 +11,10 @@ Deny takes back); every other statement is kept as it was. A reported statement 
 copy that gets the condition (safe-fixes trial, defect 2). An Allow with NotPrincipal, which
 AWS does not support, becomes ``Principal: "*"`` with the excepted roles and users kept out by
 ``ArnNotEquals aws:PrincipalArn`` (``from_not_principal``). The minified result is checked against the 20,480-character limit and written with
-``BlockPublicPolicy=True``. Reversible: PutResourcePolicy with the previous text.
+``BlockPublicPolicy=True``. The config's ``trusted_accounts`` outside the organization keep
+what the statement granted them through a copy of it narrowed to them by ``StringEquals
+aws:PrincipalAccount`` (Sid ``<Sid>Trusted``): they are in the trust zone, and the plan would
+otherwise cut them off. Reversible: PutResourcePolicy with the previous text.
 """
 
 from __future__ import annotations
@@ -93,6 +97,36 @@ def restrict(stmt: Mapping[str, Any], org_id: str) -> dict[str, Any]:
     equals["aws:PrincipalOrgID"] = org_id
     cond["StringEquals"] = equals
     out["Condition"] = cond
+    return out
+
+
+def trusted_outside(snapshot: Snapshot, ctx: PlanContext) -> list[str]:
+    """The config's ``trusted_accounts`` that are not accounts of the scanned organization:
+    part of the trust zone (docs/contracts.md, "Trust zone"), which aws:PrincipalOrgID alone
+    would cut off. Ground-truth trial round 30: a partner account of another organization,
+    trusted by the configuration, read a public secret; the plan to limit the statement to the
+    organization was refused ("breaks access: ... loses read access"), leaving the user to
+    accept losing the partner or to write the policy by hand."""
+    members = {a.account_id for a in snapshot.organization.accounts} \
+        if snapshot.organization else set()
+    return sorted({a for a in ctx.config.trusted_accounts if a not in members})
+
+
+def restrict_to_accounts(stmt: Mapping[str, Any], accounts: list[str], taken: set[str],
+                         sid: str | None) -> dict[str, Any]:
+    """A copy of a public statement for ``accounts`` alone: StringEquals aws:PrincipalAccount
+    ("the AWS account to which the requesting principal belongs", IAM User Guide, "AWS
+    global condition context keys"), its Sid ``<sid>Trusted`` (none without ``sid``)."""
+    out = copy.deepcopy(dict(stmt))
+    cond = dict(out.get("Condition") or {})
+    equals = {k: v for k, v in dict(cond.get("StringEquals") or {}).items()
+              if str(k).lower() not in ("aws:principalorgid", "aws:principalaccount")}
+    equals["aws:PrincipalAccount"] = accounts[0] if len(accounts) == 1 else list(accounts)
+    cond["StringEquals"] = equals
+    out["Condition"] = cond
+    if sid is not None:
+        out["Sid"] = _free_sid(f"{sid}Trusted", taken)
+        taken.add(out["Sid"])
     return out
 
 
@@ -212,23 +246,28 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     if not public:
         return []
     org_id = org_id_for(snapshot, ctx, secret.account_id)
+    trusted = trusted_outside(snapshot, ctx)
     replacements: dict[int, Mapping[str, Any] | None] = {}
     appended: list[Mapping[str, Any]] = []
     taken = {str(st.get("Sid")) for st in before["Statement"] if isinstance(st, Mapping)}
     for i in public:
         stmt = before["Statement"][i]
+        sid = str(stmt["Sid"]) if "Sid" in stmt else None
         if "NotPrincipal" in stmt:
             stmt = from_not_principal(stmt)
         named = split_named(stmt)
         if named is None:
             replacements[i] = restrict(stmt, org_id)
-            continue
-        kept, star = named
-        replacements[i] = kept
-        if "Sid" in star:
-            star["Sid"] = _free_sid(f"{star['Sid']}Org", taken)
-            taken.add(star["Sid"])
-        appended.append(restrict(star, org_id))
+            star = copy.deepcopy(dict(stmt))
+        else:
+            kept, star = named
+            replacements[i] = kept
+            if "Sid" in star:
+                star["Sid"] = _free_sid(f"{star['Sid']}Org", taken)
+                taken.add(star["Sid"])
+            appended.append(restrict(star, org_id))
+        if trusted:
+            appended.append(restrict_to_accounts(star, trusted, taken, sid))
     after, diff = edit_policy("secret-resource-policy", before_text, before, replacements,
                               appended, SECRET_POLICY_MAX_CHARS, use_bytes=False)
     call = ApiCall(service="secretsmanager", operation="PutResourcePolicy", region=secret.region,
@@ -237,10 +276,13 @@ def plan(finding: Finding, snapshot: Snapshot, ctx: PlanContext) -> list[Planned
     return [make_change(
         remediation_id=REMEDIATION_ID, finding=finding, account_id=secret.account_id,
         region=secret.region, resource_arn=secret.arn, target=_secret_policy.target(secret.arn),
-        summary=f"limit {len(public)} public statement(s) to organization {org_id}",
+        summary=f"limit {len(public)} public statement(s) to organization {org_id}"
+        + (f" and trusted account(s) {', '.join(trusted)}" if trusted else ""),
         calls=[call], pre_state={"resource_policy": parsed_or_none(before_text)},
         desired_state={"resource_policy": after},
-        details={"statement_indexes": public, "org_id": org_id}, policy_diff=diff)]
+        details={"statement_indexes": public, "org_id": org_id,
+                 **({"trusted_accounts": list(trusted)} if trusted else {})},
+        policy_diff=diff)]
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

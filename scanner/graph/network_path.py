@@ -257,18 +257,25 @@ def effective(table: Mapping[str, Any], chosen: Callable[[Mapping[str, Any]], bo
     return out
 
 
-def routed_elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str]) -> str:
+def routed_elsewhere(tables: Iterable[Mapping[str, Any]], cidrs: Sequence[str],
+                     via: str | None = None) -> str:
     """Where the tables' active routes send these blocks instead (another peering, a NAT
     gateway), as " (... goes to ... instead)", or "": routes within a block, else the most
     specific one covering it (longest prefix match). A table holds one route per destination (CreateRoute:
     RouteAlreadyExists), so a block already routed elsewhere -- the central VPC's peering to
     the same block, ground-truth trial round 18 -- keeps the database's peering out (read by
     secret-rotation-no-network-path and vpc-peering-route-missing: ground-truth trial round 26,
-    two database VPCs of one CIDR peered to one hub)."""
-    routes = [(network(route_destination(r) or ""), str(r.get("target_id")))
+    two database VPCs of one CIDR peered to one hub). ``via``: the target asked about, whose
+    own routes are not "elsewhere"; a more specific blackhole route drops its addresses and is
+    said so (ground-truth trial round 30: "10.1.0.0/16 goes to pcx-1 instead" of a route to
+    pcx-1 whose two halves were blackhole routes)."""
+    routes = [(network(route_destination(r) or ""), str(r.get("target_id"))
+               if r.get("state", "active") == "active"
+               else f"nothing (a {r.get('state')} route to {r.get('target_id')})")
               for t in tables for r in t.get("routes") or ()
               if route_destination(r) and r.get("target_type") != "local"
-              and r.get("state", "active") == "active"]
+              and r.get("state", "active") in ("active", "blackhole")
+              and (via is None or r.get("target_id") != via)]
     said: list[str] = []
     for c in cidrs:
         block = network(c)

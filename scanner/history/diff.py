@@ -192,10 +192,19 @@ def _account_whys(rc: ResourceChange) -> list[str]:
 
 
 def _secret_whys(rc: ResourceChange, whose: str) -> list[str]:
-    """What changed of a secret or its key that a read stands on (policies, key, state)."""
+    """What changed of a secret or its key that a read stands on (policies, key, state): a
+    key's state with its old and new value ("the secret's key state: Disabled -> Enabled";
+    ground-truth trial round 30: "the secret's key key state", the states left to the
+    Resources section)."""
     said = [f"{whose} {_label(p.field)}" for p in rc.policies]
-    said += [f"{whose} {_label(f.field)}" for f in rc.fields
-             if f.field in ("kms_key_id", "key_state", "grants", "tags", "deleted_date")]
+    for f in rc.fields:
+        if f.field not in ("kms_key_id", "key_state", "grants", "tags", "deleted_date"):
+            continue
+        label = _label(f.field)
+        if whose.endswith(" key") and label.startswith("key "):
+            label = label[len("key "):]
+        said.append(f"{whose} {label}: {f.old} -> {f.new}" if f.field == "key_state"
+                    else f"{whose} {label}")
     return said
 
 

@@ -164,6 +164,18 @@ def _key_state_note(old: Any, new: Any) -> str | None:
         return "key disabled"
     if old == "Disabled" and new == "Enabled":
         return "key enabled"
+    # "PendingImport: ... its key material has not been imported or was deleted";
+    # "Unavailable: ... the AWS CloudHSM key store or external key store that contains the
+    # KMS key is disconnected" -- neither decrypts (ground-truth trial round 30: a key whose
+    # material was imported went PendingImport -> Enabled with nothing said)
+    if new == "PendingImport":
+        return "no key material (not imported, or deleted): it decrypts nothing"
+    if old == "PendingImport" and new == "Enabled":
+        return "key material imported"
+    if new == "Unavailable":
+        return "its custom key store is disconnected: it decrypts nothing"
+    if old == "Unavailable" and new == "Enabled":
+        return "its custom key store is connected again"
     return None
 
 

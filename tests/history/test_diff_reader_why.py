@@ -108,3 +108,13 @@ def test_a_principal_created_or_deleted_or_an_account_that_left_says_so() -> Non
         (DEV, ("changed since: its account left the organization",)),
         ("account:333333333333", ()),
         (OPS, ("changed since: it was created",))]
+
+
+def test_a_key_state_change_is_said_once_with_its_states() -> None:
+    """Ground-truth trial round 30: a key enabled again read "changed since: the secret's key
+    key state", without the states."""
+    rc = _rc("kms_key", KEY, FieldChange(field="key_state", old="Disabled", new="Enabled"),
+             FieldChange(field="grants", old=[], new=[]))
+    (change,) = reader_whys(_access(), [rc], {SECRET: frozenset({KEY})})
+    assert change.gained[0].why == (
+        "changed since: the secret's key state: Disabled -> Enabled; the secret's key grants",)

@@ -27,7 +27,13 @@ def _key(state: str) -> KmsKey:
     ("Enabled", "PendingDeletion", "scheduled for deletion"),
     ("Enabled", "Disabled", "key disabled"),
     ("Disabled", "Enabled", "key enabled"),
-    ("Enabled", "Unavailable", None),
+    # ground-truth trial round 30: imported key material, a custom key store disconnected
+    ("PendingImport", "Enabled", "key material imported"),
+    ("Enabled", "PendingImport", "no key material (not imported, or deleted): it decrypts "
+                                 "nothing"),
+    ("Enabled", "Unavailable", "its custom key store is disconnected: it decrypts nothing"),
+    ("Unavailable", "Enabled", "its custom key store is connected again"),
+    ("Enabled", "Updating", None),
 ])
 def test_a_key_state_change_says_what_it_means(old: str, new: str, note: str | None) -> None:
     drift = diff_scans(stored(snapshot("a", T1, keys=[_key(old)])),

@@ -76,20 +76,27 @@ remediation:
     assert f"arn:aws:iam::{OUTSIDER}:root" in _principals(move["effect"], "readers_gained")
 
 
-def test_restricting_the_public_grant_is_refused_when_it_cuts_off_a_trusted_account(
-        tmp_path: Path) -> None:
+def test_restricting_the_public_grant_keeps_the_trusted_account(tmp_path: Path) -> None:
     """safe-fixes trial round 2 (c9): the key lets trusted 777777777777 (outside the
     organization, IAM not scanned) decrypt; its principals read through ``*`` today and not
-    after aws:PrincipalOrgID: an intended reader lost, refused (as when its role is scanned,
-    c9b)."""
+    after aws:PrincipalOrgID alone: an intended reader lost, refused (as when its role is
+    scanned, c9b). Ground-truth trial round 30: the fix keeps it instead -- a copy of the
+    statement narrowed to the trusted account by aws:PrincipalAccount -- and no reader of the
+    trust zone is lost."""
     snap = estate(secret_policy=text(STAR),
                   key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root",
                                             f"arn:aws:iam::{TRUSTED}:root"),
                   principals=(role(APP_ROLE, allow_read_identity()),))
     plan, out = _remediate(tmp_path, snap, f"trusted_accounts: ['{TRUSTED}']\n",
                            "secret-policy-public")
-    assert plan is None, plan and [c["effect"] for c in plan["changes"]]
-    assert f"arn:aws:iam::{TRUSTED}:root loses read access" in out, out
+    assert plan is not None, out
+    (change,) = [c for c in plan["changes"]
+                 if c["remediation_id"] == "restrict-public-secret-policy"]
+    assert "loses read access" not in out
+    assert f"arn:aws:iam::{TRUSTED}:root" not in _principals(change["effect"], "readers_lost")
+    conditions = [s.get("Condition") for s in json.loads(change["policy_diff"]["after"])
+                  ["Statement"]]
+    assert {"StringEquals": {"aws:PrincipalAccount": TRUSTED}} in conditions
 
 
 def test_removing_the_named_account_beside_a_star_does_not_lose_it(tmp_path: Path) -> None:

@@ -66,8 +66,9 @@ def _failing(tmp_path: Path) -> set[tuple[str, str | None]]:
 def test_the_named_trusted_reader_keeps_its_grant_as_it_was(
         tmp_path: Path, key_lets_reader_decrypt: bool) -> None:
     """Safe-fixes trial, defect 2: the statement is split -- Reader keeps its grant with no
-    condition added, the ``*`` gets aws:PrincipalOrgID in a statement of its own -- whether
-    or not the key lets Reader decrypt today; the plan is made, not refused."""
+    condition added, the ``*`` gets aws:PrincipalOrgID in a statement of its own (and, for the
+    trusted account, aws:PrincipalAccount in another) -- whether or not the key lets Reader
+    decrypt today; the plan is made, not refused."""
     plan = _plan(tmp_path, _estate(key_lets_reader_decrypt=key_lets_reader_decrypt))
     if not key_lets_reader_decrypt:
         assert (BROKEN, READER) in _failing(tmp_path)
@@ -75,11 +76,15 @@ def test_the_named_trusted_reader_keeps_its_grant_as_it_was(
     (change,) = plan["changes"]
     assert change["remediation_id"] == "restrict-public-secret-policy"
     after = json.loads(change["policy_diff"]["after"])["Statement"]
-    assert [s["Principal"] for s in after] == [{"AWS": READER}, {"AWS": "*"}]
-    named, public = after
+    assert [s["Principal"] for s in after] == [{"AWS": READER}, {"AWS": "*"}, {"AWS": "*"}]
+    named, public, trusted = after
     assert "Condition" not in named and named["Sid"] == "PubAndTrusted"
     assert public["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
     assert public["Sid"] != named["Sid"]
+    # the trusted account, outside the organization, keeps what "*" granted it (ground-truth
+    # trial round 30)
+    assert trusted["Condition"] == {"StringEquals": {"aws:PrincipalAccount": TRUSTED}}
+    assert len({named["Sid"], public["Sid"], trusted["Sid"]}) == 3
     effect = change["effect"]
     assert effect["readers_lost"] == [] and effect["accepted"] == []
     assert [f["rule_id"] for f in effect["findings_resolved"]] == ["secret-policy-public"], \

@@ -52,3 +52,33 @@ def test_the_grant_to_aws_services_the_rule_does_not_report_is_left_as_it_was(
     services, everyone = json.loads(change["policy_diff"]["after"])["Statement"]
     assert services == SERVICES
     assert everyone["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+
+
+def test_a_trusted_account_outside_the_organization_keeps_its_grant(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ground-truth trial round 30: a partner account of another organization, trusted by the
+    configuration (in the trust zone), read a public secret; the plan limiting the statement
+    to the organization was refused ("breaks access: ... loses read access"). Now the
+    statement is limited to the organization and a copy of it to the trusted account, and the
+    plan is made; an account trusted by no one still loses its read."""
+    write_snapshot(tmp_path / "snapshot.json.gz",
+                   estate(secret_policy=text(EVERYONE), key_policy=key_policy_for("*")))
+    config = tmp_path / "config.yaml"
+    config.write_text('trusted_accounts: ["555566667777"]\n')
+    out = tmp_path / "scan"
+    assert main(["scan", "--snapshot", str(tmp_path / "snapshot.json.gz"), "--out", str(out),
+                 "--config", str(config), "-q"]) in (0, 1)
+    capsys.readouterr()
+    assert main(["remediate", "--in", str(out), "--rule", "secret-policy-public"]) == 0
+    plan = json.loads((out / "remediation-plan.json").read_text("utf-8"))
+    (change,) = plan["changes"]
+    assert not plan["skipped"]
+    everyone, trusted = json.loads(change["policy_diff"]["after"])["Statement"]
+    assert everyone["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}}
+    assert trusted == {**EVERYONE, "Sid": "EveryoneTrusted", "Condition": {
+        "StringEquals": {"aws:PrincipalAccount": "555566667777"}}}
+    assert change["summary"].endswith("and trusted account(s) 555566667777")
+    # everyone ("*") loses the read, the trusted account keeps it by name
+    assert [x["principal"] for x in change["effect"]["readers_lost"]] == ["*"]
+    assert [x["principal"] for x in change["effect"]["readers_gained"]] == [
+        "arn:aws:iam::555566667777:root"]

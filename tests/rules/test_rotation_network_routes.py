@@ -2,7 +2,8 @@
 are those no more specific route sends elsewhere (longest prefix match), a NAT path must carry
 every public address, a secondary CIDR left unrouted is not where the database is, prefix
 lists and onward targets (a transit gateway, an appliance) are not collected: UNKNOWN, and a
-database in the Lambda's own VPC needs no peering (a review of the day's network fixes). A
+database in the Lambda's own VPC needs no peering (a review of the day's network fixes); nor
+is a database VPC reached through one, peered or not (ground-truth trial round 30). A
 route to a portion of the database VPC reaches the database when it holds every subnet of that
 VPC, and cannot when it holds none (ground-truth trial round 20: UNKNOWN either way)."""
 # mypy: ignore-errors
@@ -35,7 +36,7 @@ def rt(rid, vpc, subnets, routes, main=False):
 
 def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db",
          nats=None, endpoint=False, db_vpc_cidrs=None, lambda_subnet_cidr="10.0.1.0/24",
-         db_tables=None, db_subnets=()):
+         db_tables=None, db_subnets=(), peered=True):
     secret = {"arn": f"arn:aws:secretsmanager:{R}:{A}:secret:s-AbCdEf", "kms_key_id": None,
               "rotation_enabled": True, "rotation_days": 30,
               "created": "2026-01-01T00:00:00Z", "last_rotated": "2026-11-01T00:00:00Z",
@@ -59,7 +60,8 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
                               "endpoint_type": "Interface", "state": "available",
                               "private_dns_enabled": True, "subnet_ids": ["subnet-l"]}]
                             if endpoint else []),
-          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else [],
+          "peerings": [copy.deepcopy(pcx)] if peered and (tag is not None or db_routes is not None)
+          else [],
           "lambda_functions": [{"arn": f"arn:aws:lambda:{R}:{A}:function:rot", "name": "rot",
                                 "vpc_id": "vpc-l", "subnet_ids": ["subnet-l"],
                                 "security_group_ids": ["sg-l"]}],
@@ -72,7 +74,8 @@ def base(lambda_routes, db_routes=None, peer_cidrs=("10.1.0.0/16",), tag="vpc-db
           "subnets": [{"subnet_id": s, "vpc_id": "vpc-db", "cidr": "10.1.0.0/24"}
                       if isinstance(s, str) else {"subnet_id": s[0], "vpc_id": "vpc-db",
                                                   "cidr": s[1]} for s in db_subnets],
-          "peerings": [copy.deepcopy(pcx)] if tag is not None or db_routes is not None else []}
+          "peerings": [copy.deepcopy(pcx)] if peered and (tag is not None or db_routes is not None)
+          else []}
     data = {"meta": {"scan_id": "x", "started_at": "2026-11-29T00:00:00Z",
                      "finished_at": "2026-11-29T00:05:00Z", "accounts": [A, B],
                      "regions": [R], "central_account": A},
@@ -93,6 +96,8 @@ NAT0 = ("0.0.0.0/0", "nat-gateway", "nat-1", "active")
 PCX = ("10.1.0.0/16", "vpc-peering", "pcx-1", "active")
 BACK = ("10.0.0.0/16", "vpc-peering", "pcx-1", "active")
 DBL = ("10.1.0.0/16", "local", "local", "active")
+TGW_DB = ("10.1.0.0/16", "transit-gateway", "tgw-1", "active")
+TGW_BACK = ("10.0.0.0/16", "transit-gateway", "tgw-1", "active")
 
 
 
@@ -108,13 +113,23 @@ CASES = [
     ("half the peering route taken by a more specific one",
      lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active")],
                   [DBL, BACK]), "UNKNOWN"),
-    ("the whole peering route taken by more specific ones",
+    # ground-truth trial round 30: the way through a transit gateway is not collected, on
+    # either side, whether or not a peering is there too (these two were FAIL)
+    ("the whole peering route taken by more specific ones to a transit gateway",
      lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active"),
                    ("10.1.128.0/17", "transit-gateway", "tgw-1", "active")], [DBL, BACK]),
+     "UNKNOWN"),
+    ("the whole peering route taken by more specific blackhole routes",
+     lambda: base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "blackhole"),
+                   ("10.1.128.0/17", "transit-gateway", "tgw-1", "blackhole")], [DBL, BACK]),
      "FAIL"),
-    ("the Lambda subnet's way back taken by a more specific route",
+    ("the Lambda subnet's way back taken by a more specific route to a transit gateway",
      lambda: base([LOCAL, NAT0, PCX],
-                  [DBL, BACK, ("10.0.1.0/24", "transit-gateway", "tgw-1", "active")]), "FAIL"),
+                  [DBL, BACK, ("10.0.1.0/24", "transit-gateway", "tgw-1", "active")]),
+     "UNKNOWN"),
+    ("the Lambda subnet's way back taken by a more specific route to another peering",
+     lambda: base([LOCAL, NAT0, PCX],
+                  [DBL, BACK, ("10.0.1.0/24", "vpc-peering", "pcx-9", "active")]), "FAIL"),
     ("the NAT default route overridden by an appliance",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "other", "eni-x", "active"),
                    ("128.0.0.0/1", "other", "eni-x", "active"), PCX], [DBL, BACK]), "UNKNOWN"),
@@ -171,6 +186,23 @@ CASES = [
     ("a partial peering route while the database VPC has no subnet listed",
      lambda: base([LOCAL, NAT0, ("10.1.128.0/17", "vpc-peering", "pcx-1", "active")],
                   [DBL, BACK]), "UNKNOWN"),
+    # ground-truth trial round 30: a database VPC reached only through a transit gateway
+    # (no peering) was "no VPC peering", FAIL, where the endpoint's way through one is UNKNOWN
+    ("no peering, the database VPC routed both ways through a transit gateway",
+     lambda: base([LOCAL, NAT0, TGW_DB], [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, part of the database VPC routed through a transit gateway",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/17", "transit-gateway", "tgw-1", "active")],
+                  [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, every private address sent to a transit gateway hub",
+     lambda: base([LOCAL, NAT0, ("10.0.0.0/8", "transit-gateway", "tgw-1", "active")],
+                  [DBL, TGW_BACK], peered=False), "UNKNOWN"),
+    ("no peering, the transit gateway route of the Lambda's side in state blackhole",
+     lambda: base([LOCAL, NAT0, ("10.1.0.0/16", "transit-gateway", "tgw-1", "blackhole")],
+                  [DBL, TGW_BACK], peered=False), "FAIL"),
+    ("no peering, no route back from the database VPC through the transit gateway",
+     lambda: base([LOCAL, NAT0, TGW_DB], [DBL], peered=False), "FAIL"),
+    ("no peering and no route to the database VPC at all",
+     lambda: base([LOCAL, NAT0], [DBL, TGW_BACK], peered=False), "FAIL"),
     ("more specific blackhole routes drop the public traffic",
      lambda: base([LOCAL, NAT0, ("0.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"),
                    ("128.0.0.0/1", "nat-gateway", "nat-gone", "blackhole"), PCX], [DBL, BACK]),
@@ -184,3 +216,14 @@ def test_routes_are_read_as_aws_routes_traffic(name: str, build, expected: str) 
     assert finding.status.value == expected, finding.message
     if expected == "UNKNOWN":
         assert finding.missing
+
+
+def test_a_peering_route_overridden_by_blackhole_routes_says_so() -> None:
+    """Ground-truth trial round 30: the route to pcx-1 whose two halves are more specific
+    blackhole routes read "(10.1.0.0/16 goes to pcx-1 instead)"."""
+    f = run(base([LOCAL, NAT0, PCX, ("10.1.0.0/17", "transit-gateway", "tgw-1", "blackhole"),
+                  ("10.1.128.0/17", "transit-gateway", "tgw-1", "blackhole")], [DBL, BACK]))
+    assert f.status.value == "FAIL"
+    assert "goes to pcx-1" not in f.message
+    assert ("10.1.0.0/17 goes to nothing (a blackhole route to tgw-1) instead, 10.1.128.0/17 "
+            "goes to nothing (a blackhole route to tgw-1) instead") in f.message, f.message

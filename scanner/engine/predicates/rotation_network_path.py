@@ -30,7 +30,13 @@ VPC it serves?
     of its own; a table no subnet uses routes no reply), routes back via the peering covering
     each Lambda subnet's CIDR; and a Lambda security group
     whose egress allows the database CIDR. Database-side security groups are not known to the
-    scanner and are not checked.
+    scanner and are not checked. A declared database VPC with no peering is a problem, unless
+    every Lambda subnet's route table sends (some of) its CIDRs on to a transit gateway (or a Gateway
+    Load Balancer endpoint, an appliance): the gateway's attachments and route tables are not
+    collected, so that way is UNKNOWN -- FAIL still when the database VPC was read and none of
+    its route tables in use sends a Lambda subnet's CIDR back onward either. So is a peered
+    database VPC whose addresses a Lambda subnet's table sends to a transit gateway instead of
+    the peering, or whose table sends a Lambda subnet's CIDR back that way.
 
 Each step asks for exactly the EC2 listing it reads (``listing``: ``ec2.route_tables``,
 ``ec2.nat_gateways``, ...), so one failed listing makes UNKNOWN only what depends on it, and
@@ -599,6 +605,11 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.missing.append(f"a peering between the Lambda's VPC {vpc_id} and database VPC "
                              f"{db}: {peerings_unread}")
             continue
+        onward = _beyond_peering(ctx, f, acct, region, tables, db)
+        if onward is not None:
+            v.missing.extend(onward[0])
+            v.problems.extend(onward[1])
+            continue
         v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
                           f"database VPC {db}" + _refused(by_id.values(), db, own_cidrs))
     serving = [by_id[pcx] for pcx in chosen]
@@ -641,9 +652,17 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                     continue
                 v.missing.append(f"the database's address in VPC {peer_vpc} ({sends})")
             else:
+                gateway = _sent_onward(ts, peer_cidrs)
+                if gateway:
+                    # a transit gateway (an appliance) may carry it there: not collected
+                    v.missing.append(f"whether Lambda subnet {sid} reaches database VPC "
+                                     f"{peer_vpc} through {gateway} instead of {pcx} (transit "
+                                     "gateway attachments and route tables are not "
+                                     "collected)")
+                    continue
                 v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
                                   f"{', '.join(peer_cidrs)} via {pcx}"
-                                  + routed_elsewhere(ts, peer_cidrs))
+                                  + routed_elsewhere(ts, peer_cidrs, via=str(pcx)))
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")
@@ -666,7 +685,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                      if subnets_unread and t.get("is_main") and not t.get("subnet_ids")]
             _check_route_back(ctx, acct, region, list(f.get("subnet_ids") or ()),
                               list(own.get("cidrs") or own_cidrs), back, str(peer_vpc),
-                              str(pcx), v, maybe=maybe, maybe_why=subnets_unread)
+                              str(pcx), v, maybe=maybe, maybe_why=subnets_unread,
+                              onward=peer_tables)
         lambda_sgs = _lambda_security_groups(ctx, f, acct, region)
         if isinstance(lambda_sgs, str):
             v.missing.append(lambda_sgs)
@@ -674,6 +694,86 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
                               f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _onward(route: Mapping[str, Any]) -> bool:
+    return route.get("target_type") in _ONWARD
+
+
+def _sent_onward(tables: Sequence[Mapping[str, Any]], cidrs: Sequence[str], *,
+                 whole: bool = False) -> str:
+    """The transit gateways (appliances) the tables' active routes send some of ``cidrs`` to
+    (``whole``: all of one table's share covering them), as "transit-gateway tgw-1", or ""."""
+    for t in tables:
+        dests = effective(t, _onward)
+        if whole and not covers_all(dests, cidrs):
+            continue
+        if not any(overlaps(d, c) for d in dests for c in cidrs):
+            continue
+        return ", ".join(sorted({f"{r.get('target_type')} {r.get('target_id')}"
+                                 for r in t.get("routes") or ()
+                                 if _onward(r) and r.get("state", "active") == "active"
+                                 and any(overlaps(route_destination(r), c) for c in cidrs)}))
+    return ""
+
+
+def _beyond_peering(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
+                    tables: Mapping[str, list[Mapping[str, Any]]] | str, db: str
+                    ) -> tuple[list[str], list[str]] | None:
+    """A database VPC with no peering that every Lambda subnet's route table sends on to a
+    transit gateway (or a Gateway Load Balancer endpoint, an appliance): AWS Transit Gateway
+    Guide, "How transit gateways work": "A transit gateway acts as a Regional virtual router
+    for traffic flowing between your virtual private clouds (VPCs) and on-premises networks"
+    -- the database may be reached that way, through the gateway's attachments and route
+    tables, which are not collected (a route covering only part of the database VPC may hold
+    the database's address, as with a peering): (what is missing, problems), the problems
+    being a database VPC that was read and has no route back to a Lambda subnet at all
+    (neither via a peering nor onward). None when some Lambda subnet routes none of the
+    database's addresses onward (no peering, no other way: the problem stands). Ground-truth trial round
+    30: a database reached only through a transit gateway was "no VPC peering", FAIL, where
+    the Secrets Manager endpoint's way through one is UNKNOWN."""
+    if isinstance(tables, str) or not tables or not all(tables.values()):
+        return None
+    found = sorted((k, n) for k, n in ctx.index.vpcs.items() if k[2] == db)
+    db_attrs = ctx.graph.nodes[found[0][1]] if found else None
+    cidrs = [str(c) for c in (db_attrs or {}).get("cidrs") or ()]
+    ways: list[str] = []
+    for sid, ts in tables.items():
+        onward = [(t, r) for t in ts for r in t.get("routes") or ()
+                  if _onward(r) and r.get("state", "active") == "active"]
+        dests = [d for t in ts for d in effective(t, _onward)]
+        if not onward or (cidrs and not any(overlaps(d, c) for d in dests for c in cidrs)):
+            return None
+        targets = sorted({f"{r.get('target_type')} {r.get('target_id')}" for _, r in onward
+                          if not cidrs or any(overlaps(route_destination(r) or "", c)
+                                              for c in cidrs)})
+        sent = [d for d in dests if not cidrs or any(overlaps(d, c) for c in cidrs)]
+        ways.append(f"Lambda subnet {sid} sends {ranges_text(sent)}"
+                    + (f" (database VPC {', '.join(cidrs)})" if cidrs else "")
+                    + f" to {', '.join(targets)}")
+    missing = [f"whether database VPC {db}, which has no VPC peering with the Lambda's VPC, is "
+               f"reached another way ({'; '.join(ways)}; transit gateway attachments and route "
+               "tables are not collected)"]
+    problems: list[str] = []
+    if db_attrs is None:
+        missing[0] += f"; database VPC {db} is not in the snapshot"
+        return missing, problems
+    db_acct, db_region = str(db_attrs.get("account_id")), str(db_attrs.get("region"))
+    if _ec2_not_read(ctx, db_acct, db_region) or listing(ctx, db_acct, db_region,
+                                                         "route_tables"):
+        return missing, problems
+    subnets_unread = listing(ctx, db_acct, db_region, "subnets")
+    if subnets_unread:
+        return missing, problems
+    back = [effective(t, _onward) for t in _tables_in_use(ctx, db_acct, db_region, db)]
+    for sid in f.get("subnet_ids") or ():
+        node = ctx.index.subnets.get((acct, region, sid))
+        cidr = ctx.graph.nodes[node].get("cidr") if node else None
+        if cidr and back and not any(covers_all(dests, [str(cidr)]) for dests in back):
+            problems.append(f"database VPC {db} has no route back to Lambda subnet {sid} "
+                            f"({cidr}): no VPC peering, and no route to a transit gateway "
+                            "for it either")
+    return missing, problems
 
 
 def _database_subnets_routed(ctx: RuleContext, peer: Mapping[str, Any],
@@ -738,12 +838,15 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
                       vpc_cidrs: list[str], back: list[list[str | None]], peer_vpc: str,
                       pcx: str, v: _Verdict, *,
                       maybe: Sequence[tuple[str, list[str | None]]] = (),
-                      maybe_why: str | None = None) -> None:
+                      maybe_why: str | None = None,
+                      onward: Sequence[Mapping[str, Any]] = ()) -> None:
     """Each Lambda subnet's CIDR covered by the routes via ``pcx`` of one database-VPC table
     (``back``: the destinations of each table). A subnet whose CIDR was not collected is
     covered when the whole of the Lambda VPC's CIDRs is. A subnet covered only by a table of
     ``maybe`` (the main table, when the database VPC's subnets were not read: ``maybe_why``)
-    is UNKNOWN."""
+    is UNKNOWN, and so is one whose CIDR a table of ``onward`` (the database VPC's tables in
+    use) sends to a transit gateway or an appliance instead: the reply may go back that way,
+    which is not collected (ground-truth trial round 30)."""
     uncovered: list[str] = []
     for sid in subnets:
         node = ctx.index.subnets.get((acct, region, sid))
@@ -767,6 +870,12 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
         if not cidr:
             v.missing.append(f"the CIDR of Lambda subnet {sid} (not collected), to check the "
                              f"route back from database VPC {peer_vpc} via {pcx}")
+            continue
+        instead = [w for t in onward for w in [_sent_onward([t], [str(cidr)], whole=True)] if w]
+        if instead:
+            v.missing.append(f"whether database VPC {peer_vpc} routes back to Lambda subnet "
+                             f"{sid} ({cidr}) through {instead[0]} instead of {pcx} (transit "
+                             "gateway attachments and route tables are not collected)")
             continue
         uncovered.append(f"{sid} ({cidr})")
     if uncovered:
