@@ -102,6 +102,13 @@ class ShardsShown:
 
     def show(self) -> None:
         name, total, done = shards_phase(self.slots, self.shards)
+        if name != self.name and self.name in UNITS:
+            # every shard is past the phase that ends: it is drawn as it ended (5/5, not the
+            # 4/5 of the last look), as a scan in one process draws it
+            p = PHASES.index(self.name)
+            ended = sum(self.slots[i * SLOTS + 2 * p] for i in range(self.shards))
+            if ended > self.done:
+                self.progress.advance(ended - self.done)
         if name != self.name:
             plural = "es" if self.shards != 1 else ""
             self.progress.phase(name, total=total,

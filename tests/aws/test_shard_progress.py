@@ -47,6 +47,11 @@ class _Bar(Progress):
     def __init__(self) -> None:
         super().__init__()
         self.told: list[tuple[str, int | None, str]] = []
+        self.advanced: list[int] = []
+
+    def advance(self, n: int = 1) -> None:
+        super().advance(n)
+        self.advanced.append(n)
 
     def phase(self, name: str, *, total: int | None = None, unit: str = "") -> None:
         super().phase(name, total=total, unit=unit)
@@ -70,6 +75,8 @@ def test_the_parent_tells_its_bar_each_new_phase_once_and_the_units_done_since()
     shard.phase("collect", total=3)
     shard.advance(3)
     shown.show()
+    # the assume phase ended between two looks: drawn as it ended, 2/2, before collect starts
+    assert bar.advanced == [1, 1, 3]
     shown.show()
     assert bar.told[1:] == [("assume", 2, "accounts"), ("collect", 3, "accounts x Regions")]
     assert (bar.current, bar.total, bar.done) == ("collect", 3, 3)

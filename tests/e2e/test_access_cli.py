@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers.access_estate import APP_ROLE, allow_read_identity, estate, role, text
+from helpers.access_estate import APP_ROLE, CENTRAL, allow_read_identity, estate, role, text
 from helpers.tty import run_in_tty
 
 from scanner.cli import main
@@ -80,8 +80,12 @@ def test_reach_and_why_lines_are_wrapped_to_80_columns(tmp_path: Path) -> None:
     policy = text({"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
                    "Resource": "*", "Condition": {"StringEquals": {
                        "aws:PrincipalOrgID": "o-exampleorgid"}}})
+    # a role of the secret's own account: its class is a reach line (an account with no role
+    # or user in the snapshot has none)
+    worker = f"arn:aws:iam::{CENTRAL}:role/Worker"
     write_snapshot(tmp_path / "snapshot.json.gz",
-                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),)))
+                   estate(secret_policy=policy, principals=(role(APP_ROLE, allow_read_identity()),
+                                                            role(worker))))
     run = run_in_tty(["access", "--in", str(tmp_path), "--secret", "app/db", "--why"], cols=80,
                      timeout=120)
     assert run.exit_code == 0, run.text

@@ -149,7 +149,7 @@ def test_demo_estate_same_findings_three_ways(moto_endpoint: str, tmp_path: Path
     assert len(keys(single.findings)) > 50
     # scan --processes 2 shows its shards' collect phase counted to the end, with the total a
     # scan in one process shows (it named the phase and showed no count); their assume phase
-    # too, when it lasts longer than a look (a quarter of a second)
+    # too, when it lasts longer than a look (a quarter of a second), drawn as it ended
     alone, sharded = bars[0].collection(), bars[1].collection()
     assert sharded[-1] == alone[-1] == ("collect", 15, 15), (alone, sharded)
     assert all(s in alone for s in sharded if s[0] != "discover"), (alone, sharded)
