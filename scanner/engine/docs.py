@@ -130,6 +130,13 @@ def render(ruleset: Ruleset) -> str:
             "that is neither is "
             "an error naming the rule and field. A comparison without a message reads as the "
             "attribute's name and the operator (`rotation enabled is false`).", "",
+            "Any condition may also carry a `fix`: the step that fixes what it found "
+            "(`{predicate: rotation_schedule_too_long, ..., fix: shorten the rotation "
+            "schedule to at most {max_days} days}`), with the same placeholders. The steps of "
+            "the conditions that hold are the finding's `evidence.fixes`, and `remediate` "
+            "prints them as its manual step in place of the rule's whole remediation (a "
+            "predicate may name them too: secret-rotation-no-network-path names the "
+            "endpoint, route, peering or security group to change).", "",
             "A comparison takes a parameter of the rule with `param: NAME` in place of `value` "
             "(`{attribute: last_accessed, op: older_than_days, param: days}`); a `value` is "
             "compared as written, so one that names a parameter as a message does "

@@ -32,6 +32,7 @@ from scanner.engine.conditions import (
     Compare,
     Condition,
     Described,
+    Fixed,
     EdgeCondition,
     Not,
     PredicateCondition,
@@ -392,6 +393,10 @@ def compile_condition(rule: Rule, node: Mapping[str, Any], where: str, kinds: Se
                       params: Mapping[str, Any]) -> Condition:
     """Compile (and check) a condition tree against the resource kinds it is evaluated on."""
     condition = _compile_bare(rule, node, where, kinds, params)
+    if "fix" in node:
+        fix = str(node["fix"])
+        _check_message(rule, fix, f"{where}.fix", kinds)
+        condition = Fixed(condition, fix, params)
     if "message" in node:
         template = str(node["message"])
         _check_message(rule, template, f"{where}.message", kinds)

@@ -650,8 +650,7 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         if pa.get("status") != "active":
             status = str(pa.get("status"))
             v.problem(f"peering {pcx} to database VPC {peer_vpc} is {status}, not active",
-                      f"accept peering {pcx} in database VPC {peer_vpc}'s account "
-                      f"({peer.get('owner_id')})" if status == "pending-acceptance" else
+                      _accept_fix(str(pcx), pa) if status == "pending-acceptance" else
                       f"create a new peering to database VPC {peer_vpc} and accept it "
                       f"(peering {pcx} is {status} and cannot be made active again)"
                       if status in ("rejected", "failed", "deleted", "expired") else
@@ -727,6 +726,17 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
                               f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
+
+
+def _accept_fix(pcx: str, peering: Mapping[str, Any]) -> str:
+    """Only the accepter accepts a peering (EC2 API Reference, AcceptVpcPeeringConnection: "To
+    accept a request, the VPC peering connection must be in the pending-acceptance state, and
+    you must be the owner of the peer VPC"; "For an inter-Region VPC peering connection
+    request, you must accept the VPC peering connection in the Region of the accepter VPC"):
+    its account, VPC and Region are named, whichever side the Lambda is on."""
+    accepter = peering.get("accepter") or {}
+    return (f"accept peering {pcx} in account {accepter.get('owner_id')}, Region "
+            f"{accepter.get('region')} (the accepter, VPC {accepter.get('vpc_id')})")
 
 
 def _route_fix(tables: Sequence[Mapping[str, Any]], cidrs: str, pcx: str, sid: str) -> str:
