@@ -86,14 +86,33 @@ class _Parser(argparse.ArgumentParser):
                 message = f"{message}; {hints}"
         # on a terminal broken between words, as every other error line (new-user trial 16:
         # a mistyped flag's line ran to 126 columns at 80); one line in a log
-        self.exit(2, fit_line(f"{self.prog}: error: {_closest_choice(message)} "
+        self.exit(2, fit_line(f"{self.prog}: error: {_closest_choice(message, self.prog)} "
                               f"(see `{self.prog} --help`)", stream_columns(sys.stderr)) + "\n")
 
 
-def _closest_choice(message: str) -> str:
+#: words other tools use for a command of ours, by the command they are given to (new-user
+#: trial round 37: `secretgraph explain RULE` and `rules explain RULE` named no way to what
+#: they meant, `rules show RULE`)
+_OTHER_WORDS: dict[str, dict[str, str]] = {
+    "secretgraph": {
+        "explain": "secretgraph rules show RULE", "describe": "secretgraph rules show RULE",
+        "show": "secretgraph rules show RULE", "checks": "secretgraph rules list",
+        "list": "secretgraph rules list (or history list)", "version": "secretgraph --version",
+        "fix": "secretgraph remediate", "plan": "secretgraph remediate",
+        "apply": "secretgraph remediate --apply", "validate": "secretgraph rules validate PATH",
+    },
+    "secretgraph rules": {
+        "explain": "show", "describe": "show", "info": "show", "get": "show", "ls": "list",
+        "check": "validate", "lint": "validate",
+    },
+}
+
+
+def _closest_choice(message: str, prog: str = "secretgraph") -> str:
     """argparse's "invalid choice: 'scna' (choose from 'scan', ...)" with the closest choice
     named, as a mistyped flag's is (new-user trial: `secretgraph scna`, `rules listt` and
-    `access --format jsn` listed every choice and named none)."""
+    `access --format jsn` listed every choice and named none), or the command another tool's
+    word stands for here (``_OTHER_WORDS``)."""
     import difflib
     import re
 
@@ -102,7 +121,12 @@ def _closest_choice(message: str) -> str:
         return message
     choices = re.findall(r"'([^']*)'", found.group(2))
     close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
-    return f"{message}; did you mean {close[0]}?" if close else message
+    if close:
+        return f"{message}; did you mean {close[0]}?"
+    other = _OTHER_WORDS.get(prog, {}).get(found.group(1).lower())
+    if other and " " in other:
+        other = f"`{other}`"
+    return f"{message}; did you mean {other}?" if other else message
 
 
 #: flags a user may try for diff's two scans, which it takes as arguments

@@ -56,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # first name here, stays accepted
     show.add_argument("--format", choices=("table", "json", "text"), default="table",
                       help="table (default: the rule in words) or json (the rule's fields)")
+    show.add_argument("--details", action="store_true",
+                      help="also every case the rule fails and when it answers UNKNOWN (the "
+                           "default shows what fails in short, why it matters and what to do)")
     val = sub.add_parser("validate", help="validate rule files or directories of them")
     val.add_argument("paths", nargs="+", metavar="PATH",
                      help="a rule file (.yaml, .yml) or a directory of them; repeatable. Each is "
@@ -212,7 +215,8 @@ def _show(args: argparse.Namespace) -> int:
     if rule is not None:
         remediation: dict[str, object] = dict(rule.remediation)
         fields = {"id": rule.id, "title": rule.title, "severity": rule.severity.value,
-                  "resource": list(rule.resources), "description": rule.description,
+                  "resource": list(rule.resources), "summary": rule.summary or None,
+                  "description": rule.description, "unknown_when": rule.unknown_when or None,
                   "rationale": rule.rationale,
                   "parameters": {n: {"type": p.type, "default": p.default,
                                      "description": p.description}
@@ -224,7 +228,8 @@ def _show(args: argparse.Namespace) -> int:
         assert engine is not None
         remediation = dict(engine.remediation)
         fields = {"id": engine.id, "title": engine.title, "severity": engine.severity.value,
-                  "resource": list(engine.resources), "description": engine.description,
+                  "resource": list(engine.resources), "summary": None,
+                  "description": engine.description, "unknown_when": None,
                   "rationale": engine.rationale, "parameters": {},
                   "remediation": remediation, "compliance": {},
                   "references": [], "path": None, "evaluated": engine.evaluated}
@@ -246,18 +251,19 @@ def _show(args: argparse.Namespace) -> int:
         out.extend("  " + line for line in wrap_to_width(
             " ".join(str(text).split()), width - 2, hyphens=False))
 
+    # what a newcomer needs first (new-user trial round 37: secret-rotation-no-network-path
+    # printed ~770 words, its "What it checks" paragraph mixing the check with the cases it
+    # answers UNKNOWN): what fails in short, why it matters, what to do; every case it fails
+    # and when it answers UNKNOWN with --details
+    summary, unknown_when = fields["summary"], fields["unknown_when"]
     out.append(f"{fields['id']}  {fields['severity']}  ({', '.join(fields['resource'])})")
     out.extend(wrap_to_width(str(fields["title"]), width))
     out.append("")
-    para("What it checks", str(fields["description"]))
+    if summary:
+        para("In short", str(summary))
+    else:  # a rule of one's own without a summary: its description says what fails
+        para("What it checks", str(fields["description"]))
     para("Why it matters", str(fields["rationale"]))
-    if rule is not None and rule.parameters:
-        out.append("Parameters (config rules.<id>.parameters):")
-        for name, spec in rule.parameters.items():
-            out.extend("  " + line for line in wrap_to_width(
-                f"{name} = {json.dumps(spec.default)} ({spec.accepts}): "
-                f"{' '.join(spec.description.split())}",
-                width - 2))
     para("What to do", str(remediation.get("description", "")))
     if automated:
         how = (f"remediation {fix_id}: automated (`secretgraph remediate --in DIR` plans it, "
@@ -271,14 +277,33 @@ def _show(args: argparse.Namespace) -> int:
         how = (f"remediation {fix_id}: a manual step (`secretgraph remediate --in DIR` lists "
                "it)")
     out.extend("  " + line for line in wrap_to_width(how, width - 2, hyphens=False))
+    if rule is not None and rule.parameters:
+        out.append("Parameters (config rules.<id>.parameters):")
+        for name, spec in rule.parameters.items():
+            out.extend("  " + line for line in wrap_to_width(
+                f"{name} = {json.dumps(spec.default)} ({spec.accepts}): "
+                f"{' '.join(spec.description.split())}",
+                width - 2))
     if engine is not None:
         para("Produced by", f"the scan itself, not by a rule file ({engine.evaluated})")
+    more = [what for what, there in (("every case it fails", summary),
+                                     ("when it answers UNKNOWN", unknown_when)) if there]
+    if getattr(args, "details", False):
+        if summary:
+            para("What fails, in detail", str(fields["description"]))
+        if unknown_when:
+            para("When it answers UNKNOWN", str(unknown_when))
     if rule is not None and rule.compliance:
         para("Compliance", "; ".join(f"{k}: {', '.join(v)}" for k, v in
                                      rule.compliance.items()))
     if rule is not None and rule.references:
         out.append("References:")
         out.extend(f"  {ref}" for ref in rule.references)
+    if more and not getattr(args, "details", False):
+        said = " and ".join(more)
+        # the command on a line of its own, whole, to be copied
+        out += ["", f"{said[0].upper()}{said[1:]} (or docs/rules.md):",
+                f"  secretgraph rules show {fields['id']} --details"]
     # a custom rule's text is the user's: no escape sequence reaches the terminal
     print("\n".join(terminal_safe(line, newlines=False) for line in out))
     return 0

@@ -486,8 +486,11 @@ class Not(Condition):
         if r.outcome == UNKNOWN:
             return r
         facts = tuple(_negate(f) for f in r.facts)
+        # a fix is for a condition that holds: the negation of one does not carry it
+        evidence = {k: v for k, v in r.evidence.items() if k != "fixes"} \
+            if r.evidence and "fixes" in r.evidence else r.evidence
         return Result(outcome=FALSE if r.outcome == TRUE else TRUE, facts=facts,
-                      missing=r.missing, evidence=r.evidence)
+                      missing=r.missing, evidence=evidence)
 
     def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
         o = self.child.outcome(ctx, node_id, attrs)
@@ -541,6 +544,34 @@ class Described(Condition):
         return self.child.attributes()
 
 
+class Fixed(Condition):
+    """A condition with the rule's ``fix``: when it holds, the step that fixes what it found
+    joins the evidence's ``fixes`` (`remediate` prints a finding's fixes as its manual step,
+    in place of the rule's whole remediation: new-user trial round 37)."""
+
+    def __init__(self, child: Condition, template: str, params: Mapping[str, Any]) -> None:
+        self.child = child
+        self.template = template
+        self.params = params
+
+    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
+        r = self.child.evaluate(ctx, node_id, attrs)
+        if r.outcome != TRUE:
+            return r
+        step = self.template.format_map(_Placeholders(attrs, self.params))
+        fixes = [*(r.evidence.get("fixes") or ()), step] if r.evidence else [step]
+        return Result(outcome=TRUE, facts=r.facts, missing=r.missing,
+                      evidence={**r.evidence, "fixes": list(dict.fromkeys(fixes))},
+                      principals=r.principals, principal_messages=r.principal_messages,
+                      principal_evidence=r.principal_evidence)
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        return self.child.outcome(ctx, node_id, attrs)
+
+    def attributes(self) -> list[str]:
+        return self.child.attributes()
+
+
 #: the longest value a message's ``{name}`` carries whole. A rule names a resource with it (a
 #: key's ``{label}``: its alias and id), which plain_value's 60 characters cut: "its KMS key
 #: alias/demo-misconfig-disabled (37e5d60a-8a0c-43e8-9a73-5b78… is Disabled" in
@@ -585,7 +616,11 @@ def _merge(outcome: int, results: list[Result]) -> Result:
         if r.missing:
             missing.extend(m for m in r.missing if m not in missing)
         if r.evidence:
+            # the steps of each condition that holds, all of them (a key of its own)
+            fixes = [*(evidence.get("fixes") or ()), *(r.evidence.get("fixes") or ())]
             evidence.update(r.evidence)
+            if fixes:
+                evidence["fixes"] = list(dict.fromkeys(fixes))
         if r.principals:
             principals.extend(p for p in r.principals if p not in principals)
         if r.principal_messages:

@@ -218,7 +218,11 @@ def _one_list(data: Mapping[str, Any], path: str, key: str, alias: tuple[str, st
     value = parameters[name]
     where = f"rules.{rule_id}.parameters.{name}"
     if not isinstance(value, (list, tuple)):
-        raise InputError(f"parameter {name} must be list, got {type(value).__name__}",
+        from scanner.engine.validation import yaml_value_words
+
+        raise InputError(f"parameter {name} must be list, got {yaml_value_words(value)}"
+                         + (f"; write a list: [{value}]" if isinstance(value, (str, int))
+                            and not isinstance(value, bool) else ""),
                          path=path, rule=rule_id, field=where)
     from scanner.engine.params import item_problem
 

@@ -61,8 +61,9 @@ def render(ruleset: Ruleset) -> str:
         "is true for a failing resource; `applies_when` limits which resources are judged. "
         "Parameters can be changed per rule in `--config` (`rules.<id>.parameters`). Compliance "
         "mappings are indicative: they name the controls a rule helps evidence. In a "
-        "terminal, `secretgraph rules show RULE` prints one rule: what it checks, why it "
-        "matters, its parameters and what to do (`--format json` its fields). A secret "
+        "terminal, `secretgraph rules show RULE` prints one rule: what fails in short, why it "
+        "matters, what to do and its parameters (`--details`: also every case it fails and "
+        "when it answers UNKNOWN, as below; `--format json` its fields). A secret "
         "scheduled for deletion is not judged by any rule: Secrets Manager refuses to read it "
         "or its policy until it is restored. A KMS key known only from a secret's KmsKeyId "
         "whose account-region key listing was read and did not have it does not exist: the "
@@ -79,7 +80,10 @@ def render(ruleset: Ruleset) -> str:
         out += ["", f"## {r.id}", "", f"**{_cell(r.title)}** -- severity {r.severity.value}, "
                 f"resource {', '.join(r.resources)}"
                 + ("; one finding per principal" if r.per_principal else ""), "",
-                _cell(r.description), "", f"*Why it matters:* {_cell(r.rationale)}", ""]
+                *([f"*In short:* {_cell(r.summary)}", ""] if r.summary else []),
+                _cell(r.description), "",
+                *([f"*Answers UNKNOWN* {_cell(r.unknown_when)}", ""] if r.unknown_when else []),
+                f"*Why it matters:* {_cell(r.rationale)}", ""]
         if r.parameters:
             out += ["| parameter | type | default | description |", "| --- | --- | --- | --- |"]
             for p in r.parameters.values():
@@ -126,6 +130,13 @@ def render(ruleset: Ruleset) -> str:
             "that is neither is "
             "an error naming the rule and field. A comparison without a message reads as the "
             "attribute's name and the operator (`rotation enabled is false`).", "",
+            "Any condition may also carry a `fix`: the step that fixes what it found "
+            "(`{predicate: rotation_schedule_too_long, ..., fix: shorten the rotation "
+            "schedule to at most {max_days} days}`), with the same placeholders. The steps of "
+            "the conditions that hold are the finding's `evidence.fixes`, and `remediate` "
+            "prints them as its manual step in place of the rule's whole remediation (a "
+            "predicate may name them too: secret-rotation-no-network-path names the "
+            "endpoint, route, peering or security group to change).", "",
             "A comparison takes a parameter of the rule with `param: NAME` in place of `value` "
             "(`{attribute: last_accessed, op: older_than_days, param: days}`); a `value` is "
             "compared as written, so one that names a parameter as a message does "
@@ -158,8 +169,10 @@ def render(ruleset: Ruleset) -> str:
             "to the file name, not a built-in id), `title`, `severity`, `resource` (a kind of "
             "the table of [resource kinds and attributes](#resource-kinds-and-attributes) "
             "above), `description`, `rationale`, `fail_when` (and "
-            "optionally `applies_when`, `parameters`, `per_principal`, `inputs`, "
-            "`references`; a list parameter may declare `items` -- `account_id`, `region`, "
+            "optionally `summary` -- what fails, in a sentence or two, which `rules show` "
+            "prints first, else the description --, `unknown_when` -- when it answers "
+            "UNKNOWN, `rules show --details` prints it apart --, `applies_when`, "
+            "`parameters`, `per_principal`, `inputs`, `references`; a list parameter may declare `items` -- `account_id`, `region`, "
             "`action`, `string`, `integer`, `number` or `boolean` -- and its default and "
             "configured values are checked item by item; without it an item must be text, a "
             "number or a boolean), `compliance` (framework -- aws-fsbp, aws-config, cis-aws, "

@@ -32,6 +32,7 @@ from scanner.engine.conditions import (
     Compare,
     Condition,
     Described,
+    Fixed,
     EdgeCondition,
     Not,
     PredicateCondition,
@@ -112,6 +113,11 @@ class Rule:
     description: str
     rationale: str
     fail_when: Mapping[str, Any]
+    #: what fails, in a sentence or two (`rules show` prints it first); "" when the file has
+    #: none (a rule of one's own may leave it out)
+    summary: str = ""
+    #: when the rule answers UNKNOWN, apart from what fails ("" when the file does not say)
+    unknown_when: str = ""
     applies_when: Mapping[str, Any] | None = None
     per_principal: bool = False
     parameters: Mapping[str, ParamSpec] = field(default_factory=dict)
@@ -240,6 +246,8 @@ def parse_rule(data: Any, *, path: str) -> Rule:
         id=rid, title=data["title"], severity=Severity(data["severity"]),
         resources=(resources_,) if isinstance(resources_, str) else tuple(resources_),
         description=data["description"].strip(), rationale=data["rationale"].strip(),
+        summary=str(data.get("summary") or "").strip(),
+        unknown_when=str(data.get("unknown_when") or "").strip(),
         fail_when=data["fail_when"], applies_when=data.get("applies_when"),
         per_principal=bool(data.get("per_principal", False)), parameters=params,
         remediation=dict(data["remediation"]),
@@ -385,6 +393,10 @@ def compile_condition(rule: Rule, node: Mapping[str, Any], where: str, kinds: Se
                       params: Mapping[str, Any]) -> Condition:
     """Compile (and check) a condition tree against the resource kinds it is evaluated on."""
     condition = _compile_bare(rule, node, where, kinds, params)
+    if "fix" in node:
+        fix = str(node["fix"])
+        _check_message(rule, fix, f"{where}.fix", kinds)
+        condition = Fixed(condition, fix, params)
     if "message" in node:
         template = str(node["message"])
         _check_message(rule, template, f"{where}.message", kinds)

@@ -67,11 +67,16 @@ def check_param_value(spec: ParamSpec, value: Any) -> str | None:
 def param_problem(spec: ParamSpec, value: Any) -> tuple[str, str] | None:
     """None when ``value`` fits the parameter, else (where below the parameter -- ``[2]`` for
     the third item of a list, or "" -- and what is wrong)."""
+    from scanner.engine.validation import quote_hint, yaml_value_words
+
     types = _PARAM_TYPES[spec.type]
     if isinstance(value, bool) and spec.type in ("integer", "number"):
         return "", f"must be {spec.type}, got a boolean"
     if not isinstance(value, types):
-        return "", f"must be {spec.type}, got {type(value).__name__}"
+        # the value in YAML's words and what to write (new-user trial round 37: `max_days:
+        # "30"` read "must be integer, got str")
+        return "", (f"must be {spec.type}, got {yaml_value_words(value)}"
+                    + quote_hint(value, spec.type))
     if isinstance(value, float) and not math.isfinite(value):  # passes < and > alike
         return "", f"must be a finite number, got {value!r}"
     if spec.minimum is not None and isinstance(value, (int, float)) and value < spec.minimum:
@@ -90,19 +95,19 @@ def item_problem(kind: str | None, item: Any) -> str | None:
     """None when ``item`` is an item of kind ``kind`` (ITEM_KINDS; None: any plain value),
     else what is wrong. A value of the wrong type is named; a number where text is expected
     says to quote it (docs/configuration.md)."""
-    from scanner.engine.validation import quote_hint
+    from scanner.engine.validation import quote_hint, yaml_value_words
 
     if kind is None:
         if isinstance(item, float) and not math.isfinite(item):
             return f"must be a finite number, got {item!r}"
         if not isinstance(item, (str, int, float, bool)):
-            return f"must be text, a number or a boolean, got {type(item).__name__}"
+            return f"must be text, a number or a boolean, got {yaml_value_words(item)}"
         return None
     if kind in ("integer", "number", "boolean"):
         return check_param_value(ParamSpec(name="", type=kind, default=None, description=""),
                                  item)
     if not isinstance(item, str):
-        return f"must be text, got {type(item).__name__}{quote_hint(item)}"
+        return f"must be text, got {yaml_value_words(item)}{quote_hint(item)}"
     if kind == "account_id" and not is_account_id(item):
         return f"{item!r} is not a 12-digit account id"
     if kind == "region":

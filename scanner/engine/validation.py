@@ -343,9 +343,60 @@ def quote_hint(value: Any, expected: Any = "string", *, pattern: Any = None) -> 
     Where the string's ``pattern`` would refuse the number quoted too, what is expected
     instead: ``expires: 20270101`` was told to quote it, and the next run refused
     '20270101' as no date (fault-injection trial round 11)."""
-    wants_string = expected == "string" or (isinstance(expected, list) and "string" in expected)
+    expected_types = expected if isinstance(expected, list) else [expected]
+    wants_string = "string" in expected_types
     if wants_string and isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(pattern, str) and re.search(pattern, str(value)) is None:
             return f"; expected {PATTERN_WORDS.get(pattern, f'text matching {pattern}')}"
         return f"; quote it: '{value}' (YAML reads an unquoted {value} as a number)"
+    if wants_string:
+        return ""
+    # the other way round (new-user trial round 37: `emit_pass: "yes"`, `max_days: "30"` and
+    # `enabled: "false"` were refused as "not of type 'boolean'" / "must be integer, got str",
+    # without what to write instead)
+    if "boolean" in expected_types and not isinstance(value, bool) and \
+            isinstance(value, (str, int, float)):
+        word = str(value).strip().lower()
+        if isinstance(value, str) and word in ("true", "false"):
+            return f"; write {word} without quotes (quoted, it is text)"
+        return "; write true or false, without quotes"
+    numeric = [t for t in expected_types if t in ("integer", "number")]
+    if numeric and isinstance(value, str):
+        number = _number_in(value.strip())
+        if number is not None and (numeric != ["integer"] or isinstance(number, int)):
+            return (f"; drop the quotes: {value.strip()} (YAML reads a quoted number as "
+                    "text)")
+        return "; write a whole number" if numeric == ["integer"] else "; write a number"
     return ""
+
+
+def _number_in(text: str) -> int | float | None:
+    """The number ``text`` spells (``30``, ``0.8``), or None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) \
+        else None
+
+
+def yaml_value_words(value: Any) -> str:
+    """A value as a YAML reader sees it: the text '30', the number 30, true, null, a list, a
+    mapping -- not Python's type name ("got str")."""
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {(value if len(value) <= 40 else value[:37] + '...')!r}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__

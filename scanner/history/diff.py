@@ -22,7 +22,7 @@ from scanner.history.drift import AccessChange, Drift, FindingChange, NotAssesse
     ResourceChange, ScanRef, \
     group_not_assessed
 from scanner.history.records import StoredScan
-from scanner.policy.arn import principal_account
+from scanner.policy.arn import arn_region, principal_account, with_region
 from scanner.model import Snapshot
 from scanner.unread_account import parts_missing, why_unread
 
@@ -234,9 +234,22 @@ def reader_whys(access: Sequence[AccessChange], changed: Sequence[ResourceChange
         principals.update((rc.id, [principal]) for rc in listed if rc.kind == "iam_principal")
         accounts.update((rc.id, [account]) for rc in listed if rc.kind == "org_account")
 
+    # the same secret in another Region: a replica carries its primary's resource policy, so
+    # a replica's reader moved by the primary's policy said nothing (new-user trial round 37:
+    # "can no longer read (now deny)" beside the primary's "(changed since: the secret's
+    # resource policy)")
+    policy_changed = {rc.id: arn_region(rc.id) for rc in changed
+                      if rc.kind == "secret" and rc.policies}
+
     def of_secret(arn: str) -> list[str]:
         said = _secret_whys(by_id[("secret", arn)], "the secret's") \
             if ("secret", arn) in by_id else []
+        if arn not in policy_changed:
+            region = arn_region(arn) or ""
+            said += [f"the primary's resource policy (in {other_region})"
+                     for other, other_region in sorted(policy_changed.items())
+                     if other_region and other_region != region
+                     and with_region(other, region) == arn]
         for key in sorted(keys.get(arn, ())):
             if ("kms_key", key) in by_id:
                 said += _secret_whys(by_id[("kms_key", key)], "the secret's key")

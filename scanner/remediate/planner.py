@@ -148,6 +148,13 @@ def build_plan(findings: Sequence[Finding], snapshot: Snapshot, config: Remediat
         module = table.get(rid)
         if module is None:
             steps = str(finding.remediation.get("description") or "").strip().split("\n")[0]
+            fixes = finding.evidence.get("fixes") if isinstance(finding.evidence, Mapping) \
+                else None
+            if isinstance(fixes, list) and fixes:
+                # the steps this finding needs, as its predicate named them, not every
+                # possible fix of the rule (new-user trial round 37: a Lambda with no route
+                # to a NAT gateway was told to accept peerings and renumber VPCs too)
+                steps = "; ".join(str(x) for x in fixes)
             # the steps are the rule's, the same for all its findings ("remove the Deny, SCP
             # or RCP the finding names"): the finding's own words say which role, key or
             # route (new-user trial round 34: the plan never named the rotation role)

@@ -166,6 +166,16 @@ def test_bad_usage_is_one_line_naming_the_command(
     (["access", "--format", "jsn"], "secretgraph access: error: argument --format: invalid "
                                     "choice: 'jsn' (choose from 'table', 'json'); did you "
                                     "mean json? (see `secretgraph access --help`)"),
+    # another tool's word for a command of ours names ours (new-user trial round 37:
+    # `secretgraph explain RULE` and `rules explain RULE` named no way to `rules show RULE`)
+    (["explain", "secret-unused"],
+     "secretgraph: error: argument COMMAND: invalid choice: 'explain' (choose from "
+     "'scan', 'collect', 'demo', 'access', 'diff', 'history', 'baseline', 'rules', "
+     "'remediate', 'export', 'report', 'iam-policy', 'deploy-templates', "
+     "'completion'); did you mean `secretgraph rules show RULE`? (see `secretgraph --help`)"),
+    (["rules", "explain", "secret-unused"],
+     "secretgraph rules: error: argument ACTION: invalid choice: 'explain' (choose from "
+     "'list', 'show', 'validate'); did you mean show? (see `secretgraph rules --help`)"),
     # nothing close: the choices alone, as before
     (["access", "--format", "xml"], "secretgraph access: error: argument --format: invalid "
                                     "choice: 'xml' (choose from 'table', 'json') (see "

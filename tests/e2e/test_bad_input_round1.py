@@ -35,10 +35,10 @@ def _config(tmp_path: Path, text: str) -> Path:
      "quote it: '999999999999'"),
     ("secret-policy-external-account", "allowed_accounts", "['99999999999']",
      "'99999999999' is not a 12-digit account id"),
-    ("secret-policy-external-account", "allowed_accounts", "[{a: 1}]", "must be text, got dict"),
+    ("secret-policy-external-account", "allowed_accounts", "[{a: 1}]", "must be text, got a mapping"),
     ("secret-not-replicated", "required_regions", "[us-west-9]",
      "unknown region 'us-west-9'; closest: us-west-2"),
-    ("secret-not-replicated", "required_regions", "[[us-west-2]]", "must be text, got list"),
+    ("secret-not-replicated", "required_regions", "[[us-west-2]]", "must be text, got a list"),
     ("secret-policy-overbroad-actions", "allowed_actions", "[GetSecretValue]",
      "'GetSecretValue' is not an action"),
 ])
@@ -94,7 +94,7 @@ def test_a_custom_rule_list_parameter_is_checked_by_its_declared_items(tmp_path:
     with pytest.raises(InputError) as info:
         load_rule_file(path)
     assert info.value.field == "parameters.names.default[1]"
-    assert "must be text, a number or a boolean, got dict" in str(info.value)
+    assert "must be text, a number or a boolean, got a mapping" in str(info.value)
 
 
 # ------------------------------------------------------------------ YAML alias bombs

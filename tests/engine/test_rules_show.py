@@ -26,10 +26,10 @@ def test_a_rule_with_parameters_and_a_manual_remediation(
     assert lines[0] == "secret-rotation-overdue  MEDIUM  (Secret)"
     assert lines[1] == rule.title
     flat = " ".join(out.split())
-    for heading in ("What it checks:", "Why it matters:", "What to do:", "Compliance:",
+    for heading in ("In short:", "Why it matters:", "What to do:", "Compliance:",
                     "Parameters (config rules.<id>.parameters):"):
         assert heading in lines, heading
-    assert " ".join(rule.description.split()) in flat
+    assert " ".join(rule.summary.split()) in flat
     assert " ".join(rule.rationale.split()) in flat
     assert "max_days = 90 (integer, 1 to 1000):" in flat
     assert "remediation rotate-secret-now: a manual step" in flat

@@ -118,3 +118,23 @@ def test_a_key_state_change_is_said_once_with_its_states() -> None:
     (change,) = reader_whys(_access(), [rc], {SECRET: frozenset({KEY})})
     assert change.gained[0].why == (
         "changed since: the secret's key state: Disabled -> Enabled; the secret's key grants",)
+
+
+def test_a_replicas_reader_moved_by_its_primarys_policy_says_so() -> None:
+    """New-user trial round 37: a put-resource-policy on a replicated secret showed the
+    primary's lost reader "(changed since: the secret's resource policy)" and the replica's
+    (us-east-1's policy is the replica's too) with nothing; the replica's own key and a
+    secret of another name in the other Region are not its primary's."""
+    primary = SECRET.replace("us-west-2", "us-east-1")
+    other = primary.replace("abac/team-AbCdEf", "abac/other-XyZabc")
+    lost = (ReaderChange(principal=APP, decision="allow"),)
+    access = [AccessChange(secret_arn=SECRET, gained=(), lost=lost),
+              AccessChange(secret_arn=primary, gained=(), lost=lost)]
+    replica, on_primary = reader_whys(access, [_rc("secret", primary, policy="resource_policy"),
+                                               _rc("secret", other, policy="resource_policy"),
+                                               _rc("kms_key", KEY.replace("us-west-2",
+                                                                          "us-east-1"),
+                                                   policy="policy")], {})
+    assert replica.lost[0].why == (
+        "changed since: the primary's resource policy (in us-east-1)",)
+    assert on_primary.lost[0].why == ("changed since: the secret's resource policy",)

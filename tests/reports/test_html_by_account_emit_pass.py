@@ -37,7 +37,7 @@ def scanned(emit_pass: bool) -> dict[str, object]:
 
 
 def by_account_rows(html: str) -> list[str]:
-    table = re.search(r"<h2>By account</h2>.*?</table>", html, re.S)
+    table = re.search(r"<h2 id=\"sum-acct-h\">By account</h2>.*?</table>", html, re.S)
     assert table is not None
     return re.findall(r'<td class="who">.*?acct-id">(\d{12})<', table.group(0), re.S)
 

@@ -66,7 +66,7 @@ def test_the_by_account_header_names_each_severity_in_words() -> None:
     """New-user trial round 6: the By-account columns read "Crit", "High", "Medi", "Low",
     "Info" (the first four letters of each severity)."""
     html = render_html(sample_document())
-    head = re.search(r"<h2>By account</h2>.*?<thead>(.*?)</thead>", html, re.S)
+    head = re.search(r"<h2 id=\"sum-acct-h\">By account</h2>.*?<thead>(.*?)</thead>", html, re.S)
     assert head is not None
     assert _text(head.group(1)).split() == ["Account", "Critical", "High", "Medium", "Low",
                                             "Info", "Unknown", "Muted"]
@@ -87,7 +87,7 @@ def test_by_account_counts_what_by_rule_counts_muted_too() -> None:
         r["MUTED"] for r in summary.by_rule) == sum(
             1 for f in rows if f["status"] == "MUTED") >= 1
     html = render_html(doc)
-    table = re.search(r"<h2>By account</h2>.*?</table>", html, re.S)
+    table = re.search(r"<h2 id=\"sum-acct-h\">By account</h2>.*?</table>", html, re.S)
     assert table is not None
     muted = [r["muted"] for r in summary.by_account if r["muted"]]
     assert muted and all(f'data-label="muted">{n}<' in table.group(0) for n in muted)
@@ -149,7 +149,7 @@ def test_the_summary_says_what_changed_since_the_previous_scan() -> None:
     link = re.search(r'<a href="#drift"[^>]*>(.*?)</a>', summary, re.S)
     assert link is not None and _text(link.group(1)).strip() == view.headline
     # before the per-account and per-rule tables: on the first screen
-    assert summary.index('href="#drift"') < summary.index("<h2>By account</h2>")
+    assert summary.index('href="#drift"') < summary.index("<h2 id=\"sum-acct-h\">By account</h2>")
     assert IMG not in summary  # the hostile scan id is escaped here too
     assert 'href="#drift"' not in _section(render_html(sample_document()), "summary")
 
@@ -187,6 +187,6 @@ def test_by_rule_lists_the_rules_with_failures_first() -> None:
     # and so in the page
     passing = dict(next(r for r in rows if not (r["FAIL"] or r["UNKNOWN"])))
     html = render_html(doc)
-    by_rule = html[html.index("<h2>By rule</h2>"):]
+    by_rule = html[html.index("<h2 id=\"sum-rule-h\">By rule</h2>"):]
     failing_first = next(r for r in rows if r["FAIL"] or r["UNKNOWN"])
     assert by_rule.index(failing_first["rule_id"]) < by_rule.index(passing["rule_id"])

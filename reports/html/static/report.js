@@ -95,6 +95,9 @@
     if (r.p) { block(box, "Principal", r.p); }
     var rem = r.rem || {};
     var remText = rem.description || rem.summary || "";
+    // the steps this finding needs (evidence.fixes), before the rule's every step
+    var fixes = r.e && Array.isArray(r.e.fixes) ? r.e.fixes : [];
+    if (fixes.length) { block(box, "What fixes this finding", fixes.join("; ")); }
     if (remText || rem.id) {
       block(box, "Remediation", remText + (rem.id ? " (remediator: " + rem.id + ")" : ""));
     }

@@ -94,10 +94,19 @@ class _Verdict:
         self.problems: list[str] = []
         self.missing: list[str] = []
         self.checked: list[str] = []
+        #: the steps these problems need, one per kind of problem (``evidence.fixes``:
+        #: `remediate` prints them as the finding's manual step in place of the rule's whole
+        #: list of possible fixes -- new-user trial round 37)
+        self.fixes: list[str] = []
+
+    def problem(self, text: str, fix: str) -> None:
+        self.problems.append(text)
+        self.fixes.append(fix)
 
     def result(self, evidence: dict[str, Any]) -> Result:
         evidence["checked"] = _capped(evidence, "checked", self.checked)
         if self.problems:
+            evidence["fixes"] = _capped(evidence, "fixes", list(dict.fromkeys(self.fixes)))
             # the problems are the finding's facts (evidence.facts keeps the first eight and
             # facts_total counts them): not written a second time as evidence.problems
             return Result(outcome=TRUE, facts=tuple(("text", p) for p in self.problems),
@@ -152,8 +161,11 @@ def _assess(ctx: RuleContext, fn: str, f: Mapping[str, Any],
     if not vpc_id:
         v.checked.append("Lambda runs outside a VPC: public Secrets Manager endpoint")
         if declared:
-            v.problems.append(f"Lambda {fn} is not in a VPC, so it cannot reach database "
-                              f"VPC(s) {', '.join(declared)}")
+            v.problem(f"Lambda {fn} is not in a VPC, so it cannot reach database "
+                      f"VPC(s) {', '.join(declared)}",
+                      f"connect Lambda {fn} to subnets of a VPC peered with database VPC(s) "
+                      f"{', '.join(declared)} (its VpcConfig), or take them out of the "
+                      "secret's secretgraph:db-vpc tag")
         return v.result(evidence)
     ec2_missing = _ec2_not_read(ctx, acct, region)
     if ec2_missing:
@@ -227,8 +239,9 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
     if endpoints:
         problems: list[str] = []
         missing: list[str] = []
+        fixes: list[str] = []
         for e in endpoints:
-            ok, why = _endpoint_reachable(ctx, f, acct, region, vpc_id, e, lambda_sgs)
+            ok, why = _endpoint_reachable(ctx, f, acct, region, vpc_id, e, lambda_sgs, fixes)
             if ok:
                 v.checked.append(f"Secrets Manager interface endpoint {e.get('endpoint_id')} "
                                  "with private DNS; its security groups let HTTPS in from "
@@ -240,6 +253,7 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
         else:
             v.problems.append(f"no path to the Secrets Manager endpoint from VPC {vpc_id}: "
                               + "; ".join(problems))
+            v.fixes.extend(fixes)
         return
     # AWS VPC User Guide, NAT gateways: "Public – (Default) Instances in private subnets can
     # connect to the internet through a public NAT gateway"; "Private – Instances in private
@@ -251,6 +265,7 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
     # are known to carry the public endpoint's (unknown) addresses.
     problems = []
     missing = []
+    egress_fix = ""
     lambda_tables: Mapping[str, list[Mapping[str, Any]]] = {}
     if isinstance(tables, str):
         missing.append(tables)
@@ -280,6 +295,8 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
             problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no HTTPS "
                             "(tcp 443) egress to the public Secrets Manager endpoint (the "
                             "public IPv4 space)")
+            egress_fix = (f"let HTTPS (tcp 443) out of the Lambda's security groups "
+                          f"{_ids(lambda_sgs)} to 0.0.0.0/0 (or to the endpoint you add)")
         elif out is None:
             missing.append("the public Secrets Manager endpoint's addresses (the Lambda's "
                            "security groups allow HTTPS egress to only part of the public "
@@ -295,6 +312,13 @@ def _check_endpoint(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
                           "every Lambda subnet"
                           + (f" ({'; '.join(others + problems)})" if others or problems
                              else ""))
+        v.fixes.append(f"add a com.amazonaws.{region}.secretsmanager interface endpoint with "
+                       f"private DNS to VPC {vpc_id}, its security groups letting HTTPS (tcp "
+                       "443) in from the Lambda (or route 0.0.0.0/0 from every Lambda subnet "
+                       "to an available public NAT gateway whose subnet routes 0.0.0.0/0 to an "
+                       "internet gateway)")
+        if egress_fix:
+            v.fixes.append(egress_fix)
     else:
         v.missing.extend(sorted(set(missing)))
 
@@ -339,7 +363,7 @@ def _subnet_cidrs(ctx: RuleContext, acct: str, region: str, vpc_id: str,
 
 def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: str,
                         vpc_id: str, e: Mapping[str, Any],
-                        lambda_sgs: list[Mapping[str, Any]] | str
+                        lambda_sgs: list[Mapping[str, Any]] | str, fixes: list[str]
                         ) -> tuple[bool | None, list[str]]:
     """Do the security groups let the Lambda's HTTPS reach the endpoint? AWS PrivateLink
     Guide, "Access an AWS service using an interface VPC endpoint": "The security group for
@@ -350,7 +374,8 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
     instance is allowed"; with no outbound rule "no outbound traffic that originates from
     your instance is allowed"; a rule's source or destination may be a security group (the
     network interfaces it is associated with). Security groups are stateful: the replies
-    need no rule. (True, []), (False, why not) or (None, what is missing)."""
+    need no rule. (True, []), (False, why not) or (None, what is missing); with False, the
+    steps that fix it are added to ``fixes``."""
     eid = str(e.get("endpoint_id"))
     missing: list[str] = []
     ep_sg_ids = list(e.get("security_group_ids") or ())
@@ -385,6 +410,7 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
         out = _sg_allows([r for g in lambda_sgs for r in g.get("egress") or ()], ep_cidrs,
                          HTTPS, groups=tuple(ep_sg_ids) if ep_sg_ids else None)
         if out is False:
+            fixes.append(_egress_to_endpoint_fix(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids))
             return False, [_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids)]
         return None, missing
     ep_sgs = [ctx.graph.nodes[n] for n in ep_nodes if n]
@@ -403,8 +429,12 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                    f"inbound HTTPS (tcp 443) from Lambda subnet {', '.join(shut)} "
                    f"({ranges_text(shut_cidrs)}) or the Lambda's security groups "
                    f"{', '.join(lambda_sg_ids)}")
+        fixes.append(f"let HTTPS (tcp 443) into endpoint {eid}'s security groups "
+                     f"{', '.join(ep_sg_ids)} from {ranges_text(shut_cidrs)} or the Lambda's "
+                     f"security groups {', '.join(lambda_sg_ids)}")
     if outbound is False:
         why.append(_no_egress_to_endpoint(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids))
+        fixes.append(_egress_to_endpoint_fix(lambda_sg_ids, eid, ep_cidrs, ep_sg_ids))
     if why:
         return False, why
     if inbound is None:
@@ -417,6 +447,13 @@ def _endpoint_reachable(ctx: RuleContext, f: Mapping[str, Any], acct: str, regio
                        "to only part of them, or to a prefix list, whose CIDRs are not "
                        "collected)")
     return (None, missing) if missing else (True, [])
+
+
+def _egress_to_endpoint_fix(lambda_sg_ids: Iterable[str], eid: str, ep_cidrs: list[str],
+                            ep_sg_ids: list[str]) -> str:
+    return (f"let HTTPS (tcp 443) out of the Lambda's security groups "
+            f"{', '.join(lambda_sg_ids)} to endpoint {eid} ({ranges_text(ep_cidrs)}"
+            + (f" or its security groups {', '.join(ep_sg_ids)})" if ep_sg_ids else ")"))
 
 
 def _no_egress_to_endpoint(lambda_sg_ids: Iterable[str], eid: str, ep_cidrs: list[str],
@@ -610,14 +647,25 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
             v.missing.extend(onward[0])
             v.problems.extend(onward[1])
             continue
-        v.problems.append(f"no VPC peering between the Lambda's VPC {vpc_id} and "
-                          f"database VPC {db}" + _refused(by_id.values(), db, own_cidrs))
+        refused = _refused(by_id.values(), db, own_cidrs)
+        v.problem(f"no VPC peering between the Lambda's VPC {vpc_id} and database VPC {db}"
+                  + refused,
+                  f"renumber VPC {vpc_id} or {db} (their CIDR blocks overlap), or rotate from "
+                  "a Lambda in a VPC that does not overlap the database's"
+                  if "cannot be peered" in refused else
+                  f"create a VPC peering between VPC {vpc_id} and database VPC {db} and "
+                  "accept it, then route each VPC's CIDR to the other through it")
     serving = [by_id[pcx] for pcx in chosen]
     for p, pa, own, peer in serving:
         pcx, peer_vpc = pa.get("peering_id"), peer.get("vpc_id")
         if pa.get("status") != "active":
-            v.problems.append(f"peering {pcx} to database VPC {peer_vpc} is "
-                              f"{pa.get('status')}, not active")
+            status = str(pa.get("status"))
+            v.problem(f"peering {pcx} to database VPC {peer_vpc} is {status}, not active",
+                      _accept_fix(str(pcx), pa) if status == "pending-acceptance" else
+                      f"create a new peering to database VPC {peer_vpc} and accept it "
+                      f"(peering {pcx} is {status} and cannot be made active again)"
+                      if status in ("rejected", "failed", "deleted", "expired") else
+                      f"wait for peering {pcx} to become active, or replace it")
             continue
         peer_cidrs = list(peer.get("cidrs") or [])
         if isinstance(tables, str):
@@ -646,9 +694,10 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                 sends = (f"the route table of Lambda subnet {sid} sends only "
                          f"{ranges_text(routed)} of {', '.join(peer_cidrs)} via {pcx}")
                 if reached is False:
-                    v.problems.append(f"{sends[0].upper()}{sends[1:]}, which holds none of "
-                                      f"database VPC {peer_vpc}'s subnets "
-                                      f"({ranges_text(db_subnets)})")
+                    v.problem(f"{sends[0].upper()}{sends[1:]}, which holds none of "
+                              f"database VPC {peer_vpc}'s subnets "
+                              f"({ranges_text(db_subnets)})",
+                              _route_fix(ts, ", ".join(peer_cidrs), str(pcx), sid))
                     continue
                 v.missing.append(f"the database's address in VPC {peer_vpc} ({sends})")
             else:
@@ -660,9 +709,10 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
                                      "gateway attachments and route tables are not "
                                      "collected)")
                     continue
-                v.problems.append(f"route table of Lambda subnet {sid} has no active route to "
-                                  f"{', '.join(peer_cidrs)} via {pcx}"
-                                  + routed_elsewhere(ts, peer_cidrs, via=str(pcx)))
+                v.problem(f"route table of Lambda subnet {sid} has no active route to "
+                          f"{', '.join(peer_cidrs)} via {pcx}"
+                          + routed_elsewhere(ts, peer_cidrs, via=str(pcx)),
+                          _route_fix(ts, ", ".join(peer_cidrs), str(pcx), sid))
         peer_acct, peer_region = str(peer.get("owner_id")), str(peer.get("region"))
         missing = _ec2_not_read(ctx, peer_acct, peer_region) or listing(
             ctx, peer_acct, peer_region, "route_tables")
@@ -691,6 +741,8 @@ def _check_databases(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: 
         if isinstance(lambda_sgs, str):
             v.missing.append(lambda_sgs)
         elif not any(_egress_allows(g, peer_cidrs) for g in lambda_sgs):
+            v.fixes.append(f"let the database port out of the Lambda's security groups "
+                           f"{_ids(lambda_sgs)} to {', '.join(peer_cidrs)}")
             v.problems.append(f"the Lambda's security groups {_ids(lambda_sgs)} allow no "
                               f"egress to {', '.join(peer_cidrs)}")
         v.checked.append(f"database VPC {peer_vpc} via {pcx}")
@@ -774,6 +826,22 @@ def _beyond_peering(ctx: RuleContext, f: Mapping[str, Any], acct: str, region: s
                             f"({cidr}): no VPC peering, and no route to a transit gateway "
                             "for it either")
     return missing, problems
+
+
+def _accept_fix(pcx: str, peering: Mapping[str, Any]) -> str:
+    """Only the accepter accepts a peering (EC2 API Reference, AcceptVpcPeeringConnection: "To
+    accept a request, the VPC peering connection must be in the pending-acceptance state, and
+    you must be the owner of the peer VPC"; "For an inter-Region VPC peering connection
+    request, you must accept the VPC peering connection in the Region of the accepter VPC"):
+    its account, VPC and Region are named, whichever side the Lambda is on."""
+    accepter = peering.get("accepter") or {}
+    return (f"accept peering {pcx} in account {accepter.get('owner_id')}, Region "
+            f"{accepter.get('region')} (the accepter, VPC {accepter.get('vpc_id')})")
+
+
+def _route_fix(tables: Sequence[Mapping[str, Any]], cidrs: str, pcx: str, sid: str) -> str:
+    names = ", ".join(str(t.get("route_table_id")) for t in tables)
+    return f"in route table {names} (Lambda subnet {sid}), route {cidrs} via {pcx}"
 
 
 def _database_subnets_routed(ctx: RuleContext, peer: Mapping[str, Any],
@@ -881,6 +949,9 @@ def _check_route_back(ctx: RuleContext, acct: str, region: str, subnets: list[st
     if uncovered:
         routed = ranges_text([d for dests in back for d in dests
                               if not (d and d.startswith("prefix-list:"))])
+        v.fixes.append(f"in the route tables of database VPC {peer_vpc}'s subnets, route "
+                       + ", ".join(u.split(" (")[1].rstrip(")") for u in uncovered)
+                       + f" via {pcx}")
         v.problems.append(f"database VPC {peer_vpc} has no route back to Lambda subnet "
                           f"{', '.join(uncovered)} via {pcx}"
                           + (f" (it routes {routed} via {pcx})" if routed else ""))
