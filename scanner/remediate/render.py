@@ -172,8 +172,13 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
     for r in lost:
         yield f"  - reader {_v(r['principal'])} -> {_v(r['secret_arn'])} (was: {_gates(r)})"
     for r in effect.get("readers_at_risk") or ():
+        said = []
+        if r.get("unknown_gates"):
+            said.append(f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN")
+        if r.get("new_conditions"):
+            said.append("conditional on " + ", ".join(_v(c) for c in r["new_conditions"]))
         yield (f"  ? reader {_v(r['principal'])} -> {_v(r['secret_arn'])}: "
-               f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+               f"{'; '.join(said)} ({_gates(r)})")
     for r in effect.get("grants_removed") or ():
         yield (f"  x grant {_v(r['principal'])} -> {_v(r['secret_arn'])} removed from the "
                f"secret policy (not a reader today: {_gates(r)})")
