@@ -6,14 +6,17 @@ aws:principalorgid" -- it was CONDITIONAL before too (its SCPs not read), so the
 counted it as kept: "readers +0 -0", the change planned, and on the moto estate the role,
 whose account was in no organization, lost its read (safe-fixes trial round 20). A reader
 whose read comes to depend on a condition it did not depend on before is at risk: the plan
-refuses the change, naming the reader and the condition, unless accepted."""
+refuses the change, naming the reader and the condition, unless accepted. The secret's own
+account, whose DescribeOrganization named the organization, is in it: its roles carry that
+aws:PrincipalOrgID and keep their read (they were "if: aws:principalorgid" too)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from helpers.access_estate import (APP_ROLE, CENTRAL, MEMBER, ORG_ID, SECRET_ARN,
-                                   allow_read_identity, estate, key_policy_for, role, text)
+from helpers.access_estate import (APP_ROLE, CENTRAL, CENTRAL_ROLE, KEY_ARN, MEMBER, ORG_ID,
+                                   SECRET_ARN, allow_read_identity, doc, estate,
+                                   key_policy_for, role, text)
 from helpers.remediate_records import finding
 from scanner.changes import RemediationConfig
 from scanner.model import IN_ORGANIZATION, OrgMembership, Snapshot
@@ -26,7 +29,12 @@ PUBLIC = {"Sid": "Public", "Effect": "Allow", "Principal": "*",
 def _public_secret(*, org_read: bool) -> Snapshot:
     snap = estate(secret_policy=text(PUBLIC),
                   key_policy=key_policy_for(f"arn:aws:iam::{MEMBER}:root"),
-                  principals=(role(APP_ROLE, allow_read_identity()),), members=(MEMBER,))
+                  principals=(role(APP_ROLE, allow_read_identity()),
+                              # the secret's own account: the `*` statement is its read,
+                              # its identity policy lets it decrypt only
+                              role(CENTRAL_ROLE, doc({"Effect": "Allow", "Action": "kms:Decrypt",
+                                                      "Resource": KEY_ARN}))),
+                  members=(MEMBER,))
     if org_read:
         return snap
     # `scan --accounts CENTRAL,MEMBER` without --org: DescribeOrganization answered for the
@@ -50,6 +58,7 @@ def test_a_member_role_whose_read_comes_to_depend_on_the_org_condition_refuses_t
     (skip,) = plan.skipped
     assert skip.reason.startswith("breaks access: "), skip.reason
     assert f"{APP_ROLE} may lose read access to {SECRET_ARN}" in skip.reason, skip.reason
+    assert CENTRAL_ROLE not in skip.reason, skip.reason
     assert "conditional on aws:principalorgid" in skip.reason, skip.reason
     assert "--accept-access-change chg-" in skip.reason, skip.reason
 
@@ -65,6 +74,11 @@ def test_accepted_the_plan_shows_the_reader_at_risk_and_its_new_condition() -> N
     assert risky[APP_ROLE]["new_conditions"] == ["aws:principalorgid"], risky
     assert risky[APP_ROLE]["unknown_gates"] == [], risky
     assert any(APP_ROLE in a for a in change.effect["accepted"]), change.effect
+    # the home account's DescribeOrganization named its organization: its own role carries
+    # that aws:PrincipalOrgID and keeps its read, not "at risk" (nor a refusal of its own)
+    assert CENTRAL_ROLE not in risky and not any(CENTRAL_ROLE in a
+                                                 for a in change.effect["accepted"])
+    assert CENTRAL_ROLE not in {r["principal"] for r in change.effect["readers_lost"]}
 
 
 def test_with_the_organization_read_the_member_keeps_its_read_and_the_change_is_planned(
