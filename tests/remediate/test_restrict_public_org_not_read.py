@@ -88,3 +88,19 @@ def test_with_the_organization_read_the_member_keeps_its_read_and_the_change_is_
     (change,) = plan.changes
     assert change.effect["readers_lost"] == [] and change.effect["readers_at_risk"] == []
     assert [f["rule_id"] for f in change.effect["findings_resolved"]] == ["secret-policy-public"]
+
+
+def test_the_reviewed_plan_counts_the_readers_at_risk_beside_gained_and_lost() -> None:
+    """The terminal's effect line and remediation-plan.md's table said "+0 -0" for a change
+    accepted with readers at risk (the member role and its account's stand-in); the count is
+    beside them."""
+    from scanner.remediate.render import render_plan, render_plan_markdown
+
+    refused = _plan(_public_secret(org_read=False))
+    plan = _plan(_public_secret(org_read=False), accept=(refused.skipped[0].change_id,))
+
+    text = render_plan(plan)
+    assert "effect: readers +0 -0 ?2 at risk; findings resolved 1" in text, text
+    assert f"? reader {APP_ROLE} -> {SECRET_ARN}: conditional on aws:principalorgid" in text
+    assert "| +0 / -0 ?2 at risk | 1 / 0 |" in render_plan_markdown(plan)
+
