@@ -384,7 +384,10 @@ def decrypt_change(secret: Secret, key: KmsKey, missing: Sequence[str], ctx: Pla
             "Condition": {"StringEquals": _conditions(secret)}})
     after, diff = edit_policy("kms-key-policy", before_text, before, replacements, appended,
                               KEY_POLICY_MAX_BYTES, use_bytes=True,
-                              max_char=KEY_POLICY_MAX_CHAR)
+                              max_char=KEY_POLICY_MAX_CHAR,
+                              # the Not planned row names the secret: which key's policy is
+                              # full (safe-fixes trial round 20: "the edited kms-key-policy")
+                              of=key.arn)
     call = ApiCall(service="kms", operation="PutKeyPolicy", region=key.region,
                    params={"KeyId": key.arn, "PolicyName": "default", "Policy": diff.after})
     # the statement is for this secret's ARN (its encryption context): a secret deleted, or

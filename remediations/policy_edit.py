@@ -126,14 +126,15 @@ def minify(doc: Mapping[str, Any], *, max_char: int | None = None) -> str:
 def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any],
                 replacements: Mapping[int, Mapping[str, Any] | None],
                 appended: Sequence[Mapping[str, Any]], limit: int, *,
-                use_bytes: bool, max_char: int | None = None
+                use_bytes: bool, max_char: int | None = None, of: str | None = None
                 ) -> tuple[dict[str, Any], PolicyDiff]:
     """Apply a minimal edit and describe it statement by statement.
 
     ``replacements`` maps a statement index to its new form (None drops it); ``appended`` adds
     statements at the end. Every other statement, and every other top-level key, is kept as it
     was. The result is minified (characters above ``max_char`` escaped: ``minify``) and its
-    size checked against ``limit``.
+    size checked against ``limit``. ``of``: the resource whose policy it is, named in the
+    refusal when it is not the finding's own (a key's policy edited for a secret's finding).
     """
     before_stmts: list[Any] = list(before_doc["Statement"])
     after_stmts: list[Any] = []
@@ -168,7 +169,9 @@ def edit_policy(kind: str, before_text: str | None, before_doc: Mapping[str, Any
     if size > limit:
         unit = "bytes" if use_bytes else "characters"
         # what to do next (safe-fixes trial round 10: "not planning it" alone)
-        raise PlanRefused(f"the edited {kind} would be {size} {unit}, over the {limit} limit; "
+        whose = f" of {of}" if of else ""
+        raise PlanRefused(f"the edited {kind}{whose} would be {size} {unit}, over the {limit} "
+                          "limit; "
                           "not planning it: make room in the policy first (merge statements, "
                           "grant by aws:PrincipalOrgID or aws:PrincipalOrgPaths instead of "
                           "listing principals one by one), rescan and plan again")

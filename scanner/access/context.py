@@ -201,6 +201,19 @@ def principal_context(p: PrincipalFacts, settings: AccessSettings) -> tuple[
         # a path begins with the principal's organization id (o-id/r-root/ou-.../): an
         # account outside ours has none under our id (it may have another organization's)
         excluded["aws:principalorgpaths"] = not_under(f"{settings.org_id}/")
+    home = settings.home_org
+    if home is not None and p.account_id == home[0] and "aws:principalorgid" not in ctx \
+            and "aws:principalorgid" not in excluded:
+        # IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgID: "Compare
+        # the identifier of the organization in AWS Organizations to which the requesting
+        # principal belongs with the identifier specified in the policy". The home account's
+        # DescribeOrganization named its organization, so every principal of that account
+        # belongs to it (safe-fixes trial round 20: restrict-public-secret-policy's
+        # aws:PrincipalOrgID left the account's own roles "if: aws:principalorgid" in a scan
+        # without --org, and the plan refused the change as putting them at risk)
+        ctx["aws:principalorgid"] = (home[1],)
+        # its place in the organization was not read: a path under its organization's id
+        excluded["aws:principalorgpaths"] = under(f"{home[1]}/")
     if p.account_id is not None and p.account_id in settings.no_org_accounts and \
             "aws:principalorgid" not in ctx:
         # IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgID: "This key
@@ -419,6 +432,13 @@ def _resource_base(account_id: str, region: str, settings: AccessSettings) -> tu
     # organization" (aws:ResourceOrgPaths: the same). An account known to be in none
     # (DescribeOrganization: not in use): both absent, as the principal's are; one whose
     # membership was not read keeps them unknown
+    home = settings.home_org
+    if home is not None and account_id == home[0] and "aws:resourceorgid" not in ctx:
+        # IAM User Guide, global condition keys, aws:ResourceOrgID: "Use this key to compare
+        # the identifier of the organization in AWS Organizations to which the requested
+        # resource belongs with the identifier specified in the policy" -- the home account's,
+        # as DescribeOrganization named it (principal_context, aws:PrincipalOrgID)
+        ctx["aws:resourceorgid"] = (home[1],)
     no_org = ("aws:resourceorgid", "aws:resourceorgpaths") \
         if account_id in settings.no_org_accounts and "aws:resourceorgid" not in ctx else ()
     return ctx, no_org

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from scanner.model import NOT_IN_ORGANIZATION, Snapshot
+from scanner.model import IN_ORGANIZATION, NOT_IN_ORGANIZATION, Snapshot
 from scanner.policy.trust_zone import TrustZone, trust_zone
 
 #: an account id that is never real: stands for "some principal outside everything we know"
@@ -55,6 +55,12 @@ class AccessSettings:
     #: Their principals' requests carry no aws:PrincipalOrgID / aws:PrincipalOrgPaths
     #: (context.principal_context); any other account's membership is not known
     no_org_accounts: frozenset[str] = frozenset()
+    #: (account, organization id) of the home account when the organization was not read and
+    #: its DescribeOrganization named its organization (OrgMembership ``member``): its
+    #: principals' requests carry that aws:PrincipalOrgID, its resources aws:ResourceOrgID
+    #: (context.principal_context, context._resource_base); any other account's membership
+    #: is not known
+    home_org: tuple[str, str] | None = None
     #: the unique ids (IAM RoleId / UserId) of the principals the snapshot holds, all of
     #: scanned accounts: an aws:userid value naming one names a principal inside the zone
     #: (exposure.unknown_account_grants; ground-truth trial round 22)
@@ -81,6 +87,8 @@ class AccessSettings:
             time_floor=_epoch(snapshot.meta.started_at),
             no_org_accounts=frozenset({m.account_id}) if org is None and m is not None
             and m.status == NOT_IN_ORGANIZATION else frozenset(),
+            home_org=(m.account_id, m.org_id) if org is None and m is not None
+            and m.status == IN_ORGANIZATION and m.org_id else None,
             unique_ids=frozenset(p.unique_id for acct in snapshot.accounts if acct.iam
                                  for p in acct.iam.principals if p.unique_id),
         )

@@ -138,13 +138,12 @@ def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
 
     gained = [reader(new[k], k) for k in sorted(set(new) - set(old))]
     lost = [reader(old[k], k) for k in sorted(set(old) - set(new))]
-    at_risk = []  # readers kept, but a gate that allowed them is now UNKNOWN: not proven kept
+    at_risk = []  # readers kept, but not proven kept: ``_at_risk``
     for k in sorted(set(old) & set(new)):
-        went = sorted(g for g, v in new[k].gates.items()
-                      if v.status == "UNKNOWN" and k in old
-                      and (old[k].gates.get(g) is None or old[k].gates[g].status != "UNKNOWN"))
-        if went:
-            at_risk.append(reader(new[k], k, unknown_gates=went))
+        went, newly = _at_risk(old[k], new[k])
+        if went or newly:
+            extra: dict[str, Any] = {"new_conditions": newly} if newly else {}
+            at_risk.append(reader(new[k], k, unknown_gates=went, **extra))
     outside = after.outside()
     for r in gained:
         r["outside_trust_zone"] = (r["secret_arn"], r["principal"]) in outside
@@ -172,6 +171,37 @@ def effect_between(before: EstateView, after: EstateView) -> dict[str, Any]:
     if removed or withdrawn:  # keys of their own: plans without them read as before
         out.update(grants_removed=removed, findings_withdrawn=withdrawn)
     return out
+
+
+def _at_risk(old: AccessPath, new: AccessPath) -> tuple[list[str], list[str]]:
+    """Why a reader kept by a change is not proven kept: the gates that allowed it and are
+    UNKNOWN after, and the conditions its read comes to depend on -- of a gate the read needs
+    that is CONDITIONAL after on a condition it was not before (in the secret's own account
+    the resource and identity gates are alternatives: one ALLOWED after makes the other not
+    needed). A CONDITIONAL read is one "if" those hold: restrict-public-secret-policy's
+    ``aws:PrincipalOrgID`` on a scanned account whose membership was not read left a member
+    account's role CONDITIONAL before (its SCPs not read) and after, the plan said "readers
+    +0 -0", and the role, in no organization, lost its read (safe-fixes trial round 20)."""
+    went = sorted(g for g, v in new.gates.items()
+                  if v.status == "UNKNOWN"
+                  and (old.gates.get(g) is None or old.gates[g].status != "UNKNOWN"))
+    newly: set[str] = set()
+    if new.decision == "CONDITIONAL" and not went:  # a gate UNKNOWN says it already
+        either = ("resource_policy", "identity_policy")
+        for g, v in new.gates.items():
+            was = old.gates.get(g)
+            if v.status != "CONDITIONAL" or (was is not None and was.status not in (
+                    "ALLOWED", "CONDITIONAL", "NOT_APPLICABLE")):
+                continue
+            if not new.cross_account and g in either and any(
+                    new.gates[o].status == "ALLOWED" for o in either if o != g and o in
+                    new.gates):
+                continue  # the other of the two allows alone
+            added = set(v.conditions) - set(was.conditions if was is not None else ())
+            if added or (was is not None and was.status != "CONDITIONAL"):
+                newly.update(added or v.conditions or
+                             (f"the {g} gate (a condition the scan could not resolve)",))
+    return went, sorted(newly)
 
 
 def _grants_removed(before: EstateView, after: EstateView,
@@ -234,8 +264,8 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
     for r in effect.get("readers_at_risk") or ():
         if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
             continue
-        out.append(f"{r['principal']} may lose read access to {r['secret_arn']} (the "
-                   f"{', '.join(r['unknown_gates'])} gate becomes UNKNOWN)")
+        out.append(f"{r['principal']} may lose read access to {r['secret_arn']} ("
+                   f"{_risk_words(r)})")
     for r in effect.get("grants_removed") or ():
         if r["principal"] in targets or r["principal"] == "*" or not r["in_zone"]:
             continue
@@ -256,6 +286,17 @@ def violations(change: PlannedChange, effect: Mapping[str, Any]) -> list[str]:
             out.append(f"{r['principal']} gains read access to {r['secret_arn']}, not what "
                        f"this change is for ({', '.join(sorted(mine))})")
     return out
+
+
+def _risk_words(r: Mapping[str, Any]) -> str:
+    """Why a reader is at risk (``effect_between``'s ``readers_at_risk`` entry), in words."""
+    said = []
+    if r.get("unknown_gates"):
+        said.append(f"the {', '.join(r['unknown_gates'])} gate becomes UNKNOWN")
+    if r.get("new_conditions"):
+        said.append(f"its read becomes conditional on {', '.join(r['new_conditions'])}, "
+                    "which the scan could not resolve")
+    return "; ".join(said)
 
 
 #: the targets whose change decides who outside the zone can read a secret or use a key

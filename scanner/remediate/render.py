@@ -122,6 +122,14 @@ def _wrapped(text: str, width: int | None, indent: str = "      ",
                          break_long_words=not whole_words) or [indent.rstrip()]
 
 
+def _at_risk(effect: Mapping[str, Any]) -> str:
+    """`` ?N at risk`` beside the readers gained and lost when the change puts readers at risk
+    (accepted with --accept-access-change): a reviewer reading only the counts saw "+0 -0"
+    (safe-fixes trial round 20)."""
+    risky = effect.get("readers_at_risk") or []
+    return f" ?{len(risky)} at risk" if risky else ""
+
+
 def render_change(number: int, change: PlannedChange, *, width: int | None = None) -> list[str]:
     """One change as lines; ``width`` (a terminal's): each line but the policy diff wrapped
     to it between words."""
@@ -164,16 +172,21 @@ def effect_lines(effect: Mapping[str, Any] | None) -> Iterator[str]:
         return
     gained, lost = effect.get("readers_gained") or [], effect.get("readers_lost") or []
     resolved, created = effect.get("findings_resolved") or [], effect.get("findings_created") or []
-    yield (f"effect: readers +{len(gained)} -{len(lost)}; findings resolved {len(resolved)}, "
-           f"created {len(created)}")
+    yield (f"effect: readers +{len(gained)} -{len(lost)}{_at_risk(effect)}; findings resolved "
+           f"{len(resolved)}, created {len(created)}")
     for r in gained:
         zone = " OUTSIDE the trust zone" if r.get("outside_trust_zone") else ""
         yield f"  + reader {_v(r['principal'])}{zone} -> {_v(r['secret_arn'])} ({_gates(r)})"
     for r in lost:
         yield f"  - reader {_v(r['principal'])} -> {_v(r['secret_arn'])} (was: {_gates(r)})"
     for r in effect.get("readers_at_risk") or ():
+        said = []
+        if r.get("unknown_gates"):
+            said.append(f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN")
+        if r.get("new_conditions"):
+            said.append("conditional on " + ", ".join(_v(c) for c in r["new_conditions"]))
         yield (f"  ? reader {_v(r['principal'])} -> {_v(r['secret_arn'])}: "
-               f"{', '.join(_v(g) for g in r['unknown_gates'])} becomes UNKNOWN ({_gates(r)})")
+               f"{'; '.join(said)} ({_gates(r)})")
     for r in effect.get("grants_removed") or ():
         yield (f"  x grant {_v(r['principal'])} -> {_v(r['secret_arn'])} removed from the "
                f"secret policy (not a reader today: {_gates(r)})")
@@ -284,7 +297,8 @@ def render_plan_markdown(plan: Plan) -> str:
                 f"| {i} | `{span(c.change_id)}` | {cell(c.remediation_id)} | "
                 f"{cell(c.account_id)} | {cell(c.region)} | "
                 f"{cell(_resource(c.resource_arn))} | {cell(c.summary)} | "
-                f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])} | "
+                f"+{len(e.get('readers_gained') or [])} / -{len(e.get('readers_lost') or [])}"
+                f"{_at_risk(e)} | "
                 f"{len(e.get('findings_resolved') or [])} / "
                 f"{len(e.get('findings_created') or [])} | {_undo(c)} |")
         for i, c in enumerate(plan.changes, start=1):

@@ -178,3 +178,37 @@ def test_a_home_account_in_no_organization_says_nothing_of_the_scanned_accounts(
     # the single account scanned from its own credentials stays known: another organization
     assert trust_zone(_snapshot(NOT_IN_ORGANIZATION)).no_organization is True
 
+
+
+def _member_snapshot(org_id: str) -> Snapshot:
+    """The home account a member of ``org_id`` (its DescribeOrganization), the organization
+    not read (a scan without --org); the grants narrowed to ``OTHER_ORG``."""
+    from scanner.model import IN_ORGANIZATION
+
+    snap = _snapshot(None)
+    return replace(snap, org_membership=OrgMembership(account_id=CENTRAL, status=IN_ORGANIZATION,
+                                                      org_id=org_id))
+
+
+def test_a_role_of_a_member_account_carries_its_organizations_id() -> None:
+    """safe-fixes trial round 20: restrict-public-secret-policy limits a `*` statement to the
+    organization DescribeOrganization named for the home account; the account's own roles
+    that read through it were "if: aws:principalorgid" after the change, and the plan refused
+    it as putting them at risk. IAM User Guide, aws:PrincipalOrgID: "the organization in AWS
+    Organizations to which the requesting principal belongs"."""
+    def gates(snap: Snapshot) -> dict[str, str]:
+        sa = _run(snap).for_secret(SECRET_ARN)
+        assert sa is not None
+        path = next(p for p in sa.paths if p.principal == NO_PERMS)
+        return {g: path.gates[g].status for g in ("resource_policy", "key_policy")}
+
+    # the grants name the home account's own organization: they let its role without a
+    # policy in (its SCPs, not read, leave the read itself CONDITIONAL on them alone)
+    assert gates(_member_snapshot(OTHER_ORG)) == {"resource_policy": "ALLOWED",
+                                                  "key_policy": "ALLOWED"}
+    sa = _run(_member_snapshot(OTHER_ORG)).for_secret(SECRET_ARN)
+    assert sa is not None
+    (path,) = [p for p in sa.paths if p.principal == NO_PERMS]
+    assert "aws:principalorgid" not in path.conditions, path.conditions
+    # they name another organization than the home account's: they do not
+    assert _decisions(_member_snapshot("o-zzzzzz9999")).get(NO_PERMS, "DENIED") == "DENIED"
