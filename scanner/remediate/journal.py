@@ -419,6 +419,33 @@ def later_applies(journal_path: str | Path, plan_id: str) -> list[tuple[str, int
     return _other_applies(journal_path, plan_id, later=True)
 
 
+def finished_later(journal_path: str | Path, plan_id: str) -> dict[str, str]:
+    """Change id -> the later apply journal of ``plan_id`` beside ``journal_path`` that
+    applied it (status ``applied``): a change this journal left ``started`` (its run stopped
+    during it) that a later apply of the plan then made is that apply's, not this one's -- the
+    later run found the resource as the plan started from, so the stopped one had made no call
+    that landed (fault-injection trial round 27: SIGTERM during change 3, --apply again
+    finished it, and --undo of the first journal took it back while the second still
+    recorded it applied)."""
+    current = Path(journal_path)
+    mine = _loose_records(current)
+    started = str(mine[0].get("started_at") or "") if mine else ""
+    out: dict[str, str] = {}
+    for path in sorted(current.parent.glob(f"remediation-journal-{plan_id}-*.jsonl")):
+        if ".undo-" in path.name or path.resolve() == current.resolve():
+            continue
+        records = _loose_records(path)
+        if not records or records[0].get("type") != "header" or \
+                records[0].get("mode") != "apply" or records[0].get("plan_id") != plan_id:
+            continue
+        if (str(records[0].get("started_at") or ""), path.name) <= (started, current.name):
+            continue
+        for change_id, status in _outcomes(records).items():
+            if status == "applied":
+                out.setdefault(change_id, str(path))
+    return out
+
+
 def _other_applies(journal_path: str | Path, plan_id: str, *,
                    later: bool) -> list[tuple[str, int]]:
     current = Path(journal_path)

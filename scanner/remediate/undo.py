@@ -12,7 +12,8 @@ from typing import Any, Mapping, Sequence, TextIO
 from remediations import REMEDIATORS
 from scanner.changes import ApiCall, PlannedChange, differences, execute, matches, state_digest
 from scanner.errors import InputError, SecretgraphError
-from scanner.remediate.journal import Journal, JournalEntry, JournalWriter, later_applies
+from scanner.remediate.journal import (Journal, JournalEntry, JournalWriter,
+                                      finished_later, later_applies)
 from scanner.remediate.sessions import ClientsFactory
 from scanner.remediate.runs import (
     AWS_ERRORS, Changed, Confirm, Errors, REGION_OFF_NEXT, RunResult, UNREAD_NEXT, WROTE, alarm,
@@ -55,6 +56,14 @@ def undo_journal(journal: Journal, clients_for: ClientsFactory, *, undo_journal_
     # after a call; started and never finished (the run stopped during it)
     applied = [e for e in journal.entries if _undoable(e, journal.digested)]
     result = RunResult()
+    made_later = finished_later(journal.path, journal.plan_id) if any(
+        e.status == "started" for e in applied) else {}
+    for e in [e for e in applied if e.status == "started" and e.change.change_id in made_later]:
+        applied.remove(e)
+        say(out, f"note: {e.change.change_id} {e.change.remediation_id} "
+                 f"{e.change.resource_arn}: this run stopped during it and a later apply, "
+                 f"{made_later[e.change.change_id]}, made it: that journal's --undo takes it "
+                 "back")
     if journal.torn == "change":
         say(out, f"note: the last line of {journal.path} was cut off (the run stopped while "
                   "writing it) and is left out; the change it was about is re-read")

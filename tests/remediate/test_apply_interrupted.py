@@ -642,3 +642,43 @@ def test_a_cut_off_first_line_of_a_change_is_said_as_no_call_made(
     cut_outcome.write_text("\n".join(lines[:first + 1] + [lines[first + 1][:200]]) + "\n")
     assert read_journal(cut_outcome).torn == "change"
     assert "the change it was about is re-read" in undo_says(cut_outcome)
+
+
+def test_a_change_a_later_apply_finished_is_that_applys_to_undo(
+        scanned: Scanned, clients: ClientsFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault-injection trial round 27: Ctrl-C before a change's call (its line `started`),
+    --apply again (a second journal applies it), then --undo of the first journal took that
+    change back while the second still recorded it applied. It is the second journal's to
+    take back: the first one's --undo leaves it, saying whose it is."""
+    kms = account_session(CENTRAL).client("kms", region_name="us-east-1")
+    key = scanned.estate.cmk_arn
+    before = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    plan = _plan(scanned, "grant-key-decrypt")
+    first = tmp_path / f"remediation-journal-{plan.plan_id}-20261208T000001Z.jsonl"
+    second = tmp_path / f"remediation-journal-{plan.plan_id}-20261208T000002Z.jsonl"
+
+    def stop_before(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "PutKeyPolicy":
+            raise KeyboardInterrupt
+        return _REAL(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", stop_before)
+    with pytest.raises(KeyboardInterrupt):
+        _apply(scanned, clients, plan, first)
+    assert [e.status for e in read_journal(first).entries][-1] == "started"
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
+    monkeypatch.setattr(BaseClient, "_make_api_call", _REAL)
+    _apply(scanned, clients, plan, second)
+    granted = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    assert granted != before
+
+    out = io.StringIO()
+    undo_journal(read_journal(first), clients, undo_journal_path=str(tmp_path / "u1.jsonl"),
+                 out=out)
+
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == granted
+    said = out.getvalue()
+    assert f"a later apply, {second}, made it" in said and "nothing to undo" in said, said
+    undo_journal(read_journal(second), clients, undo_journal_path=str(tmp_path / "u2.jsonl"))
+    assert kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"] == before
