@@ -93,12 +93,16 @@ def _unread_tags(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
         if why is None or not isinstance(vpc.get("VpcId"), str):
             continue
         vpc_id = str(vpc["VpcId"])
-        arn = (f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:"
-               f"vpc/{vpc_id}")
+        arn = _vpc_arn(rec, vpc_id)
         rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its tags are not known",
                        resource_arn=arn)
         out.append(vpc_id)
     return out
+
+
+def _vpc_arn(rec: Recorder, vpc_id: str) -> str:
+    """The ARN of a VPC of the account-Region ``rec`` reads: the resource its gaps name."""
+    return f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:vpc/{vpc_id}"
 
 
 #: raw key naming the VPCs whose CIDRs could not be read (``_unread_cidrs``)
@@ -129,8 +133,7 @@ def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]
         else:
             continue
         vpc_id = str(vpc["VpcId"])
-        arn = (f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:"
-               f"vpc/{vpc_id}")
+        arn = _vpc_arn(rec, vpc_id)
         rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its CIDRs are not known",
                        resource_arn=arn)
         out.append(vpc_id)
