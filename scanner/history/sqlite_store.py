@@ -135,7 +135,7 @@ class SqliteHistoryStore:
             ro = self._open_read_only()
         except sqlite3.Error as exc:
             raise self._fail(f"cannot open the history file: {_one_line(exc)}"
-                             f"{self._space_hint(exc)}") from None
+                             f"{self._space_hint(exc)}{_damage_hint(exc)}") from None
         try:
             app_id = int(ro.execute("PRAGMA application_id").fetchone()[0])
             version = int(ro.execute("PRAGMA user_version").fetchone()[0])
@@ -155,15 +155,17 @@ class SqliteHistoryStore:
             if version < 1 or missing:
                 raise self._fail(
                     f"damaged history file (schema {version}, missing tables "
-                    f"{', '.join(sorted(missing)) or 'all'})")
+                    f"{', '.join(sorted(missing)) or 'all'}){DAMAGED_NEXT}")
             if not self._checked:
                 problems = [r[0] for r in ro.execute("PRAGMA quick_check").fetchall()]
                 if problems != ["ok"]:
-                    raise self._fail(f"corrupted history file ({_first_problems(problems)})")
+                    raise self._fail(f"corrupted history file ({_first_problems(problems)})"
+                                     f"{DAMAGED_NEXT}")
                 self._checked = True
             return version
         except sqlite3.DatabaseError as exc:
-            raise self._fail(f"corrupted history file ({_one_line(exc)})") from None
+            raise self._fail(f"corrupted history file ({_one_line(exc)}){DAMAGED_NEXT}") \
+                from None
         finally:
             ro.close()
 
@@ -848,3 +850,16 @@ def _one_line(value: object) -> str:
     """SQLite's message on one line (quick_check's has a newline after its "*** in database
     main ***" heading, which the terminal would show as U+FFFD)."""
     return " ".join(str(value).split())
+
+
+#: what to do with a damaged history file: it is never repaired or replaced in place, so
+#: every nightly scan stopped on it with SQLite's words alone ("database disk image is
+#: malformed") and no way on (fault-injection trial round 27: a truncated file)
+DAMAGED_NEXT = (" -- it is left as it is: restore it from a copy, or name a new file with "
+                "--history (a new history starts there)")
+
+
+def _damage_hint(exc: BaseException) -> str:
+    """``DAMAGED_NEXT`` when SQLite's error says the file is damaged, else ""."""
+    text = str(exc).lower()
+    return DAMAGED_NEXT if "malformed" in text or "not a database" in text else ""

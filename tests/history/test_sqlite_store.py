@@ -460,3 +460,27 @@ def test_a_new_history_whose_write_lock_another_process_holds_is_waited_for(
         release.join()
         holder.close()
     assert [r.scan_id for r in SqliteHistoryStore(path).list()] == ["s1"]
+
+
+def test_a_truncated_history_says_what_to_do_and_is_left_as_it_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Fault-injection trial round 27: a history file cut short (a copy interrupted, a full
+    disk elsewhere) stopped every nightly scan with SQLite's words alone, "database disk image
+    is malformed". The line says what to do; the file is not touched."""
+    path = tmp_path / "h.db"
+    store = SqliteHistoryStore(path)
+    for n in range(1, 4):
+        _scan(store, f"s{n}", f"2026-11-2{n}T01:00:00Z")
+    for extra in ("-wal", "-shm"):
+        Path(str(path) + extra).unlink(missing_ok=True)
+    size = path.stat().st_size
+    assert size > 8192
+    with open(path, "r+b") as fh:
+        fh.truncate(size // 2)
+    before = _digest(path)
+
+    assert main(["history", "list", "--history", str(path)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert str(path) in line and ("malformed" in line or "corrupted" in line), line
+    assert "restore it from a copy, or name a new file with --history" in line, line
+    assert _digest(path) == before
