@@ -19,7 +19,8 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from remediations import _key_state, _secret_state
-from remediations.policy_edit import known_policies, policy_digest, text_digest
+from remediations.policy_edit import (known_policies, planned_digests, policy_digest,
+                                      text_digest)
 from remediations.base import (AWS_MANAGED_SECRET_KEY, describe_key_ref, find_key,
                                find_secret, index_of, is_aws_managed_key, require_read,
                                secret_on_aws_managed_key)
@@ -142,18 +143,10 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
     known = change.details.get("key_policy_digests")
     if not isinstance(known, list):
         return change
-    target = f"key-policy:{change.details['key_arn']}"
-    seen = set(known)
-    added = []
-    for c in plan_changes:
-        if c.target == target and c.policy_diff is not None:
-            digest = text_digest(c.policy_diff.after)
-            if digest not in seen:
-                seen.add(digest)
-                added.append(digest)
-    if not added:
+    grown = planned_digests(known, plan_changes, str(change.details["key_arn"]))
+    if grown == known:
         return change
-    return replace(change, details={**change.details, "key_policy_digests": [*known, *added]})
+    return replace(change, details={**change.details, "key_policy_digests": grown})
 
 
 def read_current(clients: Clients, change: PlannedChange) -> dict[str, Any]:

@@ -106,6 +106,22 @@ def text_digest(text: str | None) -> str:
     return policy_digest(parsed_or_none(text))
 
 
+def planned_digests(known: Sequence[str], plan_changes: Sequence[Any], key_arn: str
+                    ) -> list[str]:
+    """``known`` (policy digests) with those of every policy a change of the plan leads key
+    ``key_arn`` to (its ``key-policy:`` changes' after), each once, in order: the states an
+    apply may find that key in (move-secret-to-cmk's target key, replicate-secret's replica
+    keys)."""
+    out, seen = list(known), set(known)
+    for c in plan_changes:
+        if c.target == f"key-policy:{key_arn}" and c.policy_diff is not None:
+            digest = text_digest(c.policy_diff.after)
+            if digest not in seen:
+                seen.add(digest)
+                out.append(digest)
+    return out
+
+
 def _text_digest(text: Any) -> str:
     return text_digest(text if isinstance(text, str) else None)
 

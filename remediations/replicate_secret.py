@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from remediations import _key_state, _secret_state
 from remediations.base import (evidence_list, find_key, find_secret, index_of,
                                is_aws_managed_key, key_record, secret_on_aws_managed_key)
-from remediations.policy_edit import known_policies, policy_digest, text_digest
+from remediations.policy_edit import (known_policies, planned_digests, policy_digest,
+                                      text_digest)
 from scanner.aws.errors import error_kind
 from scanner.changes import (ApiCall, AppliedChange, Clients, PlanContext, PlanRefused,
                              PlannedChange, Verification, apply_calls, make_change, verify_state,
@@ -140,16 +141,8 @@ def planned_key_policies(change: PlannedChange, plan_changes: Sequence[PlannedCh
     keys = change.details.get("region_keys")
     if not isinstance(known, Mapping) or not isinstance(keys, Mapping):
         return change
-    grown: dict[str, list[str]] = {}
-    for region, digests in known.items():
-        seen, out = set(digests), list(digests)
-        for c in plan_changes:
-            if c.target == f"key-policy:{keys[region]}" and c.policy_diff is not None:
-                digest = text_digest(c.policy_diff.after)
-                if digest not in seen:
-                    seen.add(digest)
-                    out.append(digest)
-        grown[region] = out
+    grown = {region: planned_digests(digests, plan_changes, str(keys[region]))
+             for region, digests in known.items()}
     if grown == known:
         return change
     return replace(change, details={**change.details, "key_policy_digests": grown})

@@ -7,7 +7,7 @@ collected with is_default=True; the graph builder drops the unused ones.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from scanner.aws.regions import partition_of
 from scanner.collectors.base import Recorder, paginate, tag_map, tags_problem, unexpected
@@ -87,22 +87,25 @@ def _unread_tags(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]:
     ``unread``), as the secrets', roles' and keys' are. Fault-injection trial round 27: such
     a tag was read as ``""``, which a suppression entry's ``tags`` pattern (``*``) matched,
     muting the VPC's findings, and which the drift told as the tag's new value."""
+    return _vpc_gaps(vpcs, rec, "tags", lambda vpc: tags_problem(vpc.get("Tags"))
+                     if isinstance(vpc.get("VpcId"), str) else None)
+
+
+def _vpc_gaps(vpcs: Iterable[Mapping[str, Any]], rec: Recorder, what: str,
+              problem: Callable[[Mapping[str, Any]], str | None]) -> list[str]:
+    """The VPCs among ``vpcs`` whose ``what`` the answer does not give whole (``problem``:
+    why, or None), each recorded as that VPC's DescribeVpcs gap, named by its ARN."""
     out: list[str] = []
     for vpc in vpcs:
-        why = tags_problem(vpc.get("Tags"))
-        if why is None or not isinstance(vpc.get("VpcId"), str):
+        why = problem(vpc)
+        if why is None:
             continue
         vpc_id = str(vpc["VpcId"])
-        arn = _vpc_arn(rec, vpc_id)
-        rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its tags are not known",
+        arn = f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:vpc/{vpc_id}"
+        rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its {what} are not known",
                        resource_arn=arn)
         out.append(vpc_id)
     return out
-
-
-def _vpc_arn(rec: Recorder, vpc_id: str) -> str:
-    """The ARN of a VPC of the account-Region ``rec`` reads: the resource its gaps name."""
-    return f"arn:{partition_of(rec.region)}:ec2:{rec.region}:{rec.account_id}:vpc/{vpc_id}"
 
 
 #: raw key naming the VPCs whose CIDRs could not be read (``_unread_cidrs``)
@@ -116,28 +119,23 @@ def _unread_cidrs(vpcs: Iterable[Mapping[str, Any]], rec: Recorder) -> list[str]
     network-path rule reads them as unknown, the drift as not read, not as a change). It was a KeyError in the transform, which cost every EC2 listing of the
     account-Region -- peerings, routes, security groups -- for one VPC (fault-injection trial
     round 26)."""
-    out: list[str] = []
-    for vpc in vpcs:
-        associations = vpc.get("CidrBlockAssociationSet")
-        if associations is None:
-            if isinstance(vpc.get("CidrBlock"), str) and vpc.get("CidrBlock"):
-                continue  # its primary CIDR (_vpc)
-            why = "without CidrBlock or CidrBlockAssociationSet"
-        elif not isinstance(associations, list):
-            why = f"CidrBlockAssociationSet as {type(associations).__name__}"
-        elif any(not isinstance(a, Mapping) or not isinstance(a.get("CidrBlock"), str)
-                 or not a.get("CidrBlock")
-                 or not isinstance(a.get("CidrBlockState") or {}, Mapping)
-                 for a in associations):
-            why = "a CIDR association without CidrBlock"
-        else:
-            continue
-        vpc_id = str(vpc["VpcId"])
-        arn = _vpc_arn(rec, vpc_id)
-        rec.unreadable("DescribeVpcs", f"{why} for {vpc_id}: its CIDRs are not known",
-                       resource_arn=arn)
-        out.append(vpc_id)
-    return out
+    return _vpc_gaps(vpcs, rec, "CIDRs", _cidrs_problem)
+
+
+def _cidrs_problem(vpc: Mapping[str, Any]) -> str | None:
+    associations = vpc.get("CidrBlockAssociationSet")
+    if associations is None:
+        if isinstance(vpc.get("CidrBlock"), str) and vpc.get("CidrBlock"):
+            return None  # its primary CIDR (_vpc)
+        return "without CidrBlock or CidrBlockAssociationSet"
+    if not isinstance(associations, list):
+        return f"CidrBlockAssociationSet as {type(associations).__name__}"
+    if any(not isinstance(a, Mapping) or not isinstance(a.get("CidrBlock"), str)
+           or not a.get("CidrBlock")
+           or not isinstance(a.get("CidrBlockState") or {}, Mapping)
+           for a in associations):
+        return "a CIDR association without CidrBlock"
+    return None
 
 
 def _checked(key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

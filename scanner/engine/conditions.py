@@ -516,10 +516,10 @@ def _via(edge_kind: str, target: str, fact: tuple[Any, ...]) -> tuple[Any, ...]:
     return ("say", fact[1], (text,)) if fact[0] == "say" else text
 
 
-class Described(Condition):
-    """A condition with the rule's plain-language ``message``: when it holds, its facts are
-    summarised by the message (placeholders filled from the resource's attributes and the
-    rule's parameters); the technical facts stay in the evidence."""
+class _Templated(Condition):
+    """A condition with a text of the rule's (``template``, its ``{name}`` placeholders filled
+    from the resource's attributes and the rule's parameters) that joins its result when it
+    holds (``_with``); its outcome and attributes are the child's."""
 
     def __init__(self, child: Condition, template: str, params: Mapping[str, Any]) -> None:
         self.child = child
@@ -530,46 +530,41 @@ class Described(Condition):
         r = self.child.evaluate(ctx, node_id, attrs)
         if r.outcome != TRUE:
             return r
-        values = _Placeholders(attrs, self.params)
-        text = self.template.format_map(values)
+        return self._with(r, self.template.format_map(_Placeholders(attrs, self.params)))
+
+    def _with(self, r: Result, text: str) -> Result:
+        raise NotImplementedError
+
+    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
+        return self.child.outcome(ctx, node_id, attrs)
+
+    def attributes(self) -> list[str]:
+        return self.child.attributes()
+
+
+class Described(_Templated):
+    """A condition with the rule's plain-language ``message``: when it holds, its facts are
+    summarised by the message (placeholders filled from the resource's attributes and the
+    rule's parameters); the technical facts stay in the evidence."""
+
+    def _with(self, r: Result, text: str) -> Result:
         return Result(outcome=TRUE, facts=(("say", text, r.facts),), missing=r.missing,
                       evidence=r.evidence, principals=r.principals,
                       principal_messages=r.principal_messages,
                       principal_evidence=r.principal_evidence)
 
-    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
-        return self.child.outcome(ctx, node_id, attrs)
 
-    def attributes(self) -> list[str]:
-        return self.child.attributes()
-
-
-class Fixed(Condition):
+class Fixed(_Templated):
     """A condition with the rule's ``fix``: when it holds, the step that fixes what it found
     joins the evidence's ``fixes`` (`remediate` prints a finding's fixes as its manual step,
     in place of the rule's whole remediation: new-user trial round 37)."""
 
-    def __init__(self, child: Condition, template: str, params: Mapping[str, Any]) -> None:
-        self.child = child
-        self.template = template
-        self.params = params
-
-    def evaluate(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> Result:
-        r = self.child.evaluate(ctx, node_id, attrs)
-        if r.outcome != TRUE:
-            return r
-        step = self.template.format_map(_Placeholders(attrs, self.params))
-        fixes = [*(r.evidence.get("fixes") or ()), step] if r.evidence else [step]
+    def _with(self, r: Result, text: str) -> Result:
+        fixes = [*(r.evidence.get("fixes") or ()), text] if r.evidence else [text]
         return Result(outcome=TRUE, facts=r.facts, missing=r.missing,
                       evidence={**r.evidence, "fixes": list(dict.fromkeys(fixes))},
                       principals=r.principals, principal_messages=r.principal_messages,
                       principal_evidence=r.principal_evidence)
-
-    def outcome(self, ctx: "RuleContext", node_id: str, attrs: Mapping[str, Any]) -> int:
-        return self.child.outcome(ctx, node_id, attrs)
-
-    def attributes(self) -> list[str]:
-        return self.child.attributes()
 
 
 #: the longest value a message's ``{name}`` carries whole. A rule names a resource with it (a
